@@ -1,0 +1,326 @@
+package dev.robustmemory.lock;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.channels.FileLock;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A mutual-exclusion lock shared by every thread of every process on one host that names the same lock file.
+ *
+ * <p><b>What it guarantees.</b> At most one grant is held at a time, across threads (a fair, FIFO in-process gate)
+ * and processes (a POSIX record lock, {@code fcntl}, on the file). When a holder dies, even by {@code kill -9}, the
+ * kernel releases its record lock at once, so a crash never blocks anyone; the next holder finds the dead holder's
+ * owner record and is told so ({@link LockGrant#previousHolderDied()}). A live holder is never broken: not by age,
+ * not by a pid check.
+ *
+ * <p><b>What it does not guarantee.</b> Record locks on network or FUSE file systems may be granted twice, so such
+ * paths are refused unless explicitly allowed. Programs that do not use this lock (or use {@code flock}, a
+ * different lock family) are not excluded. Deleting or replacing the lock file by hand splits waiters across two
+ * files; a holder notices that at {@link LockGrant#ensureValid()} and the next acquisition re-locks the new file.
+ *
+ * <p><b>Left-over lock files are harmless</b> and this class never deletes or truncates one: unlinking a file
+ * that another process holds or waits on is exactly how two holders come about.
+ *
+ * <p><b>One file handle per lock file per JVM.</b> On Linux, closing <em>any</em> descriptor of a file drops every
+ * record lock this process holds on it, so each lock file is opened once per JVM ({@link #open}) and all access,
+ * including reading the owner record, goes through that one handle. Locking and record I/O use calls that an
+ * interrupt cannot abort ({@code tryLock} and {@code RandomAccessFile} writes), because an interrupted channel
+ * operation closes the channel and with it the lock.
+ */
+public final class CrossProcessLock {
+
+    /** fcntl locks this byte; the owner record lives in the same bytes, which a record lock does not block. */
+    private static final long HOLD_REGION_START = 0;
+    private static final long FIRST_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
+    /** The wait overshoots the timeout by at most this much. */
+    public static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    private static final Set<String> NETWORK_FILE_SYSTEMS = Set.of("nfs", "nfs4", "cifs", "smb", "smb2", "smb3",
+            "smbfs", "9p", "ceph", "glusterfs", "lustre", "gpfs", "afs", "ncpfs", "davfs", "sshfs", "virtiofs");
+    private static final ConcurrentHashMap<Path, CrossProcessLock> LOCKS_OF_THIS_JVM = new ConcurrentHashMap<>();
+
+    private final Path path;
+    private final Semaphore gate = new Semaphore(1, true);
+    private final AtomicInteger waiting = new AtomicInteger();
+    private volatile Thread holderThread;
+    // The handle and the identity of the file it was opened on; guarded by "this".
+    private RandomAccessFile file;
+    private Object openedFileKey;
+
+    private CrossProcessLock(Path path) {
+        this.path = path;
+    }
+
+    /**
+     * The lock for a lock file, creating the file (and its parent directories) when absent. Every call for the same
+     * file in this JVM returns the same instance.
+     *
+     * @throws LockException when the path is a directory, not writable, or on a refused (network) file system
+     */
+    public static CrossProcessLock open(Path lockFile, LockFileSettings settings) throws LockException {
+        Path realPath = prepareLockFile(lockFile.toAbsolutePath().normalize(), settings);
+        return LOCKS_OF_THIS_JVM.computeIfAbsent(realPath, CrossProcessLock::new);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** Threads of this JVM waiting for the lock right now. */
+    public int waitingThreads() {
+        return waiting.get();
+    }
+
+    /**
+     * Waits up to {@code timeout} for the lock. A zero timeout tries once without waiting.
+     *
+     * @throws LockTimeoutException when the lock stayed held; it names the holder
+     * @throws LockException        at once when the failure is not contention (I/O error, permission, directory),
+     *                              or when the calling thread already holds this lock (no silent re-entry)
+     * @throws InterruptedException when the waiting thread is interrupted; nothing is held then
+     */
+    public LockGrant acquire(Duration timeout) throws LockException, InterruptedException {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("Lock timeout must not be negative: " + timeout);
+        }
+        if (holderThread == Thread.currentThread()) {
+            throw new LockException(path, "Re-entrant acquisition: thread " + Thread.currentThread().getName()
+                                          + " already holds this lock; release the outer grant first");
+        }
+        long start = System.nanoTime();
+        long timeoutNanos = Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
+        waiting.incrementAndGet();
+        try {
+            if (!gate.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS)) {
+                throw new LockTimeoutException(path, timeout, "another thread of this process (pid "
+                        + ProcessIdentity.current().pid() + ")", readOwnerRecord());
+            }
+            try {
+                FileLock fileLock = lockFileUntil(start + timeoutNanos, timeout);
+                try {
+                    LockGrant grant = new LockGrant(this, fileLock, System.nanoTime() - start, readOwnerRecord());
+                    holderThread = Thread.currentThread();
+                    return grant;
+                } catch (LockException | RuntimeException e) {
+                    releaseQuietly(fileLock);
+                    throw e;
+                }
+            } catch (IOException | InterruptedException | RuntimeException | Error e) {
+                gate.release();
+                throw e;
+            }
+        } finally {
+            waiting.decrementAndGet();
+        }
+    }
+
+    /** Reads the owner record; usable by anyone at any time (it does not need the lock). */
+    public OwnerRecordReading readOwnerRecord() throws LockException {
+        OwnerRecordReading reading = null;
+        // A holder in another process may be rewriting the slot this instant: a torn read looks corrupt, so look twice.
+        for (int attempt = 0; attempt < 3 && (reading == null || reading.isCorrupt()); attempt++) {
+            byte[] slot = new byte[OwnerRecord.SLOT_SIZE];
+            int length = readSlot(slot);
+            reading = OwnerRecord.parse(slot, length);
+        }
+        return reading;
+    }
+
+    void release(LockGrant grant, FileLock fileLock) {
+        try {
+            writeSlot(grant.record().withState(OwnerRecord.State.RELEASED, Instant.now()));
+        } catch (LockException e) {
+            // The record is advisory; the lock itself must still be released below.
+        } finally {
+            // First the record lock, then the gate: a thread of this JVM must never see the gate open while the
+            // process still holds the file.
+            releaseQuietly(fileLock);
+            holderThread = null;
+            gate.release();
+        }
+    }
+
+    void ensureValid(FileLock fileLock) throws LockLostException {
+        if (!fileLock.isValid() || !fileLock.channel().isOpen()) {
+            throw new LockLostException(path, "the locking channel was closed");
+        }
+        Object keyAtPath = fileKeyAtPath();
+        if (keyAtPath == null) {
+            throw new LockLostException(path, "the lock file was deleted while held");
+        }
+        synchronized (this) {
+            if (!keyAtPath.equals(openedFileKey)) {
+                throw new LockLostException(path, "the lock file was replaced while held");
+            }
+        }
+    }
+
+    synchronized void writeSlot(OwnerRecord record) throws LockException {
+        try {
+            RandomAccessFile handle = handle();
+            handle.seek(0);
+            handle.write(record.toSlot());
+        } catch (IOException e) {
+            throw new LockException(path, "Cannot write the owner record", e);
+        }
+    }
+
+    private FileLock lockFileUntil(long deadline, Duration timeout) throws LockException, InterruptedException {
+        long pause = FIRST_POLL_NANOS;
+        while (true) {
+            FileLock fileLock;
+            synchronized (this) {
+                fileLock = tryLockFile();
+                if (fileLock != null) {
+                    if (openedFileKey.equals(fileKeyAtPath())) {
+                        return fileLock;
+                    }
+                    // Someone deleted or replaced the file: we locked an inode nobody else will look at.
+                    releaseQuietly(fileLock);
+                    reopen();
+                    continue;
+                }
+            }
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                throw new LockTimeoutException(path, timeout, "another process", readOwnerRecord());
+            }
+            TimeUnit.NANOSECONDS.sleep(Math.min(pause, remaining));
+            pause = Math.min(pause * 2, MAX_POLL_NANOS);
+        }
+    }
+
+    private synchronized FileLock tryLockFile() throws LockException {
+        try {
+            return handle().getChannel().tryLock(HOLD_REGION_START, 1, false);
+        } catch (IOException e) {
+            throw new LockException(path, "Cannot lock the lock file: " + e.getMessage(), e);
+        }
+    }
+
+    private synchronized int readSlot(byte[] slot) throws LockException {
+        try {
+            RandomAccessFile handle = handle();
+            handle.seek(0);
+            int total = 0;
+            int n;
+            while (total < slot.length && (n = handle.read(slot, total, slot.length - total)) > 0) {
+                total += n;
+            }
+            return total;
+        } catch (IOException e) {
+            throw new LockException(path, "Cannot read the owner record", e);
+        }
+    }
+
+    private RandomAccessFile handle() throws LockException {
+        if (file == null || !file.getChannel().isOpen()) {
+            reopen();
+        }
+        return file;
+    }
+
+    private void reopen() throws LockException {
+        if (file != null) {
+            try {
+                file.close(); // only reached when this JVM holds no lock on it (replaced file or closed channel)
+            } catch (IOException ignored) {
+                // nothing held through it
+            }
+        }
+        try {
+            file = new RandomAccessFile(path.toFile(), "rw");
+            openedFileKey = fileKeyAtPath();
+        } catch (FileNotFoundException e) {
+            throw new LockException(path, describeOpenFailure(path), e);
+        }
+        if (openedFileKey == null) {
+            throw new LockException(path, "The lock file vanished while being opened");
+        }
+    }
+
+    private Object fileKeyAtPath() {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static void releaseQuietly(FileLock fileLock) {
+        try {
+            fileLock.release();
+        } catch (IOException e) {
+            // The channel is closed, so the kernel holds nothing for us any more.
+        }
+    }
+
+    private static Path prepareLockFile(Path lockFile, LockFileSettings settings) throws LockException {
+        if (Files.isDirectory(lockFile)) {
+            throw new LockException(lockFile, "The lock path is a directory, not a file");
+        }
+        try {
+            Files.createDirectories(lockFile.getParent());
+            refuseNetworkFileSystem(lockFile, settings);
+            createWithPermissions(lockFile, settings);
+            return lockFile.toRealPath();
+        } catch (LockException e) {
+            throw e;
+        } catch (AccessDeniedException e) {
+            throw new LockException(lockFile, "Permission denied creating the lock file or its directory", e);
+        } catch (IOException e) {
+            throw new LockException(lockFile, "Cannot create the lock file: " + e, e);
+        }
+    }
+
+    private static void refuseNetworkFileSystem(Path lockFile, LockFileSettings settings) throws IOException {
+        String type = Files.getFileStore(lockFile.getParent()).type().toLowerCase(Locale.ROOT);
+        boolean network = NETWORK_FILE_SYSTEMS.contains(type) || type.startsWith("fuse");
+        if (network && !settings.allowNetworkFileSystem()) {
+            throw new LockException(lockFile, "The lock file is on a '" + type + "' file system, where record locks"
+                    + " can be granted to two processes at once; use a local file system or set"
+                    + " allowNetworkFileSystem=true if you accept that risk");
+        }
+    }
+
+    private static void createWithPermissions(Path lockFile, LockFileSettings settings) throws IOException {
+        try {
+            Files.createFile(lockFile, PosixFilePermissions.asFileAttribute(settings.filePermissions()));
+            // The umask narrowed what createFile asked for; say it again now the file is ours.
+            Files.setPosixFilePermissions(lockFile, settings.filePermissions());
+        } catch (FileAlreadyExistsException e) {
+            // Someone created it first: an existing lock file keeps its permissions.
+        } catch (UnsupportedOperationException e) {
+            try {
+                Files.createFile(lockFile);
+            } catch (FileAlreadyExistsException ignored) {
+                // created concurrently
+            }
+        }
+    }
+
+    private static String describeOpenFailure(Path path) {
+        if (Files.isDirectory(path)) {
+            return "The lock path is a directory, not a file";
+        }
+        if (!Files.exists(path)) {
+            return "The lock file does not exist and cannot be created";
+        }
+        return Files.isWritable(path) ? "Cannot open the lock file" : "Permission denied opening the lock file";
+    }
+
+}
