@@ -13,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
@@ -138,6 +139,77 @@ public final class CrossProcessLock {
             reading = OwnerRecord.parse(slot, length);
         }
         return reading;
+    }
+
+    /**
+     * Looks at the owner record and tells what an operator should know: a holder that died holding the lock
+     * ({@link LockEvent.Type#ORPHANED}), one holding longer than {@code staleAfter} (STALE, never broken), an
+     * unreadable record (CORRUPT) or a holder on another host (FOREIGN_HOST).
+     *
+     * <p>With {@code clean} set, an orphaned record is marked {@link OwnerRecord.State#RECOVERED} and a corrupt one
+     * rewritten, each only after taking the lock without waiting: a lock someone holds is never touched, and the
+     * lock file is never deleted. Without it, nothing on disk changes.
+     */
+    public Optional<LockEvent> inspect(Duration staleAfter, boolean clean) throws LockException {
+        OwnerRecordReading reading = readOwnerRecord();
+        Instant now = Instant.now();
+        if (reading.isCorrupt()) {
+            return whileFree(() -> {
+                OwnerRecordReading again = readOwnerRecord(); // under the lock: no holder is mid-write now
+                if (!again.isCorrupt()) {
+                    return null;
+                }
+                if (clean) {
+                    writeSlot(new OwnerRecord(OwnerRecord.State.RECOVERED, ProcessIdentity.current(), now, 0, now));
+                }
+                return new LockEvent(LockEvent.Type.CORRUPT, path, again, null, clean, now);
+            });
+        }
+        OwnerRecord record = reading.record();
+        if (record == null || record.state() != OwnerRecord.State.HELD) {
+            return Optional.empty();
+        }
+        Duration heldFor = Duration.between(record.acquiredAt(), now);
+        return switch (ProcessIdentity.current().judge(record.holder())) {
+            case FOREIGN_HOST -> Optional.of(
+                    new LockEvent(LockEvent.Type.FOREIGN_HOST, path, reading, heldFor, false, now));
+            case DEAD -> whileFree(() -> {
+                if (!record.equals(readOwnerRecord().record())) {
+                    return null; // a new holder came and went meanwhile; its record stands
+                }
+                if (clean) {
+                    writeSlot(record.withState(OwnerRecord.State.RECOVERED, now));
+                }
+                return new LockEvent(LockEvent.Type.ORPHANED, path, reading, heldFor, clean, now);
+            });
+            case ALIVE, UNKNOWN -> heldFor.compareTo(staleAfter) > 0
+                    ? Optional.of(new LockEvent(LockEvent.Type.STALE, path, reading, heldFor, false, now))
+                    : Optional.empty();
+        };
+    }
+
+    private interface WorkWhileFree {
+        LockEvent run() throws LockException;
+    }
+
+    /** Runs {@code work} holding the lock if it can be had without waiting; otherwise does nothing. */
+    private Optional<LockEvent> whileFree(WorkWhileFree work) throws LockException {
+        if (!gate.tryAcquire()) {
+            return Optional.empty();
+        }
+        try {
+            FileLock fileLock = tryLockFile();
+            if (fileLock == null) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.ofNullable(work.run());
+            } finally {
+                releaseQuietly(fileLock);
+            }
+        } finally {
+            gate.release();
+        }
     }
 
     void release(LockGrant grant, FileLock fileLock) {
