@@ -65,11 +65,8 @@ final class DatabaseFile {
             throw new StoreException("The database '" + text + "' is a DuckDB special name, not a file; a memory shared by"
                                      + " several processes needs a database file path");
         }
-        if (text.contains(";") || !text.equals(text.strip())) {
-            throw new StoreException("The database path '" + text + "' contains ';' or surrounding blanks, which the DuckDB"
-                                     + " JDBC URL would read as options or trim away");
-        }
         Path database = requested.toAbsolutePath().normalize();
+        refuseInUrl(database);
         if (Files.isDirectory(database)) {
             throw new StoreException("The database path " + database + " is a directory, not a DuckDB database file");
         }
@@ -94,7 +91,17 @@ final class DatabaseFile {
         if (Files.exists(database) && !Files.isWritable(database)) {
             throw new StoreException("The database file " + database + " is not writable by this process");
         }
-        return new DatabaseFile(canonical(database), newFilePermissions);
+        Path real = canonical(database);
+        refuseInUrl(real); // again: a symbolic link may have led there
+        return new DatabaseFile(real, newFilePermissions);
+    }
+
+    private static void refuseInUrl(Path database) throws StoreException {
+        String text = database.toString();
+        if (text.contains(";") || !text.equals(text.strip())) {
+            throw new StoreException("The database path '" + database + "' contains ';' or surrounding blanks, which the"
+                                     + " DuckDB JDBC URL would read as options or trim away");
+        }
     }
 
     /**

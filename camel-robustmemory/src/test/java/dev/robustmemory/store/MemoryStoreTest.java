@@ -114,6 +114,8 @@ class MemoryStoreTest {
     void refusesPathsTheJdbcUrlCannotCarry() {
         assertMessageContains(assertThrows(StoreException.class,
                 () -> MemoryStore.open(StoreSettings.of(directory.resolve("a;access_mode=READ_ONLY.duckdb")))), "';'");
+        assertThrows(StoreException.class, () -> MemoryStore.open(StoreSettings.of(directory.resolve("d;x/m.duckdb"))));
+        assertFalse(Files.exists(directory.resolve("d;x")), "refused before creating anything");
     }
 
     @Test
