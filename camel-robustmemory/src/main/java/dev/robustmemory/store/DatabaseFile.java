@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class DatabaseFile {
 
-    /** DuckDB's words for a file that exists but is not a database (1.5: "... but it is not a valid DuckDB database file!"). */
+    /** DuckDB's words for a file that is not a database ("... but it is not a valid DuckDB database file!"). */
     private static final String NOT_A_DATABASE = "not a valid DuckDB database file";
     /** DuckDB's words when another process has the file open: "Could not set lock on file ... (PID n)". */
     private static final String HELD_BY_ANOTHER_PROCESS = "Could not set lock on file";
@@ -61,9 +61,9 @@ final class DatabaseFile {
             throw new StoreException("The database path is empty");
         }
         if (text.startsWith(":")) {
-            // ":memory:" would give every JVM (and every JDBC connection) its own private memory: the lock would guard nothing.
-            throw new StoreException("The database '" + text + "' is a DuckDB special name, not a file; a memory shared by"
-                                     + " several processes needs a database file path");
+            // ":memory:" would give every JVM its own private memory: the lock would guard nothing.
+            throw new StoreException("The database '" + text + "' is a DuckDB special name, not a file; a memory"
+                                     + " shared by several processes needs a database file path");
         }
         Path database = requested.toAbsolutePath().normalize();
         refuseInUrl(database);
@@ -85,8 +85,9 @@ final class DatabaseFile {
             throw new StoreException("Cannot create the directory " + directory + " for the database: " + e, e);
         }
         if (!Files.isWritable(directory)) {
-            throw new StoreException("The directory " + directory + " is not writable by this process; DuckDB must create"
-                                     + " the database and its write-ahead log (" + database.getFileName() + ".wal) there");
+            throw new StoreException("The directory " + directory + " is not writable by this process; DuckDB must"
+                                     + " create the database and its write-ahead log (" + database.getFileName()
+                                     + ".wal) there");
         }
         if (Files.exists(database) && !Files.isWritable(database)) {
             throw new StoreException("The database file " + database + " is not writable by this process");
@@ -99,8 +100,8 @@ final class DatabaseFile {
     private static void refuseInUrl(Path database) throws StoreException {
         String text = database.toString();
         if (text.contains(";") || !text.equals(text.strip())) {
-            throw new StoreException("The database path '" + database + "' contains ';' or surrounding blanks, which the"
-                                     + " DuckDB JDBC URL would read as options or trim away");
+            throw new StoreException("The database path '" + database + "' contains ';' or surrounding blanks, which"
+                                     + " the DuckDB JDBC URL would read as options or trim away");
         }
     }
 
@@ -115,7 +116,9 @@ final class DatabaseFile {
                 return absolute.toRealPath();
             }
             Path parent = absolute.getParent();
-            return parent != null && Files.exists(parent) ? parent.toRealPath().resolve(absolute.getFileName()) : absolute;
+            return parent != null && Files.exists(parent)
+                   ? parent.toRealPath().resolve(absolute.getFileName())
+                   : absolute;
         } catch (IOException e) {
             throw new StoreException("Cannot resolve the path " + absolute + ": " + e, e);
         }
@@ -164,7 +167,8 @@ final class DatabaseFile {
         }
     }
 
-    private Connection connectWhileHeld(long deadlineNanos, Duration timeout) throws StoreException, InterruptedException {
+    private Connection connectWhileHeld(long deadlineNanos, Duration timeout)
+            throws StoreException, InterruptedException {
         long pause = FIRST_BUSY_PAUSE_NANOS;
         while (true) {
             try {

@@ -27,13 +27,15 @@ final class DuckDbSession implements MemorySession {
     private static final String SELECT_ENTRY = "SELECT " + COLUMNS + " FROM " + Schema.ENTRIES + " WHERE key = ?";
     private static final String SELECT_VERSION = "SELECT version FROM " + Schema.ENTRIES + " WHERE key = ?";
     // UPDATE first, INSERT when no row changed: measured ~0.4 ms + 0.5 ms against ~2 ms for INSERT OR REPLACE.
-    private static final String UPDATE_VALUE = "UPDATE " + Schema.ENTRIES + " SET kind = ?, text_value = ?, bytes_value = ?,"
-            + " version = version + 1, fencing_token = ?, updated_at = now() WHERE key = ? RETURNING version";
+    private static final String UPDATE_VALUE = "UPDATE " + Schema.ENTRIES
+            + " SET kind = ?, text_value = ?, bytes_value = ?, version = version + 1, fencing_token = ?,"
+            + " updated_at = now() WHERE key = ? RETURNING version";
     private static final String INSERT_VALUE = "INSERT INTO " + Schema.ENTRIES + " (key, " + COLUMNS + ", updated_at)"
             + " VALUES (?, ?, ?, ?, 1, ?, now())";
     private static final String DELETE_KEY = "DELETE FROM " + Schema.ENTRIES + " WHERE key = ?";
     // starts_with compares literally: no LIKE, so '%', '_' and '\' in a prefix need no escaping.
-    private static final String SELECT_KEYS = "SELECT key FROM " + Schema.ENTRIES + " WHERE starts_with(key, ?) ORDER BY key";
+    private static final String SELECT_KEYS =
+            "SELECT key FROM " + Schema.ENTRIES + " WHERE starts_with(key, ?) ORDER BY key";
     private static final String DELETE_PREFIX = "DELETE FROM " + Schema.ENTRIES + " WHERE starts_with(key, ?)";
     private static final String COUNT = "SELECT count(*) FROM " + Schema.ENTRIES;
     /** A JSON integer as RFC 8259 writes one, with the whitespace JSON allows around a value. */
@@ -118,7 +120,7 @@ final class DuckDbSession implements MemorySession {
     public List<String> keys(String prefix) throws StoreException {
         try {
             PreparedStatement select = statement(SELECT_KEYS);
-            select.setString(1, prefix == null ? "" : prefix);
+            select.setString(1, literalPrefix(prefix));
             List<String> keys = new ArrayList<>();
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -135,7 +137,7 @@ final class DuckDbSession implements MemorySession {
     public long clear(String prefix) throws StoreException {
         try {
             PreparedStatement delete = statement(DELETE_PREFIX);
-            delete.setString(1, prefix == null ? "" : prefix);
+            delete.setString(1, literalPrefix(prefix));
             return delete.executeLargeUpdate();
         } catch (SQLException e) {
             throw failure("clear keys", e);
@@ -189,6 +191,15 @@ final class DuckDbSession implements MemorySession {
         statements.clear();
     }
 
+    /** The prefix as DuckDB will see it: null means all keys, and no character may be altered on the way. */
+    private static String literalPrefix(String prefix) {
+        if (prefix == null) {
+            return "";
+        }
+        Utf8.length(prefix, "The key prefix");
+        return prefix;
+    }
+
     private static long integerValue(MemoryEntry entry) throws StoreException {
         StoredValue value = entry.value();
         if (value.kind() != ValueKind.JSON) {
@@ -217,7 +228,9 @@ final class DuckDbSession implements MemorySession {
         update.setLong(next, fencingToken);
         update.setString(next + 1, key);
         try (ResultSet row = update.executeQuery()) {
-            return row.next() ? Optional.of(new MemoryEntry(key, value, row.getLong(1), fencingToken)) : Optional.empty();
+            return row.next()
+                   ? Optional.of(new MemoryEntry(key, value, row.getLong(1), fencingToken))
+                   : Optional.empty();
         }
     }
 

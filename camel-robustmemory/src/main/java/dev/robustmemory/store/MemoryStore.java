@@ -117,7 +117,7 @@ public final class MemoryStore implements AutoCloseable {
             throw new InvalidEntryException("The key is " + key.length() + " characters long; the limit is "
                                             + MAX_KEY_LENGTH + " characters");
         }
-        utf8Length(key, "The key");
+        Utf8.length(key, "The key");
     }
 
     /**
@@ -126,7 +126,7 @@ public final class MemoryStore implements AutoCloseable {
      */
     public void checkValue(StoredValue value) {
         Objects.requireNonNull(value, "value");
-        long size = value.kind() == ValueKind.BYTES ? value.bytes().length : utf8Length(value.text(), "The value");
+        long size = value.kind() == ValueKind.BYTES ? value.bytes().length : Utf8.length(value.text(), "The value");
         if (size > settings.maxValueSize()) {
             throw new InvalidEntryException("The value is " + size + " bytes; the limit (maxValueSize) is "
                                             + settings.maxValueSize() + " bytes");
@@ -219,7 +219,8 @@ public final class MemoryStore implements AutoCloseable {
         try {
             result = body.run(connection);
         } catch (SQLException e) {
-            StoreException failure = new StoreException("DuckDB failed on " + database.path() + ": " + e.getMessage(), e);
+            StoreException failure =
+                    new StoreException("DuckDB failed on " + database.path() + ": " + e.getMessage(), e);
             rollbackAndClose(connection, failure);
             throw failure;
         } catch (IOException | RuntimeException | Error e) {
@@ -262,29 +263,6 @@ public final class MemoryStore implements AutoCloseable {
             throw new IllegalArgumentException("Lock timeout must not be negative: " + timeout);
         }
         return System.nanoTime() + Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
-    }
-
-    /** UTF-8 length of well-formed text, counted without encoding it. */
-    private static long utf8Length(String text, String what) {
-        long length = 0;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c < 0x80) {
-                length += 1;
-            } else if (c < 0x800) {
-                length += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < text.length()
-                       && Character.isLowSurrogate(text.charAt(i + 1))) {
-                length += 4;
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                throw new InvalidEntryException(what + " has an unpaired UTF-16 surrogate at index " + i
-                                                + "; it cannot be stored as UTF-8 unchanged");
-            } else {
-                length += 3;
-            }
-        }
-        return length;
     }
 
     private static void refuseAsLockFile(DatabaseFile database, Path lockFile) throws StoreException {

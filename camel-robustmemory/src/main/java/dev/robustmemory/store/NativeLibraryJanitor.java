@@ -72,7 +72,8 @@ final class NativeLibraryJanitor {
         int deleted = 0;
         try (DirectoryStream<Path> copies = Files.newDirectoryStream(tempDirectory, "libduckdb_java*.so")) {
             for (Path copy : copies) {
-                if (isDriverCopyIn(copy, tempDirectory) && modifiedBefore(copy, modifiedBefore) && deleteQuietly(copy)) {
+                if (isDriverCopyIn(copy, tempDirectory) && modifiedBefore(copy, modifiedBefore)
+                    && deleteQuietly(copy)) {
                     deleted++;
                 }
             }

@@ -40,7 +40,8 @@ final class Schema {
      */
     static void create(Connection connection) throws SQLException, StoreException {
         try (Statement statement = connection.createStatement()) {
-            statement.execute("CREATE TABLE IF NOT EXISTS " + META + " (name VARCHAR PRIMARY KEY, value BIGINT NOT NULL)");
+            statement.execute("CREATE TABLE IF NOT EXISTS " + META
+                              + " (name VARCHAR PRIMARY KEY, value BIGINT NOT NULL)");
             statement.execute("CREATE TABLE IF NOT EXISTS " + ENTRIES + " ("
                               + "key VARCHAR PRIMARY KEY, "
                               + "kind VARCHAR NOT NULL CHECK (kind IN ('TEXT', 'BYTES', 'JSON')), "

@@ -163,6 +163,14 @@ class MemorySessionTest {
     }
 
     @Test
+    void aPrefixDuckDbWouldAlterIsRefused() throws Exception {
+        run(session -> session.store("?x", StoredValue.text("v"), ANY_VERSION));
+        assertThrows(InvalidEntryException.class, () -> run(session -> session.keys("\uD800")));
+        assertThrows(InvalidEntryException.class, () -> run(session -> session.clear("\uDC00")));
+        assertEquals(List.of("?x"), run(session -> session.keys(null)), "nothing deleted");
+    }
+
+    @Test
     void clearDeletesByLiteralPrefixAndCounts() throws Exception {
         run(session -> {
             for (String key : List.of("a%1", "a%2", "a_1", "ab", "b")) {
