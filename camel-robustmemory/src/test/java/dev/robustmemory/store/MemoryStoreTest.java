@@ -19,10 +19,17 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -375,6 +382,35 @@ class MemoryStoreTest {
             store.checkValue(StoredValue.text("\uD83D\uDE00\uD83D\uDE00"));
             assertThrows(InvalidEntryException.class,
                     () -> store.execute(TIMEOUT, session -> session.store("k", StoredValue.bytes(new byte[11]), ANY_VERSION)));
+        }
+    }
+
+    @Test
+    void threadsOfOneJvmTakeTurnsWithoutLosingAnUpdate() throws Exception {
+        int threads = 4;
+        int incrementsEach = 15;
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            List<Future<List<Long>>> tokens = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                tokens.add(pool.submit(() -> {
+                    List<Long> seen = new ArrayList<>();
+                    for (int i = 0; i < incrementsEach; i++) {
+                        seen.add(store.execute(TIMEOUT, session -> session.increment("n", 1)).fencingToken());
+                    }
+                    return seen;
+                }));
+            }
+            Set<Long> distinct = new HashSet<>();
+            for (Future<List<Long>> future : tokens) {
+                List<Long> seen = future.get();
+                assertEquals(seen.stream().sorted().toList(), seen, "tokens grow within a thread");
+                distinct.addAll(seen);
+            }
+            pool.shutdown();
+            assertEquals(threads * incrementsEach, distinct.size(), "every grant had its own token");
+            assertEquals(StoredValue.json(Integer.toString(threads * incrementsEach)),
+                    store.execute(TIMEOUT, session -> session.load("n")).result().orElseThrow().value());
         }
     }
 
