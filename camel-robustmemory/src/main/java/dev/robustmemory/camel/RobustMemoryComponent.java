@@ -1,9 +1,7 @@
 package dev.robustmemory.camel;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 import dev.robustmemory.lock.LockException;
@@ -21,11 +19,11 @@ import org.slf4j.LoggerFactory;
  * A durable key/value memory in an embedded DuckDB file, shared safely by the routes of many processes on one host:
  * every access runs under a crash-safe cross-process file lock.
  *
- * <p>The component's options are the defaults of its endpoints; endpoint options override them. All endpoints that
- * name one database share one {@link MemoryStore}, opened when the first of them starts and closed when the
- * component stops. They must agree on how that database is guarded: two endpoints naming the same database with a
- * different lock file (or different file permissions, value size limit or network file system policy) are refused
- * when the second endpoint is created, since two lock files for one database would let two writers in.
+ * <p>The component's options are the defaults of its endpoints; endpoint options override them. Endpoints with the
+ * same database and file settings share one {@link MemoryStore}, opened when the first of them starts (opening
+ * takes the lock once, to check the file and create the tables) and closed when the component stops. Every endpoint
+ * of one database must name the same lock file: a second lock file for a database is refused when the endpoint is
+ * created, since two lock files for one database would let two writers in at once.
  */
 @Component("robustmemory")
 public class RobustMemoryComponent extends DefaultComponent {
@@ -35,9 +33,9 @@ public class RobustMemoryComponent extends DefaultComponent {
     @Metadata(description = "Default options for every endpoint of this component; endpoint options override them.")
     private RobustMemoryConfiguration configuration = new RobustMemoryConfiguration();
 
-    // Keyed by the absolute database path; both guarded by "this".
-    private final Map<Path, StoreSettings> settingsByDatabase = new HashMap<>();
-    private final Map<Path, MemoryStore> openStores = new HashMap<>();
+    // Both guarded by "this". Lock files are remembered for the component's life, across stop and start.
+    private final Map<Path, Path> lockFileByDatabase = new HashMap<>();
+    private final Map<StoreSettings, MemoryStore> openStores = new HashMap<>();
 
     public RobustMemoryConfiguration getConfiguration() {
         return configuration;
@@ -53,7 +51,7 @@ public class RobustMemoryComponent extends DefaultComponent {
         endpoint.setKey(remaining.isEmpty() ? null : remaining);
         setProperties(endpoint, parameters);
         endpoint.getConfiguration().validate();
-        claim(endpoint.getConfiguration().storeSettings());
+        claimLockFile(endpoint.getConfiguration().storeSettings());
         return endpoint;
     }
 
@@ -65,11 +63,11 @@ public class RobustMemoryComponent extends DefaultComponent {
 
     @Override
     protected synchronized void doStop() throws Exception {
-        for (Map.Entry<Path, MemoryStore> open : openStores.entrySet()) {
+        for (Map.Entry<StoreSettings, MemoryStore> open : openStores.entrySet()) {
             try {
                 open.getValue().close();
             } catch (RuntimeException e) {
-                LOG.warn("Closing the robustmemory database {} failed: {}", open.getKey(), e.getMessage(), e);
+                LOG.warn("Closing the robustmemory database {} failed: {}", open.getKey().database(), e.getMessage(), e);
             }
         }
         openStores.clear();
@@ -77,49 +75,28 @@ public class RobustMemoryComponent extends DefaultComponent {
     }
 
     /**
-     * The shared store of a database, opened on first use.
+     * The store shared by the endpoints with these settings, opened on first use.
      *
      * @throws StoreException when the database cannot be opened (not a DuckDB file, a directory, unwritable)
      * @throws LockException  when the lock file cannot be used (a directory, permissions, network file system)
      */
     synchronized MemoryStore store(StoreSettings settings) throws StoreException, LockException {
-        MemoryStore store = openStores.get(settings.database());
+        MemoryStore store = openStores.get(settings);
         if (store == null) {
             store = MemoryStore.open(settings);
-            openStores.put(settings.database(), store);
+            openStores.put(settings, store);
         }
         return store;
     }
 
-    /** Records how a database is guarded, refusing an endpoint that would guard it differently. */
-    private synchronized void claim(StoreSettings settings) {
-        StoreSettings earlier = settingsByDatabase.putIfAbsent(settings.database(), settings);
-        if (earlier == null || earlier.equals(settings)) {
-            return;
-        }
-        if (!earlier.lockFile().equals(settings.lockFile())) {
+    /** Remembers the lock file of a database, refusing an endpoint that names another one. */
+    private synchronized void claimLockFile(StoreSettings settings) {
+        Path earlier = lockFileByDatabase.putIfAbsent(settings.database(), settings.lockFile());
+        if (earlier != null && !earlier.equals(settings.lockFile())) {
             throw new IllegalArgumentException("Database " + settings.database() + " is already guarded by lock file "
-                                               + earlier.lockFile() + " (another endpoint); this endpoint names lock file "
+                                               + earlier + " (another endpoint); this endpoint names lock file "
                                                + settings.lockFile() + ". One database must have one lock file, or two"
                                                + " writers could get in at once.");
         }
-        throw new IllegalArgumentException("Database " + settings.database() + " is already used by another endpoint"
-                                           + " with different " + String.join(", ", differences(earlier, settings))
-                                           + "; endpoints sharing a database must agree (set these options on the"
-                                           + " component)");
-    }
-
-    private static List<String> differences(StoreSettings earlier, StoreSettings later) {
-        List<String> names = new ArrayList<>();
-        if (earlier.maxValueSize() != later.maxValueSize()) {
-            names.add("maxValueSize (" + earlier.maxValueSize() + " vs " + later.maxValueSize() + ")");
-        }
-        if (!earlier.lockFileSettings().filePermissions().equals(later.lockFileSettings().filePermissions())) {
-            names.add("filePermissions");
-        }
-        if (earlier.lockFileSettings().allowNetworkFileSystem() != later.lockFileSettings().allowNetworkFileSystem()) {
-            names.add("allowNetworkFileSystem");
-        }
-        return names;
     }
 }
