@@ -48,7 +48,8 @@ public class RobustMemoryComponent extends DefaultComponent {
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
         RobustMemoryEndpoint endpoint = new RobustMemoryEndpoint(uri, this, configuration.copy());
-        endpoint.setKey(remaining.isEmpty() ? null : remaining);
+        // "robustmemory?operation=size" has no remaining part at all, "robustmemory:?operation=size" an empty one.
+        endpoint.setKey(remaining == null || remaining.isEmpty() ? null : remaining);
         setProperties(endpoint, parameters);
         endpoint.getConfiguration().validate();
         claimLockFile(endpoint.getConfiguration().storeSettings());

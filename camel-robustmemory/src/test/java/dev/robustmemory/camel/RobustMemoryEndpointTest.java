@@ -67,6 +67,13 @@ class RobustMemoryEndpointTest extends RobustMemoryTestSupport {
     }
 
     @Test
+    void keylessUrisNeedNoKey() {
+        call("robustmemory:k", "v");
+        assertEquals(1L, call("robustmemory?operation=size", null).getMessage().getBody());
+        assertEquals(1L, call("robustmemory:?operation=size", null).getMessage().getBody());
+    }
+
+    @Test
     void oneDatabaseCannotHaveTwoLockFiles() {
         context.getEndpoint("robustmemory:a");
         ResolveEndpointFailedException e = assertThrows(ResolveEndpointFailedException.class,

@@ -19,7 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-/** A Camel context whose robustmemory component defaults to a real DuckDB file in a fresh temporary directory. */
+/**
+ * A Camel context whose robustmemory component defaults to a real DuckDB file in a fresh temporary directory; route
+ * files name the same file as the property placeholder {@code {{memory.database}}}.
+ */
 abstract class RobustMemoryTestSupport extends CamelTestSupport {
 
     @TempDir
@@ -34,6 +37,7 @@ abstract class RobustMemoryTestSupport extends CamelTestSupport {
     @Override
     protected CamelContext createCamelContext() throws Exception {
         CamelContext camelContext = super.createCamelContext();
+        camelContext.getPropertiesComponent().addInitialProperty("memory.database", database().toString());
         camelContext.getComponent("robustmemory", RobustMemoryComponent.class).getConfiguration()
                 .setDatabase(database().toString());
         return camelContext;
