@@ -1,6 +1,8 @@
 package dev.robustmemory.camel;
 
+import dev.robustmemory.lock.LockException;
 import dev.robustmemory.store.MemoryStore;
+import dev.robustmemory.store.StoreException;
 import org.apache.camel.Category;
 import org.apache.camel.Consumer;
 import org.apache.camel.Processor;
@@ -66,15 +68,16 @@ public class RobustMemoryEndpoint extends DefaultEndpoint {
         this.configuration = configuration;
     }
 
-    /** The store shared by every endpoint of this database, opened when first needed. */
-    MemoryStore store() throws Exception {
+    /** The store shared by the endpoints with the same settings, opened when first needed. */
+    MemoryStore store() throws StoreException, LockException {
         return getComponent().store(configuration.storeSettings());
     }
 
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        // Open now, so that a database or lock file that cannot be used fails the route at start-up.
+        // Open now, so that a database or lock file that cannot be used fails the route at start-up, and so that
+        // the first message's lock timeout is not spent on opening (which takes the lock once to create the tables).
         store();
     }
 }

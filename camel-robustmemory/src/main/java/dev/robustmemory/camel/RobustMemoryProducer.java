@@ -144,7 +144,13 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
 
     /** Runs the work under the lock, waiting at most this message's lock timeout. */
     private <T> Outcome<T> execute(Message message, MemoryWork<T> work) throws IOException, InterruptedException {
-        return store.execute(lockTimeout(message), work);
+        try {
+            return store.execute(lockTimeout(message), work);
+        } catch (InterruptedException e) {
+            // The exchange fails with it, but the thread's owner (a shutting-down executor) must still see it.
+            Thread.currentThread().interrupt();
+            throw e;
+        }
     }
 
     /** The header's timeout for this message only, else the endpoint's; nothing shared is changed. */
