@@ -9,6 +9,11 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import dev.robustmemory.store.InvalidEntryException;
@@ -191,6 +196,37 @@ class RobustMemoryProducerTest extends RobustMemoryTestSupport {
         assertEquals(-4L, last.getMessage().getBody());
         assertEquals(4L, headers(last).get(VERSION));
         assertEquals(-4L, call("robustmemory:counter?operation=load", null).getMessage().getBody());
+    }
+
+    @Test
+    void concurrentIncrementsThroughSeveralEndpointsLoseNothing() throws Exception {
+        int threads = 4;
+        int incrementsEach = 10;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch start = new CountDownLatch(1);
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                // Different URIs, hence different endpoints and producers, on one database.
+                String uri = "robustmemory:counter?operation=increment&lockTimeout=" + (20 + t) + "s";
+                workers.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < incrementsEach; i++) {
+                        call(uri, null);
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> worker : workers) {
+                worker.get(2, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Exchange loaded = call("robustmemory:counter?operation=load", null);
+        assertEquals((long) threads * incrementsEach, loaded.getMessage().getBody());
+        assertEquals((long) threads * incrementsEach, headers(loaded).get(VERSION));
     }
 
     @Test
