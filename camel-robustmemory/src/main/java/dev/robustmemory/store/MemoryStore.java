@@ -151,21 +151,26 @@ public final class MemoryStore implements AutoCloseable {
         long deadline = deadlineAfter(lockTimeout);
         LockGrant grant = lock.acquire(lockTimeout);
         try {
-            Fenced<T> fenced = inTransaction(grant, deadline, lockTimeout, connection -> {
+            Fenced<T> fenced = withConnection(grant, deadline, lockTimeout, connection -> {
+                // Committed on its own, before the work: every grant gets a token of its own that no later grant
+                // reuses, even when this work rolls back or this process dies before committing.
                 long token = Schema.nextFencingToken(connection);
                 grant.publishFencingToken(token);
+                connection.setAutoCommit(false);
                 DuckDbSession session = new DuckDbSession(this, connection, token);
+                T result;
                 try {
-                    T result = work.run(session);
-                    long current = Schema.currentFencingToken(connection);
-                    if (current != token) {
-                        throw new LockLostException(lock.path(), "the database's fencing token moved from " + token
-                                + " to " + current + " during this grant: another writer used the database");
-                    }
-                    return new Fenced<>(result, token);
+                    result = work.run(session);
                 } finally {
                     session.end();
                 }
+                long current = Schema.currentFencingToken(connection);
+                if (current != token) {
+                    throw new LockLostException(lock.path(), "the database's fencing token moved from " + token
+                            + " to " + current + " during this grant: another writer used the database");
+                }
+                commitWhileHeld(grant, connection);
+                return new Fenced<>(result, token);
             });
             long holdNanos = System.nanoTime() - grant.acquiredAtNanos();
             return new Outcome<>(fenced.result(), fenced.token(), grant.waitNanos(), holdNanos, grant.previousRecord(),
@@ -191,27 +196,26 @@ public final class MemoryStore implements AutoCloseable {
     private void createSchema() throws IOException, InterruptedException {
         long deadline = deadlineAfter(OPEN_TIMEOUT);
         try (LockGrant grant = lock.acquire(OPEN_TIMEOUT)) {
-            inTransaction(grant, deadline, OPEN_TIMEOUT, connection -> {
+            withConnection(grant, deadline, OPEN_TIMEOUT, connection -> {
+                connection.setAutoCommit(false);
                 Schema.create(connection);
+                commitWhileHeld(grant, connection);
                 return null;
             });
         }
     }
 
     /**
-     * Opens a connection, runs {@code body} in one transaction and commits it while the grant is still valid;
-     * rolls back when anything fails. The connection is closed on every path before returning, so the caller may
-     * release the grant: DuckDB keeps the file locked until its last connection closes.
+     * Opens a connection, runs {@code body} on it and closes it on every path before returning, so that the caller
+     * may release the grant: DuckDB keeps the file locked until its last connection closes. When the body fails,
+     * its open transaction is rolled back.
      */
-    private <T> T inTransaction(LockGrant grant, long deadline, Duration timeout, TransactionBody<T> body)
+    private <T> T withConnection(LockGrant grant, long deadline, Duration timeout, ConnectionBody<T> body)
             throws IOException, InterruptedException {
         Connection connection = database.connect(deadline, timeout);
         T result;
         try {
-            connection.setAutoCommit(false);
             result = body.run(connection);
-            grant.ensureValid();
-            connection.commit();
         } catch (SQLException e) {
             StoreException failure = new StoreException("DuckDB failed on " + database.path() + ": " + e.getMessage(), e);
             rollbackAndClose(connection, failure);
@@ -230,9 +234,17 @@ public final class MemoryStore implements AutoCloseable {
         return result;
     }
 
+    /** Commits only while the grant is provably still held: a write under a lost lock must not become durable. */
+    private static void commitWhileHeld(LockGrant grant, Connection connection) throws SQLException, LockLostException {
+        grant.ensureValid();
+        connection.commit();
+    }
+
     private static void rollbackAndClose(Connection connection, Throwable failure) {
         try {
-            connection.rollback();
+            if (!connection.getAutoCommit()) {
+                connection.rollback();
+            }
         } catch (SQLException e) {
             failure.addSuppressed(e);
         }
@@ -312,9 +324,9 @@ public final class MemoryStore implements AutoCloseable {
     private record Fenced<T>(T result, long token) {
     }
 
-    /** One step that runs inside the transaction of {@link #inTransaction}. */
+    /** What runs on the connection of {@link #withConnection}. */
     @FunctionalInterface
-    private interface TransactionBody<T> {
+    private interface ConnectionBody<T> {
         T run(Connection connection) throws SQLException, IOException;
     }
 }

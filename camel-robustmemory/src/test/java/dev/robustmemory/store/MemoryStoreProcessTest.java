@@ -1,0 +1,166 @@
+package dev.robustmemory.store;
+
+import dev.robustmemory.lock.LockGrant;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The store against other processes: a program ignoring the lock, a JVM killed with SIGKILL. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class MemoryStoreProcessTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path directory;
+    private Path database;
+    private Path childTemp;
+
+    @BeforeEach
+    void createDatabase() throws Exception {
+        database = directory.resolve("memory.duckdb");
+        childTemp = Files.createDirectory(directory.resolve("child-tmp"));
+        MemoryStore.open(StoreSettings.of(database)).close();
+    }
+
+    @Test
+    void aProgramHoldingTheDatabaseWithoutTheLockIsRetriedUntilTheTimeoutThenNamed() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
+             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
+            foreign.await(StoreTestProcess.READY);
+            AtomicInteger refusals = new AtomicInteger();
+            store.onDatabaseHeldByAnotherProgram(refusals::incrementAndGet);
+
+            long start = System.nanoTime();
+            StoreException e = assertThrows(StoreException.class,
+                    () -> store.execute(Duration.ofMillis(300), session -> session.increment("n", 1)));
+            long elapsedMillis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+
+            assertTrue(e.getMessage().contains("Another program holds the DuckDB database " + database.toRealPath()
+                                               + " open without the robustmemory lock"), e.getMessage());
+            assertTrue(e.getMessage().contains("Could not set lock on file"), e.getMessage());
+            assertTrue(e.getMessage().contains("(PID " + foreign.pid() + ")"), e.getMessage());
+            assertTrue(elapsedMillis >= 300, "gave up after " + elapsedMillis + " ms");
+            assertTrue(refusals.get() > 1, "retried: " + refusals.get());
+
+            refusals.set(0);
+            assertThrows(StoreException.class, () -> store.execute(Duration.ZERO, session -> session.increment("n", 1)));
+            assertEquals(1, refusals.get(), "a zero timeout tries once");
+            try (LockGrant free = store.lock().acquire(Duration.ZERO)) {
+                assertNotNull(free, "the failed calls released the lock");
+            }
+
+            assertEquals(0, foreign.finish());
+        }
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            assertEquals(Optional.empty(), store.execute(TIMEOUT, session -> session.load("n")).result(),
+                    "nothing was written");
+        }
+    }
+
+    @Test
+    void theWorkRunsOnceTheForeignProgramLetsGo() throws Exception {
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
+             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
+            foreign.await(StoreTestProcess.READY);
+            CountDownLatch refused = new CountDownLatch(1);
+            store.onDatabaseHeldByAnotherProgram(refused::countDown);
+
+            Future<Outcome<MemoryEntry>> call = caller.submit(() -> store.execute(TIMEOUT,
+                    session -> session.store("k", StoredValue.text("after the wait"), OptionalLong.empty())));
+            refused.await();
+            assertEquals(0, foreign.finish());
+
+            Outcome<MemoryEntry> outcome = call.get();
+            assertEquals(1, outcome.result().version());
+            assertEquals(StoredValue.text("after the wait"),
+                    store.execute(TIMEOUT, session -> session.load("k")).result().orElseThrow().value());
+        } finally {
+            caller.shutdownNow();
+        }
+    }
+
+    @Test
+    void anInterruptWhileWaitingForTheForeignProgramLeavesNothingHeldAndNothingWritten() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
+             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
+            foreign.await(StoreTestProcess.READY);
+            Thread caller = Thread.currentThread();
+            store.onDatabaseHeldByAnotherProgram(caller::interrupt);
+
+            assertThrows(InterruptedException.class, () -> store.execute(TIMEOUT, session -> session.increment("n", 1)));
+            assertFalse(Thread.interrupted(), "the interrupt was reported by the exception");
+            try (LockGrant free = store.lock().acquire(Duration.ZERO)) {
+                assertNotNull(free, "the interrupted call released the lock");
+            }
+            assertEquals(0, foreign.finish());
+            assertEquals(Optional.empty(), store.execute(TIMEOUT, session -> session.load("n")).result());
+        }
+    }
+
+    @Test
+    void aKilledJvmLeavesNoCopyOfTheNativeLibraryBehind() throws Exception {
+        Path abandoned = Files.write(childTemp.resolve("libduckdb_java111.so"), new byte[]{1});
+        Files.setLastModifiedTime(abandoned, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+        Path starting = Files.write(childTemp.resolve("libduckdb_java222.so"), new byte[]{1});
+
+        try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.STORE_AND_WAIT, database.toString())) {
+            child.await(StoreTestProcess.READY);
+            assertEquals(Set.of(starting.getFileName().toString()), nativeLibraryCopies(childTemp),
+                    "the running child deleted its own copy and the abandoned one, not the young one");
+            child.kill();
+        }
+        assertEquals(Set.of(starting.getFileName().toString()), nativeLibraryCopies(childTemp));
+    }
+
+    @Test
+    void aWriteCommittedBeforeAKillSurvivesAndItsLogWasNeverWidelyReadable() throws Exception {
+        try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.COMMIT_THEN_HALT, database.toString(),
+                "k", "committed")) {
+            child.await(StoreTestProcess.READY);
+            assertEquals(StoreTestProcess.HALT_STATUS, child.awaitExit());
+        }
+        Path log = directory.resolve("memory.duckdb.wal");
+        assertTrue(Files.size(log) > 0, "the commit is only in the write-ahead log");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(log)));
+
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            MemoryEntry entry = store.execute(TIMEOUT, session -> session.load("k")).result().orElseThrow();
+            assertEquals(StoredValue.text("committed"), entry.value());
+        }
+    }
+
+    private static Set<String> nativeLibraryCopies(Path directory) throws IOException {
+        Set<String> names = new TreeSet<>();
+        try (DirectoryStream<Path> copies = Files.newDirectoryStream(directory, "libduckdb_java*.so")) {
+            copies.forEach(copy -> names.add(copy.getFileName().toString()));
+        }
+        return names;
+    }
+}

@@ -1,0 +1,400 @@
+package dev.robustmemory.store;
+
+import dev.robustmemory.lock.LockException;
+import dev.robustmemory.lock.LockFileSettings;
+import dev.robustmemory.lock.LockGrant;
+import dev.robustmemory.lock.LockLostException;
+import dev.robustmemory.lock.OwnerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Opening a memory, the files it creates, and how it behaves under the lock. */
+class MemoryStoreTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final OptionalLong ANY_VERSION = OptionalLong.empty();
+
+    @TempDir
+    Path directory;
+
+    private static void assertMessageContains(Throwable e, String expected) {
+        assertNotNull(e.getMessage());
+        assertTrue(e.getMessage().contains(expected), () -> "'" + expected + "' not in: " + e.getMessage());
+    }
+
+    private static String permissions(Path file) {
+        try {
+            return PosixFilePermissions.toString(Files.getPosixFilePermissions(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void createsParentDirectoriesAndATableReadableWithoutThisLibrary() throws Exception {
+        Path database = directory.resolve("a/b/c/memory.duckdb");
+        long token;
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            token = store.execute(TIMEOUT, session -> session.store("greeting", StoredValue.text("hello"), ANY_VERSION))
+                    .fencingToken();
+        }
+        assertTrue(Files.isRegularFile(directory.resolve("a/b/c/memory.duckdb.lock")));
+        try (Connection connection = DriverManager.getConnection("jdbc:duckdb:" + database);
+             Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery("SELECT kind, text_value, version, fencing_token FROM "
+                                                    + Schema.ENTRIES + " WHERE key = 'greeting'")) {
+            assertTrue(row.next());
+            assertEquals("TEXT", row.getString(1));
+            assertEquals("hello", row.getString(2));
+            assertEquals(1, row.getLong(3));
+            assertEquals(token, row.getLong(4));
+        }
+    }
+
+    @Test
+    void refusesAFileThatIsNotADuckDbDatabaseAndLeavesItUntouched() throws Exception {
+        Path notADatabase = directory.resolve("notes.duckdb");
+        byte[] content = new byte[20_000];
+        new Random(7).nextBytes(content);
+        Files.write(notADatabase, content);
+        Path empty = Files.createFile(directory.resolve("empty.duckdb"));
+
+        StoreException e = assertThrows(StoreException.class, () -> MemoryStore.open(StoreSettings.of(notADatabase)));
+        assertMessageContains(e, "is not a DuckDB database");
+        assertMessageContains(e, notADatabase.toString());
+        assertArrayEquals(content, Files.readAllBytes(notADatabase));
+        assertFalse(Files.exists(directory.resolve("notes.duckdb.wal")));
+
+        assertMessageContains(assertThrows(StoreException.class, () -> MemoryStore.open(StoreSettings.of(empty))),
+                "is not a DuckDB database");
+        assertEquals(0, Files.size(empty));
+    }
+
+    @Test
+    void refusesADirectoryAsDatabase() throws Exception {
+        Path database = Files.createDirectory(directory.resolve("memory.duckdb"));
+        assertMessageContains(assertThrows(StoreException.class, () -> MemoryStore.open(StoreSettings.of(database))),
+                "is a directory");
+    }
+
+    @Test
+    void refusesInMemoryAndOtherSpecialNamesWithoutCreatingALockFile() {
+        for (String special : new String[]{":memory:", ":memory:shared", ":anything"}) {
+            StoreException e = assertThrows(StoreException.class, () -> MemoryStore.open(StoreSettings.of(Path.of(special))));
+            assertMessageContains(e, "needs a database file");
+        }
+        assertFalse(Files.exists(Path.of(":memory:.lock")));
+    }
+
+    @Test
+    void refusesPathsTheJdbcUrlCannotCarry() {
+        assertMessageContains(assertThrows(StoreException.class,
+                () -> MemoryStore.open(StoreSettings.of(directory.resolve("a;access_mode=READ_ONLY.duckdb")))), "';'");
+    }
+
+    @Test
+    void refusesADirectoryItCannotWrite() throws Exception {
+        Path readOnly = Files.createDirectory(directory.resolve("read-only"));
+        try (var guard = UnwritableDirectory.make(readOnly)) {
+            assumeTrue(guard.isUnwritable(), "cannot make a directory unwritable for this user here");
+            StoreException e = assertThrows(StoreException.class,
+                    () -> MemoryStore.open(StoreSettings.of(readOnly.resolve("memory.duckdb"))));
+            assertMessageContains(e, "not writable");
+            StoreException below = assertThrows(StoreException.class,
+                    () -> MemoryStore.open(StoreSettings.of(readOnly.resolve("sub/memory.duckdb"))));
+            assertMessageContains(below, "Cannot create the directory");
+        }
+    }
+
+    @Test
+    void refusesADirectoryPathThroughAFile() throws Exception {
+        Path file = Files.writeString(directory.resolve("plain-file"), "x");
+        assertMessageContains(assertThrows(StoreException.class,
+                () -> MemoryStore.open(StoreSettings.of(file.resolve("memory.duckdb")))), "is not a directory");
+    }
+
+    @Test
+    void reportsALockPathThatIsADirectory() throws Exception {
+        Path database = directory.resolve("memory.duckdb");
+        Files.createDirectory(directory.resolve("memory.duckdb.lock"));
+        assertMessageContains(assertThrows(LockException.class, () -> MemoryStore.open(StoreSettings.of(database))),
+                "directory");
+        assertFalse(Files.exists(database));
+    }
+
+    @Test
+    void refusesTheDatabaseOrItsLogAsLockFile() throws Exception {
+        Path database = directory.resolve("memory.duckdb");
+        LockFileSettings lockSettings = LockFileSettings.defaults();
+        long maxSize = StoreSettings.DEFAULT_MAX_VALUE_SIZE;
+        for (Path lockFile : new Path[]{database, directory.resolve("./memory.duckdb.wal"),
+                directory.resolve("sub/../memory.duckdb")}) {
+            StoreException e = assertThrows(StoreException.class,
+                    () -> MemoryStore.open(new StoreSettings(database, lockFile, lockSettings, maxSize)));
+            assertMessageContains(e, "is the database file or its write-ahead log");
+        }
+        Path link = Files.createSymbolicLink(directory.resolve("link.lock"), database);
+        StoreSettings throughLink = new StoreSettings(database, link, lockSettings, maxSize);
+        assertThrows(IOException.class, () -> MemoryStore.open(throughLink), "dangling link");
+        assertFalse(Files.exists(database), "nothing was created at the database path");
+
+        MemoryStore.open(StoreSettings.of(database)).close();
+        byte[] created = Files.readAllBytes(database);
+        assertMessageContains(assertThrows(StoreException.class, () -> MemoryStore.open(throughLink)),
+                "is the database file");
+        assertArrayEquals(created, Files.readAllBytes(database));
+    }
+
+    @Test
+    void twoStoresOnOneDatabaseMustShareTheLockFile() throws Exception {
+        Path database = directory.resolve("memory.duckdb");
+        StoreSettings other = new StoreSettings(database, directory.resolve("other.lock"), LockFileSettings.defaults(),
+                StoreSettings.DEFAULT_MAX_VALUE_SIZE);
+        try (MemoryStore first = MemoryStore.open(StoreSettings.of(database))) {
+            assertMessageContains(assertThrows(StoreException.class, () -> MemoryStore.open(other)),
+                    "already open in this JVM with the lock file");
+            try (MemoryStore second = MemoryStore.open(StoreSettings.of(directory.resolve("x/../memory.duckdb")))) {
+                first.execute(TIMEOUT, session -> session.increment("n", 1));
+                assertEquals(StoredValue.json("2"), second.execute(TIMEOUT, session -> session.increment("n", 1))
+                        .result().value());
+                assertEquals(first.lock(), second.lock());
+            }
+            assertThrows(StoreException.class, () -> MemoryStore.open(other), "one store is still open");
+        }
+        try (MemoryStore reopened = MemoryStore.open(other)) {
+            assertEquals(StoredValue.json("2"), reopened.execute(TIMEOUT, session -> session.load("n")).result()
+                    .orElseThrow().value());
+        }
+    }
+
+    @Test
+    void createdFilesAreOwnerOnlyAndTheLogMirrorsTheDatabase() throws Exception {
+        Path database = directory.resolve("memory.duckdb");
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            assertEquals("rw-------", permissions(database));
+            assertEquals("rw-------", permissions(store.lock().path()));
+            String logPermissions = store.execute(TIMEOUT, session -> {
+                session.store("secret", StoredValue.text("s3cr3t"), ANY_VERSION);
+                return permissions(directory.resolve("memory.duckdb.wal"));
+            }).result();
+            assertEquals("rw-------", logPermissions);
+        }
+
+        Path shared = directory.resolve("shared.duckdb");
+        StoreSettings groupShared = new StoreSettings(shared, StoreSettings.defaultLockFile(shared),
+                new LockFileSettings(PosixFilePermissions.fromString("rw-rw----"), false),
+                StoreSettings.DEFAULT_MAX_VALUE_SIZE);
+        try (MemoryStore store = MemoryStore.open(groupShared)) {
+            assertEquals("rw-rw----", permissions(shared));
+            assertEquals("rw-rw----", store.execute(TIMEOUT, session -> permissions(directory.resolve("shared.duckdb.wal")))
+                    .result());
+        }
+    }
+
+    @Test
+    void anExistingDatabaseKeepsItsPermissions() throws Exception {
+        Path database = directory.resolve("memory.duckdb");
+        MemoryStore.open(StoreSettings.of(database)).close();
+        Files.setPosixFilePermissions(database, PosixFilePermissions.fromString("rw-r-----"));
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            store.execute(TIMEOUT, session -> session.increment("n", 1));
+        }
+        assertEquals("rw-r-----", permissions(database));
+    }
+
+    @Test
+    void aCorruptOwnerRecordDoesNotStopTheLock() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            byte[] garbage = new byte[OwnerRecord.SLOT_SIZE];
+            Arrays.fill(garbage, (byte) '#');
+            Files.write(store.lock().path(), garbage);
+
+            Outcome<MemoryEntry> outcome = store.execute(TIMEOUT, session -> session.increment("n", 1));
+            assertTrue(outcome.previousRecord().isCorrupt());
+            assertFalse(outcome.previousHolderDied());
+            assertEquals(outcome.fencingToken(), store.lock().readOwnerRecord().record().fencingToken());
+        }
+    }
+
+    @Test
+    void theLockFileKeepsItsInode() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            Object inode = Files.getAttribute(store.lock().path(), "unix:ino");
+            for (int i = 0; i < 3; i++) {
+                store.execute(TIMEOUT, session -> session.increment("n", 1));
+            }
+            assertThrows(StoreException.class, () -> store.execute(TIMEOUT, session -> {
+                throw new StoreException("fails");
+            }));
+            assertEquals(inode, Files.getAttribute(store.lock().path(), "unix:ino"));
+            assertEquals(OwnerRecord.State.RELEASED, store.lock().readOwnerRecord().record().state());
+        }
+    }
+
+    @Test
+    void theOutcomeReportsWaitHoldAndThePreviousRecord() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            Outcome<String> outcome = store.execute(TIMEOUT, session -> "done");
+            assertEquals("done", outcome.result());
+            assertTrue(outcome.waitNanos() >= 0);
+            assertTrue(outcome.holdNanos() > 0);
+            assertEquals(OwnerRecord.State.RELEASED, outcome.previousRecord().record().state(), "left by open");
+            assertFalse(outcome.previousHolderDied());
+        }
+    }
+
+    @Test
+    void aLockLostDuringTheWorkCommitsNothing() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            LockLostException e = assertThrows(LockLostException.class, () -> store.execute(TIMEOUT, session -> {
+                session.store("k", StoredValue.text("written under a lost lock"), ANY_VERSION);
+                deleteLockFile(store);
+                return null;
+            }));
+            assertMessageContains(e, "deleted");
+            assertEquals(Optional.empty(), store.execute(TIMEOUT, session -> session.load("k")).result());
+        }
+    }
+
+    private static void deleteLockFile(MemoryStore store) throws StoreException {
+        try {
+            Files.delete(store.lock().path());
+        } catch (IOException e) {
+            throw new StoreException("test setup", e);
+        }
+    }
+
+    @Test
+    void aTimeoutOfZeroSucceedsOnAFreeLockAndFailsAtOnceOnAHeldOne() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            assertEquals(1, store.execute(Duration.ZERO, session -> session.increment("n", 1)).result().version());
+            try (LockGrant held = acquireOnOtherThread(store)) {
+                assertNotNull(held);
+                assertThrows(dev.robustmemory.lock.LockTimeoutException.class,
+                        () -> store.execute(Duration.ZERO, session -> session.increment("n", 1)));
+            }
+            assertEquals(StoredValue.json("1"), store.execute(TIMEOUT, session -> session.load("n")).result()
+                    .orElseThrow().value());
+        }
+    }
+
+    private static LockGrant acquireOnOtherThread(MemoryStore store) throws Exception {
+        LockGrant[] grant = new LockGrant[1];
+        Exception[] failure = new Exception[1];
+        Thread thread = new Thread(() -> {
+            try {
+                grant[0] = store.lock().acquire(TIMEOUT);
+            } catch (Exception e) {
+                failure[0] = e;
+            }
+        });
+        thread.start();
+        thread.join();
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return grant[0];
+    }
+
+    @Test
+    void anInterruptedCallerHoldsNothingAndWritesNothing() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            Thread.currentThread().interrupt();
+            assertThrows(InterruptedException.class,
+                    () -> store.execute(TIMEOUT, session -> session.store("k", StoredValue.text("v"), ANY_VERSION)));
+            assertFalse(Thread.interrupted());
+            try (LockGrant free = store.lock().acquire(Duration.ZERO)) {
+                assertNotNull(free);
+            }
+            assertFalse(store.execute(TIMEOUT, session -> session.exists("k")).result());
+        }
+    }
+
+    @Test
+    void anInterruptDuringTheWorkDoesNotBreakTheCommitOrTheLock() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            store.execute(TIMEOUT, session -> {
+                session.store("before", StoredValue.text("v"), ANY_VERSION);
+                Thread.currentThread().interrupt();
+                return session.store("after", StoredValue.text("v"), ANY_VERSION);
+            });
+            assertTrue(Thread.interrupted(), "the interrupt is left for the caller to see");
+            assertEquals(2L, store.execute(TIMEOUT, MemorySession::size).result());
+            try (LockGrant released = store.lock().acquire(Duration.ZERO)) {
+                assertNotNull(released);
+            }
+        }
+    }
+
+    @Test
+    void checksKeysAndValuesBeforeAnyLock() throws Exception {
+        StoreSettings settings = new StoreSettings(directory.resolve("memory.duckdb"),
+                directory.resolve("memory.duckdb.lock"), LockFileSettings.defaults(), 10);
+        try (MemoryStore store = MemoryStore.open(settings)) {
+            assertMessageContains(assertThrows(InvalidEntryException.class, () -> store.checkKey(null)), "empty");
+            assertMessageContains(assertThrows(InvalidEntryException.class, () -> store.checkKey("")), "empty");
+            assertMessageContains(assertThrows(InvalidEntryException.class, () -> store.checkKey("k".repeat(1025))),
+                    "the limit is 1024 characters");
+            store.checkKey("k".repeat(1024));
+            assertMessageContains(assertThrows(InvalidEntryException.class, () -> store.checkKey("a\uDC00b")),
+                    "unpaired");
+
+            store.checkValue(StoredValue.text("0123456789"));
+            store.checkValue(StoredValue.bytes(new byte[10]));
+            store.checkValue(StoredValue.text("é".repeat(5)));
+            assertMessageContains(assertThrows(InvalidEntryException.class,
+                    () -> store.checkValue(StoredValue.text("é".repeat(6)))), "12 bytes; the limit (maxValueSize) is 10");
+            assertThrows(InvalidEntryException.class, () -> store.checkValue(StoredValue.bytes(new byte[11])));
+            assertThrows(InvalidEntryException.class, () -> store.checkValue(StoredValue.json("[1,2,3,4,5]")));
+            store.checkValue(StoredValue.text("\uD83D\uDE00\uD83D\uDE00"));
+            assertThrows(InvalidEntryException.class,
+                    () -> store.execute(TIMEOUT, session -> session.store("k", StoredValue.bytes(new byte[11]), ANY_VERSION)));
+        }
+    }
+
+    @Test
+    void aClosedStoreRefusesWork() throws Exception {
+        MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")));
+        store.close();
+        store.close();
+        assertThrows(IllegalStateException.class, () -> store.execute(TIMEOUT, MemorySession::size));
+    }
+
+    @Test
+    void valuesSurviveReopening() throws Exception {
+        Path database = directory.resolve("memory.duckdb");
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            store.execute(TIMEOUT, session -> session.store("k", StoredValue.bytes("v".getBytes(StandardCharsets.UTF_8)),
+                    ANY_VERSION));
+        }
+        assertFalse(Files.exists(directory.resolve("memory.duckdb.wal")), "checkpointed and removed on close");
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            assertArrayEquals("v".getBytes(StandardCharsets.UTF_8),
+                    store.execute(TIMEOUT, session -> session.load("k")).result().orElseThrow().value().bytes());
+        }
+    }
+}

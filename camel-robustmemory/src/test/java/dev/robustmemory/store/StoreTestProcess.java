@@ -1,0 +1,77 @@
+package dev.robustmemory.store;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.OptionalLong;
+
+/**
+ * The child JVMs of {@link MemoryStoreProcessTest}. Each mode prints a word when it reaches the state the test
+ * waits for, then waits for its standard input to close (or dies, as the mode says).
+ */
+public final class StoreTestProcess {
+
+    static final String HOLD_DUCKDB = "hold-duckdb";
+    static final String STORE_AND_WAIT = "store-and-wait";
+    static final String COMMIT_THEN_HALT = "commit-then-halt";
+    static final String READY = "READY";
+    static final int HALT_STATUS = 99;
+
+    private StoreTestProcess() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path database = Path.of(args[1]);
+        switch (args[0]) {
+            case HOLD_DUCKDB -> holdWithoutTheLock(database);
+            case STORE_AND_WAIT -> storeAndWait(database);
+            case COMMIT_THEN_HALT -> commitThenHalt(database, args[2], args[3]);
+            default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+        }
+    }
+
+    /** Another program: opens the database with plain JDBC, ignoring the robustmemory lock. */
+    private static void holdWithoutTheLock(Path database) throws Exception {
+        try (Connection connection = DriverManager.getConnection("jdbc:duckdb:" + database)) {
+            announce(READY);
+            awaitEndOfInput();
+        }
+    }
+
+    private static void storeAndWait(Path database) throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            store.execute(Duration.ofSeconds(10), session -> session.increment("n", 1));
+            announce(READY);
+            awaitEndOfInput();
+        }
+    }
+
+    /** Writes through the store's own write path and commits, then dies before the connection is closed. */
+    private static void commitThenHalt(Path database, String key, String value) throws Exception {
+        MemoryStore store = MemoryStore.open(StoreSettings.of(database));
+        DatabaseFile file = DatabaseFile.prepare(database, store.settings().lockFileSettings().filePermissions());
+        Duration timeout = Duration.ofSeconds(10);
+        try (var grant = store.lock().acquire(timeout)) {
+            Connection connection = file.connect(System.nanoTime() + timeout.toNanos(), timeout);
+            connection.setAutoCommit(false);
+            long token = Schema.nextFencingToken(connection);
+            new DuckDbSession(store, connection, token).store(key, StoredValue.text(value), OptionalLong.empty());
+            connection.commit();
+            announce(READY);
+            Runtime.getRuntime().halt(HALT_STATUS);
+        }
+    }
+
+    private static void announce(String word) {
+        System.out.println(word);
+        System.out.flush();
+    }
+
+    private static void awaitEndOfInput() throws IOException {
+        while (System.in.read() >= 0) {
+            // the test closes our input when we may go
+        }
+    }
+}
