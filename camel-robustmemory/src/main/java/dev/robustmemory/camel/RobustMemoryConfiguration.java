@@ -1,0 +1,260 @@
+package dev.robustmemory.camel;
+
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Set;
+
+import dev.robustmemory.lock.LockFileSettings;
+import dev.robustmemory.store.StoreSettings;
+import org.apache.camel.RuntimeCamelException;
+import org.apache.camel.spi.Metadata;
+import org.apache.camel.spi.UriParam;
+import org.apache.camel.spi.UriParams;
+
+/**
+ * The options of the robustmemory component. The component holds one instance whose values are the defaults of every
+ * endpoint; each endpoint works on its own {@link #copy()}, so an endpoint option never changes another endpoint.
+ *
+ * <p>Durations are kept as the text the user wrote and parsed strictly by {@link #validate()}, because Camel's
+ * converter silently turns a malformed duration into 0 (which for {@code lockTimeout} would mean "never wait").
+ */
+@UriParams
+public class RobustMemoryConfiguration implements Cloneable {
+
+    /** The default operation; the header CamelRobustMemoryOperation overrides it per message. */
+    @UriParam(label = "producer", defaultValue = "store")
+    private RobustMemoryOperation operation = RobustMemoryOperation.store;
+
+    /**
+     * Path of the DuckDB database file, relative to the working directory unless absolute. Parent directories are
+     * created; a file that is not a DuckDB database is an error and is never overwritten. ':memory:' is refused:
+     * the memory must be a file that processes can share.
+     */
+    @UriParam(defaultValue = "robustmemory.duckdb")
+    private String database = "robustmemory.duckdb";
+
+    /**
+     * Path of the lock file that guards the database (default: the database path plus '.lock'). Never the
+     * database file itself, on which DuckDB holds its own lock. Every process sharing a database must name the same
+     * lock file; it is never deleted.
+     */
+    @UriParam
+    private String lockFile;
+
+    /**
+     * How long an operation waits for the lock before failing with a LockTimeoutException, e.g. 10s, 500ms, 1m30s,
+     * PT10S or plain milliseconds. 0 tries once without waiting; negative or malformed values are refused. The header
+     * CamelRobustMemoryLockTimeout overrides it for one message.
+     */
+    @UriParam(defaultValue = "5s")
+    private String lockTimeout = "5s";
+
+    /**
+     * Whether to report and clean up after holders that died holding the lock (their left-over owner record). The
+     * lock file itself is never deleted.
+     */
+    @UriParam(label = "advanced", defaultValue = "true")
+    private boolean cleanupOrphaned = true;
+
+    /**
+     * How long a live holder may keep the lock before it is reported as stale, e.g. 1h or 30m; must be positive. A
+     * live holder is reported, never broken.
+     */
+    @UriParam(label = "advanced", defaultValue = "1h")
+    private String staleLockThreshold = "1h";
+
+    /** Whether to record lock waits, hold times, timeouts and holders that died, for metrics and health checks. */
+    @UriParam(label = "advanced", defaultValue = "true")
+    private boolean monitorLocks = true;
+
+    /**
+     * The largest value accepted, in bytes (UTF-8 bytes for text and JSON). A larger value is refused before the
+     * lock is taken.
+     */
+    @UriParam(defaultValue = "16777216")
+    private long maxValueSize = StoreSettings.DEFAULT_MAX_VALUE_SIZE;
+
+    /**
+     * Whether to accept a lock file on a network or FUSE file system (nfs, cifs, smb, fuse...), where record locks
+     * can be granted to two processes at once. Off by default: such a path is refused with an error saying why.
+     */
+    @UriParam(label = "security", defaultValue = "false")
+    private boolean allowNetworkFileSystem;
+
+    /**
+     * Permissions of the database and lock files this process creates, as nine characters like rw-------
+     * (owner-only, the default) or rw-rw---- (shared by the processes of one group). The owner must keep rw.
+     */
+    @UriParam(label = "security", defaultValue = LockFileSettings.DEFAULT_PERMISSIONS)
+    private String filePermissions = LockFileSettings.DEFAULT_PERMISSIONS;
+
+    public RobustMemoryOperation getOperation() {
+        return operation;
+    }
+
+    public void setOperation(RobustMemoryOperation operation) {
+        this.operation = operation;
+    }
+
+    public String getDatabase() {
+        return database;
+    }
+
+    public void setDatabase(String database) {
+        this.database = database;
+    }
+
+    public String getLockFile() {
+        return lockFile;
+    }
+
+    public void setLockFile(String lockFile) {
+        this.lockFile = lockFile;
+    }
+
+    public String getLockTimeout() {
+        return lockTimeout;
+    }
+
+    public void setLockTimeout(String lockTimeout) {
+        this.lockTimeout = lockTimeout;
+    }
+
+    public boolean isCleanupOrphaned() {
+        return cleanupOrphaned;
+    }
+
+    public void setCleanupOrphaned(boolean cleanupOrphaned) {
+        this.cleanupOrphaned = cleanupOrphaned;
+    }
+
+    public String getStaleLockThreshold() {
+        return staleLockThreshold;
+    }
+
+    public void setStaleLockThreshold(String staleLockThreshold) {
+        this.staleLockThreshold = staleLockThreshold;
+    }
+
+    public boolean isMonitorLocks() {
+        return monitorLocks;
+    }
+
+    public void setMonitorLocks(boolean monitorLocks) {
+        this.monitorLocks = monitorLocks;
+    }
+
+    public long getMaxValueSize() {
+        return maxValueSize;
+    }
+
+    public void setMaxValueSize(long maxValueSize) {
+        this.maxValueSize = maxValueSize;
+    }
+
+    public boolean isAllowNetworkFileSystem() {
+        return allowNetworkFileSystem;
+    }
+
+    public void setAllowNetworkFileSystem(boolean allowNetworkFileSystem) {
+        this.allowNetworkFileSystem = allowNetworkFileSystem;
+    }
+
+    public String getFilePermissions() {
+        return filePermissions;
+    }
+
+    public void setFilePermissions(String filePermissions) {
+        this.filePermissions = filePermissions;
+    }
+
+    /** The lock timeout as a duration. @throws IllegalArgumentException when it is malformed or negative */
+    public Duration lockTimeoutDuration() {
+        return Durations.parse("option lockTimeout", lockTimeout);
+    }
+
+    /** The stale lock threshold as a duration. @throws IllegalArgumentException unless it is a positive duration */
+    public Duration staleLockThresholdDuration() {
+        Duration threshold = Durations.parse("option staleLockThreshold", staleLockThreshold);
+        if (threshold.isZero()) {
+            throw new IllegalArgumentException("Invalid value for option staleLockThreshold: '" + staleLockThreshold
+                                               + "' must be positive");
+        }
+        return threshold;
+    }
+
+    /**
+     * Checks every option, so that a mistake fails when the endpoint is created (or the component starts) rather
+     * than on the first message.
+     *
+     * @throws IllegalArgumentException naming the first bad option and its value
+     */
+    public void validate() {
+        if (operation == null) {
+            throw new IllegalArgumentException("Option operation must be one of: " + RobustMemoryOperation.names());
+        }
+        lockTimeoutDuration();
+        staleLockThresholdDuration();
+        storeSettings();
+    }
+
+    /**
+     * Where the memory lives and how its files are guarded, as the store needs it; paths are absolute and normalised
+     * so that two spellings of one database are recognised as the same.
+     *
+     * @throws IllegalArgumentException when database, lockFile, maxValueSize or filePermissions is invalid
+     */
+    public StoreSettings storeSettings() {
+        Path databasePath = databasePath();
+        Path lockPath = lockFile == null || lockFile.isBlank()
+                ? StoreSettings.defaultLockFile(databasePath) : Path.of(lockFile).toAbsolutePath().normalize();
+        if (lockPath.equals(databasePath)) {
+            throw new IllegalArgumentException("Invalid value for option lockFile: '" + lockFile + "' is the database"
+                                               + " file itself, on which DuckDB holds its own lock; use a sidecar file");
+        }
+        if (maxValueSize <= 0) {
+            throw new IllegalArgumentException("Invalid value for option maxValueSize: " + maxValueSize
+                                               + " (must be a positive number of bytes)");
+        }
+        return new StoreSettings(databasePath, lockPath,
+                new LockFileSettings(permissions(), allowNetworkFileSystem), maxValueSize);
+    }
+
+    /** A copy whose changes do not affect this configuration. */
+    public RobustMemoryConfiguration copy() {
+        try {
+            return (RobustMemoryConfiguration) clone();
+        } catch (CloneNotSupportedException e) {
+            throw new RuntimeCamelException(e);
+        }
+    }
+
+    private Path databasePath() {
+        if (database == null || database.isBlank()) {
+            throw new IllegalArgumentException("Option database must name a file");
+        }
+        if (database.startsWith(":memory:")) {
+            throw new IllegalArgumentException("Invalid value for option database: '" + database + "': an in-memory"
+                                               + " database cannot be shared between processes; name a file");
+        }
+        return Path.of(database).toAbsolutePath().normalize();
+    }
+
+    private Set<PosixFilePermission> permissions() {
+        Set<PosixFilePermission> permissions;
+        try {
+            permissions = PosixFilePermissions.fromString(filePermissions);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new IllegalArgumentException("Invalid value for option filePermissions: '" + filePermissions
+                                               + "' (expected nine characters like rw------- or rw-rw----)");
+        }
+        if (!permissions.contains(PosixFilePermission.OWNER_READ)
+                || !permissions.contains(PosixFilePermission.OWNER_WRITE)) {
+            throw new IllegalArgumentException("Invalid value for option filePermissions: '" + filePermissions
+                                               + "' (the owner needs read and write, rw-......)");
+        }
+        return permissions;
+    }
+}

@@ -1,0 +1,83 @@
+package dev.robustmemory.camel;
+
+import dev.robustmemory.lock.LockException;
+import dev.robustmemory.store.MemoryStore;
+import dev.robustmemory.store.StoreException;
+import org.apache.camel.Category;
+import org.apache.camel.Consumer;
+import org.apache.camel.Processor;
+import org.apache.camel.Producer;
+import org.apache.camel.spi.UriEndpoint;
+import org.apache.camel.spi.UriParam;
+import org.apache.camel.spi.UriPath;
+import org.apache.camel.support.DefaultEndpoint;
+
+/**
+ * Reads and writes a durable key/value memory in an embedded DuckDB file, under a crash-safe lock shared by every
+ * process on the host that uses the same database.
+ */
+@UriEndpoint(firstVersion = "0.1.0", scheme = "robustmemory", title = "Robust Memory", syntax = "robustmemory:key",
+             producerOnly = true, remote = false, category = { Category.CACHE, Category.DATABASE },
+             headersClass = RobustMemoryConstants.class)
+public class RobustMemoryEndpoint extends DefaultEndpoint {
+
+    /**
+     * The key to operate on (1 to 1024 characters); the header CamelRobustMemoryKey overrides it. Operations on a
+     * single key need one of the two; keys, clear and size do not.
+     */
+    @UriPath
+    private String key;
+
+    @UriParam
+    private RobustMemoryConfiguration configuration;
+
+    public RobustMemoryEndpoint(String uri, RobustMemoryComponent component, RobustMemoryConfiguration configuration) {
+        super(uri, component);
+        this.configuration = configuration;
+    }
+
+    @Override
+    public RobustMemoryComponent getComponent() {
+        return (RobustMemoryComponent) super.getComponent();
+    }
+
+    @Override
+    public Producer createProducer() {
+        return new RobustMemoryProducer(this);
+    }
+
+    @Override
+    public Consumer createConsumer(Processor processor) {
+        throw new UnsupportedOperationException("The robustmemory endpoint " + getEndpointUri()
+                                                + " is producer-only: use it in to(), not from()");
+    }
+
+    public String getKey() {
+        return key;
+    }
+
+    public void setKey(String key) {
+        this.key = key;
+    }
+
+    public RobustMemoryConfiguration getConfiguration() {
+        return configuration;
+    }
+
+    public void setConfiguration(RobustMemoryConfiguration configuration) {
+        this.configuration = configuration;
+    }
+
+    /** The store shared by the endpoints with the same settings, opened when first needed. */
+    MemoryStore store() throws StoreException, LockException {
+        return getComponent().store(configuration.storeSettings());
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        // Open now, so that a database or lock file that cannot be used fails the route at start-up, and so that
+        // the first message's lock timeout is not spent on opening (which takes the lock once to create the tables).
+        store();
+    }
+}

@@ -1,0 +1,92 @@
+package dev.robustmemory.camel;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import dev.robustmemory.lock.CrossProcessLock;
+import dev.robustmemory.lock.LockFileSettings;
+import dev.robustmemory.lock.LockGrant;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.test.junit5.CamelTestSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * A Camel context whose robustmemory component defaults to a real DuckDB file in a fresh temporary directory; route
+ * files name the same file as the property placeholder {@code {{memory.database}}}.
+ */
+abstract class RobustMemoryTestSupport extends CamelTestSupport {
+
+    @TempDir
+    Path dir;
+
+    private final ExecutorService lockHolder = Executors.newSingleThreadExecutor();
+
+    Path database() {
+        return dir.resolve("memory.duckdb");
+    }
+
+    @Override
+    protected CamelContext createCamelContext() throws Exception {
+        CamelContext camelContext = super.createCamelContext();
+        camelContext.getPropertiesComponent().addInitialProperty("memory.database", database().toString());
+        camelContext.getComponent("robustmemory", RobustMemoryComponent.class).getConfiguration()
+                .setDatabase(database().toString());
+        return camelContext;
+    }
+
+    @AfterEach
+    void stopLockHolder() {
+        lockHolder.shutdownNow();
+    }
+
+    /** Sends a body with headers (name, value pairs) and returns the exchange, failed or not. */
+    Exchange send(String uri, Object body, Object... headers) {
+        return template.send(uri, exchange -> {
+            exchange.getIn().setBody(body);
+            for (int i = 0; i < headers.length; i += 2) {
+                exchange.getIn().setHeader((String) headers[i], headers[i + 1]);
+            }
+        });
+    }
+
+    /** Sends and expects success. */
+    Exchange call(String uri, Object body, Object... headers) {
+        Exchange exchange = send(uri, body, headers);
+        assertNull(exchange.getException(), () -> "unexpected failure: " + exchange.getException());
+        return exchange;
+    }
+
+    /** Sends and expects the exchange to fail with the given exception type. */
+    <T extends Throwable> T failure(Class<T> type, String uri, Object body, Object... headers) {
+        Exchange exchange = send(uri, body, headers);
+        assertNotNull(exchange.getException(), "expected the exchange to fail with " + type.getSimpleName());
+        return assertInstanceOf(type, exchange.getException());
+    }
+
+    /**
+     * Starts the endpoints a test will use, then takes the database's lock on another thread, as a competing holder
+     * would. Starting first matters: opening a store takes the lock once to create the tables. Another thread,
+     * because the lock is not re-entrant: a grant held by the test thread itself would make the producer fail with
+     * a re-entry error instead of waiting. The grant may be closed from any thread.
+     */
+    LockGrant holdLockElsewhere(String... urisToStartFirst) throws Exception {
+        for (String uri : urisToStartFirst) {
+            context.getEndpoint(uri);
+        }
+        CrossProcessLock lock = CrossProcessLock.open(Path.of(database() + ".lock"), LockFileSettings.defaults());
+        return lockHolder.submit(() -> lock.acquire(Duration.ZERO)).get();
+    }
+
+    static Map<String, Object> headers(Exchange exchange) {
+        return exchange.getMessage().getHeaders();
+    }
+}
