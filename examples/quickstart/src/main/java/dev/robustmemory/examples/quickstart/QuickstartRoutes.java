@@ -36,7 +36,7 @@ public class QuickstartRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
-        from("timer:quickstart?repeatCount=1").routeId(ROUTE_ID)
+        from("timer:quickstart?repeatCount=1&delay=0").routeId(ROUTE_ID)
                 .setBody(constant(GREETING))
                 .to(memory(GREETING_KEY, "store")).id("store-greeting")
                 .log("Stored '${body}' under '" + GREETING_KEY + "'")
@@ -44,12 +44,15 @@ public class QuickstartRoutes extends RouteBuilder {
 
                 // the body sent with a load is ignored; clearing it shows that the value really comes back
                 .setBody(constant(null))
+                // so that the headers logged next are only those the load sets
+                .removeHeaders(MEMORY_HEADER_PREFIX + "*")
                 .to(memory(GREETING_KEY, "load")).id("load-greeting")
                 .log("Loaded '${body}' (found=${header.CamelRobustMemoryFound})")
                 .process(QuickstartRoutes::logMemoryHeaders)
 
                 .loop(INCREMENTS)
                     .setBody(constant(1))
+                    .removeHeaders(MEMORY_HEADER_PREFIX + "*")
                     .to(memory(COUNTER_KEY, "increment")).id("increment-counter")
                     .log("Incremented '" + COUNTER_KEY + "' to ${body}")
                     .process(QuickstartRoutes::logMemoryHeaders)
