@@ -1,0 +1,119 @@
+package dev.robustmemory.crash;
+
+import dev.robustmemory.store.MemoryEntry;
+import dev.robustmemory.store.MemoryStore;
+import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.testing.ChildJvm;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Several JVMs increment one key through the producer while the test kills random ones with SIGKILL and starts
+ * replacements. Afterwards: every acknowledged increment is in the counter (at most one extra per kill, committed
+ * but killed before it could be acknowledged), no two acknowledgements carry the same value (no lost update, so no
+ * two holders at once), and fencing tokens never go backwards as the counter grows.
+ *
+ * <p>Sized by the system properties {@code torture.jvms} (default 4) and {@code torture.kills} (default 10); the
+ * Maven profile {@code torture} raises them.
+ */
+class CrashTortureTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void killedHoldersLoseNoAcknowledgedIncrementAndNeverOverlap() throws Exception {
+        int jvms = Integer.getInteger("torture.jvms", 4);
+        int kills = Integer.getInteger("torture.kills", 10);
+        Path database = dir.resolve("torture.duckdb");
+        Path childTmp = dir.resolve("tmp");
+        Random random = new Random(Long.getLong("torture.seed", System.nanoTime()));
+        List<ChildJvm> running = new ArrayList<>();
+        List<ChildJvm> all = new ArrayList<>();
+        try {
+            for (int i = 0; i < jvms; i++) {
+                running.add(startChild(database, childTmp, all));
+            }
+            for (int kill = 0; kill < kills; kill++) {
+                ChildJvm victim = running.remove(random.nextInt(running.size()));
+                // Let it get some acknowledged work in, then kill it at a random point of its loop.
+                victim.awaitLine("ACK", Duration.ofSeconds(60));
+                for (int acks = random.nextInt(5); acks > 0; acks--) {
+                    victim.awaitLine("ACK", Duration.ofSeconds(60));
+                }
+                victim.kill9();
+                running.add(startChild(database, childTmp, all));
+            }
+            for (ChildJvm child : running) {
+                child.awaitLine("ACK", Duration.ofSeconds(60)); // the survivors still make progress
+                child.tell("stop");
+            }
+            for (ChildJvm child : running) {
+                assertEquals(0, child.awaitExit(Duration.ofSeconds(60)), "graceful exit: " + child.transcript());
+            }
+        } finally {
+            for (ChildJvm child : all) {
+                child.close();
+            }
+        }
+
+        TreeMap<Long, Long> tokenByValue = new TreeMap<>();
+        long acknowledged = 0;
+        for (ChildJvm child : all) {
+            long previousToken = 0;
+            for (String line : child.transcript()) {
+                if (!line.startsWith("ACK ")) {
+                    continue;
+                }
+                String[] parts = line.split(" ");
+                long value = Long.parseLong(parts[1]);
+                long token = Long.parseLong(parts[2]);
+                acknowledged++;
+                Long duplicate = tokenByValue.put(value, token);
+                assertEquals(null, duplicate, "two increments acknowledged the same value " + value);
+                assertTrue(token > 0 && token >= previousToken, "tokens of one process go backwards: " + line);
+                previousToken = token;
+            }
+        }
+        long previous = 0;
+        for (long token : tokenByValue.values()) {
+            assertTrue(token >= previous, "a larger counter value was written under an older fencing token");
+            previous = token;
+        }
+        long finalValue = finalCounter(database);
+        assertTrue(finalValue >= acknowledged && finalValue <= acknowledged + kills,
+                "counter " + finalValue + " vs " + acknowledged + " acknowledged increments and " + kills + " kills");
+        try (Stream<Path> leftovers = Files.list(childTmp)) {
+            assertEquals(List.of(), leftovers.filter(p -> p.getFileName().toString().startsWith("libduckdb_java"))
+                    .toList(), "killed JVMs must not leave DuckDB's native library behind");
+        }
+        System.out.printf("torture: %d JVMs, %d kills, %d acknowledged increments, final counter %d, violations 0%n",
+                jvms, kills, acknowledged, finalValue);
+    }
+
+    private static ChildJvm startChild(Path database, Path childTmp, List<ChildJvm> all) throws Exception {
+        ChildJvm child = ChildJvm.start(childTmp, IncrementingChild.class, database.toString());
+        all.add(child);
+        child.awaitLine("READY", Duration.ofSeconds(60));
+        return child;
+    }
+
+    private static long finalCounter(Path database) throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            MemoryEntry entry = store.execute(Duration.ofSeconds(30), s -> s.load("counter").orElseThrow()).result();
+            return Long.parseLong(entry.value().text());
+        }
+    }
+}
