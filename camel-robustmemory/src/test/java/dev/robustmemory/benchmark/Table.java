@@ -1,5 +1,7 @@
 package dev.robustmemory.benchmark;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -52,12 +54,15 @@ final class Table {
         out.append('\n');
     }
 
-    /** Three significant figures or so, without an exponent. */
+    /** Three significant figures or so, without an exponent; two for small values (ratios far below 1). */
     static String number(double value) {
         if (Double.isNaN(value)) {
             return "n/a";
         }
         double magnitude = Math.abs(value);
+        if (magnitude != 0 && magnitude < 0.1) {
+            return new BigDecimal(value).round(new MathContext(2)).toPlainString();
+        }
         String pattern = magnitude >= 100 ? "%.0f" : magnitude >= 10 ? "%.1f" : "%.2f";
         return String.format(Locale.ROOT, pattern, value);
     }
