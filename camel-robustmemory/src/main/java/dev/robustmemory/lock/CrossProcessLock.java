@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A mutual-exclusion lock shared by every thread of every process on one host that names the same lock file.
@@ -281,13 +282,21 @@ public final class CrossProcessLock {
                 if (remaining <= 0) {
                     throw new LockTimeoutException(path, timeout, "another process", readOwnerRecord());
                 }
-                TimeUnit.NANOSECONDS.sleep(Math.min(pause, remaining));
+                pause(Math.min(pause, remaining));
                 pause = Math.min(pause * 2, MAX_POLL_NANOS);
             }
         } finally {
             if (announcement != null) {
                 releaseQuietly(announcement);
             }
+        }
+    }
+
+    /** Sleeps with sub-millisecond precision (Thread.sleep rounds anything below a millisecond up to one). */
+    static void pause(long nanos) throws InterruptedException {
+        LockSupport.parkNanos(nanos);
+        if (Thread.interrupted()) {
+            throw new InterruptedException("Interrupted while waiting for the lock");
         }
     }
 
