@@ -119,7 +119,10 @@ public final class CrossProcessLock {
             try {
                 FileLock fileLock = lockFileUntil(start + timeoutNanos, timeout);
                 try {
-                    LockGrant grant = new LockGrant(this, fileLock, System.nanoTime() - start, readOwnerRecord());
+                    // Read raw under the lock (nobody else writes now); parsed only if someone asks.
+                    byte[] previous = new byte[OwnerRecord.SLOT_SIZE];
+                    int length = readSlot(previous);
+                    LockGrant grant = new LockGrant(this, fileLock, System.nanoTime() - start, previous, length);
                     holderThread = Thread.currentThread();
                     return grant;
                 } catch (LockException | RuntimeException e) {

@@ -124,7 +124,8 @@ public record OwnerRecord(State state, ProcessIdentity holder, Instant acquiredA
     private static String crc(byte[] bytes, int length) {
         CRC32 crc = new CRC32();
         crc.update(bytes, 0, length);
-        return String.format("%08x", crc.getValue());
+        String hex = Long.toHexString(crc.getValue()); // not String.format: this runs twice per grant
+        return "0".repeat(8 - hex.length()) + hex;
     }
 
     private static Object orEmpty(Instant instant) {
