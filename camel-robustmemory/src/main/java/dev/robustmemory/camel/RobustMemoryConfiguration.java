@@ -75,8 +75,9 @@ public class RobustMemoryConfiguration implements Cloneable {
     private boolean monitorLocks = true;
 
     /**
-     * Consumer and cleanup operation: also inspect every robustmemory lock file (*.lock holding an owner record) in
-     * this directory, not only the memory's own lock file. Other *.lock files are left alone.
+     * Consumer and cleanup operation: also inspect every robustmemory lock file in this directory (each file named
+     * name.lock that holds a robustmemory owner record), not only the memory's own lock file. Other .lock files are
+     * left alone.
      */
     @UriParam(label = "consumer")
     private String lockDirectory;
