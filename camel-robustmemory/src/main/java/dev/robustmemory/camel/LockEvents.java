@@ -89,8 +89,8 @@ final class LockEvents {
 
     /**
      * What makes two events "the same" for reporting once: the type, the lock file and the record it is about. A
-     * holder is its pid, host, process start and acquisition time, so a holder that re-acquires is a new one; a
-     * corrupt record is its text.
+     * holding is the holder's pid, host, process start and acquisition time, so a holder that re-acquires is a new
+     * one; not the fencing token, which the holder publishes shortly after acquiring. A corrupt record is its text.
      */
     static String identity(LockEvent event) {
         OwnerRecordReading reading = event.record();
@@ -98,7 +98,7 @@ final class LockEvents {
         if (reading != null && reading.record() != null) {
             OwnerRecord record = reading.record();
             about = record.holder().pid() + "@" + record.holder().host() + "/" + record.holder().processStart() + "/"
-                    + record.acquiredAt() + "/" + record.fencingToken();
+                    + record.acquiredAt();
         } else {
             about = reading == null || reading.corruptText() == null ? "" : reading.corruptText();
         }

@@ -36,10 +36,6 @@ final class MemoryMonitor {
         this.healthCheck = new RobustMemoryHealthCheck(settings, statistics);
     }
 
-    StoreSettings settings() {
-        return settings;
-    }
-
     /** The real path of the memory's lock file, once a store of it is open; null before. */
     Path lockPath() {
         return lockPath;

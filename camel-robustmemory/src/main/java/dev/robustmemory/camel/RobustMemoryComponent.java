@@ -167,12 +167,13 @@ public class RobustMemoryComponent extends DefaultComponent {
     synchronized LockStatistics monitoredStatistics(MemoryStore store) {
         LockStatistics statistics = monitor(store.settings()).statistics();
         statistics.bindMeters(resolveMeterRegistry(),
-                Tags.of("camelContext", getCamelContext().getName(), "database", store.settings().database().toString()),
+                Tags.of("camelContext", getCamelContext().getName(),
+                        "database", store.settings().database().toString()),
                 store.lock());
         return statistics;
     }
 
-    /** Counts a recovered orphan for the memory in use whose lock file it is, if any (a lockDirectory may hold others). */
+    /** Counts a recovered orphan for the memory in use whose lock file it is, if any (a lockDirectory holds others). */
     synchronized void countCleanedOrphan(Path lockFile) {
         monitors.values().stream().filter(monitor -> lockFile.equals(monitor.lockPath()))
                 .forEach(monitor -> monitor.statistics().recordOrphanCleaned());

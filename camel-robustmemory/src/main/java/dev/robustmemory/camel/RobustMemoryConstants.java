@@ -12,7 +12,8 @@ public final class RobustMemoryConstants {
               description = "In: the key to operate on; overrides the key in the URI path. Keys are 1 to 1024 characters.")
     public static final String KEY = "CamelRobustMemoryKey";
 
-    @Metadata(label = "producer", javaType = "String", enums = "store,load,delete,exists,keys,clear,size,increment,cleanup",
+    @Metadata(label = "producer", javaType = "String",
+              enums = "store,load,delete,exists,keys,clear,size,increment,cleanup",
               description = "In: the operation to perform; overrides the operation option. An unknown name fails the exchange.")
     public static final String OPERATION = "CamelRobustMemoryOperation";
 

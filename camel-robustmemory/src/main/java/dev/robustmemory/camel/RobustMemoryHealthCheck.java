@@ -73,11 +73,13 @@ final class RobustMemoryHealthCheck implements HealthCheck {
         if (problem == null) {
             problem = unusableFile(settings.database(), "database");
         }
+        // In this order: a failure is stored before the flag is raised, so a raised flag always has its failure.
+        boolean failing = statistics.isFailing();
         LockStatistics.LastFailure lastFailure = statistics.lastFailure();
         if (lastFailure != null) {
             result.detail("last.error", lastFailure.message()).detail("last.error.at", lastFailure.at().toString());
         }
-        if (problem == null && statistics.isFailing()) {
+        if (problem == null && failing) {
             problem = "the latest use of the memory failed: " + lastFailure.message();
         }
         LockStatistics.Snapshot totals = statistics.snapshot();

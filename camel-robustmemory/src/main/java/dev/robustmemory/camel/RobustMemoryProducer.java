@@ -114,7 +114,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     @InvokeOnHeader("load")
     public void onLoad(Message message) throws Exception {
         String key = key(message);
-        Optional<MemoryEntry> entry = execute(message, RobustMemoryOperation.load, session -> session.load(key)).result();
+        Optional<MemoryEntry> entry =
+                execute(message, RobustMemoryOperation.load, session -> session.load(key)).result();
         message.setHeader(FOUND, entry.isPresent());
         message.setHeader(VERSION, entry.map(MemoryEntry::version).orElse(0L));
         message.setBody(entry.map(found -> codec.decode(found.value())).orElse(null));
