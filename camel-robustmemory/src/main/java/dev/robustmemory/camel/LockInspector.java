@@ -29,8 +29,6 @@ import org.slf4j.LoggerFactory;
  */
 final class LockInspector {
 
-    /** The first line of every owner record (see the lock file format in the README). */
-    static final String OWNER_RECORD_HEADER = "robustmemory-lock/";
     private static final Logger LOG = LoggerFactory.getLogger(LockInspector.class);
 
     private final RobustMemoryComponent component;
@@ -107,6 +105,6 @@ final class LockInspector {
     }
 
     private static boolean isOwnerRecordFile(OwnerRecordReading reading) {
-        return !reading.isCorrupt() || reading.corruptText().startsWith(OWNER_RECORD_HEADER);
+        return !reading.isForeign();
     }
 }
