@@ -108,6 +108,16 @@ class CrashTortureTest {
                 jvms, kills, acknowledged, finalValue);
     }
 
+    @Test
+    void aJvmUsingTheComponentStopsOnSigtermWhileBusyAndLeavesTheMemoryUsable() throws Exception {
+        Path database = dir.resolve("sigterm.duckdb");
+        try (ChildJvm child = startChild(database, dir.resolve("tmp"), new ArrayList<>())) {
+            child.awaitLine("ACK", Duration.ofSeconds(60));
+            assertTrue(child.terminate(Duration.ofSeconds(30)), "no signal handler may keep the JVM from stopping");
+        }
+        assertTrue(finalCounter(database) > 0);
+    }
+
     private static ChildJvm startChild(Path database, Path childTmp, List<ChildJvm> all) throws Exception {
         ChildJvm child = ChildJvm.start(childTmp, IncrementingChild.class, database.toString());
         all.add(child);
