@@ -82,11 +82,12 @@ class RobustMemoryIdempotentRepositoryProcessTest {
                 return found;
             }).result();
             assertEquals(winnerById.keySet(), entries.keySet());
-            winnerById.forEach((id, pid) -> {
-                JsonObject addedBy = (JsonObject) Jsoner.deserialize(entries.get(id).value().text(), new JsonObject());
-                assertEquals(pid, addedBy.getLong("pid"), () -> "recorded winner of " + id);
+            for (Map.Entry<String, Long> winner : winnerById.entrySet()) {
+                String id = winner.getKey();
+                JsonObject addedBy = (JsonObject) Jsoner.deserialize(entries.get(id).value().text());
+                assertEquals(winner.getValue(), addedBy.getLong("pid"), () -> "recorded winner of " + id);
                 assertTrue(addedBy.containsKey("addedAt"));
-            });
+            }
         }
     }
 }

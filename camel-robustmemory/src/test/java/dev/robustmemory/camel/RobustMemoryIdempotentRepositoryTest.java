@@ -143,7 +143,7 @@ class RobustMemoryIdempotentRepositoryTest {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database()))) {
             String json = store.execute(Duration.ofSeconds(5), session -> session.load("idempotent/orders/order-1"))
                     .result().orElseThrow().value().text();
-            JsonObject addedBy = (JsonObject) Jsoner.deserialize(json, new JsonObject());
+            JsonObject addedBy = (JsonObject) Jsoner.deserialize(json);
             assertEquals(ProcessHandle.current().pid(), addedBy.getLong("pid"));
             Instant.parse(addedBy.getString("addedAt"));
         }
