@@ -1,0 +1,42 @@
+package dev.robustmemory.examples.multiprocess;
+
+import java.io.PrintStream;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the demo found.
+ *
+ * @param counterBefore     the counter when the demo started (it persists from earlier runs)
+ * @param counterAfter      the counter after the last worker stopped
+ * @param acksByWorker      the increments each worker saw acknowledged
+ * @param killedPid         the worker killed with SIGKILL
+ * @param diedHoldingLock   whether the lock file still named the killed worker as its holder after the kill
+ * @param consumerAvailable whether the component has the cleanup consumer
+ * @param cleanupEvent      the cleanup consumer's event about the killed worker, as its message headers
+ */
+public record Report(long counterBefore, long counterAfter, Map<String, Integer> acksByWorker, long killedPid,
+        boolean diedHoldingLock, boolean consumerAvailable, Optional<Map<String, Object>> cleanupEvent) {
+
+    public long acknowledged() {
+        return acksByWorker.values().stream().mapToLong(Integer::longValue).sum();
+    }
+
+    /** Increments that were committed but never acknowledged: only the killed worker's one in flight may be. */
+    public long inFlight() {
+        return counterAfter - counterBefore - acknowledged();
+    }
+
+    public boolean nothingLost() {
+        return inFlight() == 0 || inFlight() == 1;
+    }
+
+    void print(PrintStream out) {
+        out.printf("The counter went from %d to %d: %d increments acknowledged %s, %d in flight at the kill.%n",
+                counterBefore, counterAfter, acknowledged(), acksByWorker, inFlight());
+        out.println(nothingLost()
+                ? "Nothing was lost: every acknowledged increment is in the counter, and at most the killed worker's"
+                  + " one unacknowledged increment was added."
+                : "SOMETHING WAS LOST OR DOUBLED: the counter and the acknowledgements disagree.");
+    }
+}
