@@ -77,9 +77,14 @@ final class Worker implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** SIGKILL on Linux: the worker gets no chance to finish anything or to release its lock. */
+    /**
+     * SIGKILL on Linux: the worker gets no chance to finish anything or to release its lock. Then reads what it wrote
+     * before dying, so that every acknowledgement it printed is counted.
+     */
     void kill9() throws InterruptedException {
-        process.destroyForcibly();
+        // Through the handle: Process.destroyForcibly() would also close our end of the pipe, dropping output the
+        // worker wrote but we had not read yet, and the acknowledgements in it.
+        process.toHandle().destroyForcibly();
         process.waitFor();
         echo.join();
     }
