@@ -45,11 +45,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class CrossProcessLock {
 
-    /** fcntl locks this byte; the owner record lives in the same bytes, which a record lock does not block. */
-    private static final long HOLD_REGION_START = 0;
+    /** The holder locks this byte; the owner record lives in the same bytes, which a record lock does not block. */
+    private static final long HOLD_BYTE = 0;
+    /**
+     * Waiting processes hold a shared lock on this byte, so that a holder can tell in a microsecond, by failing to
+     * lock it exclusively, that someone waits ({@link LockGrant#othersWaiting()}).
+     */
+    private static final long WAITER_BYTE = 1;
     private static final long FIRST_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
-    /** The wait overshoots the timeout by at most this much. */
-    public static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    /** The wait overshoots the timeout by at most this much, and a released lock is noticed this fast. */
+    public static final long MAX_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
     private static final Set<String> NETWORK_FILE_SYSTEMS = Set.of("nfs", "nfs4", "cifs", "smb", "smb2", "smb3",
             "smbfs", "9p", "ceph", "glusterfs", "lustre", "gpfs", "afs", "ncpfs", "davfs", "sshfs", "virtiofs");
     private static final ConcurrentHashMap<Path, CrossProcessLock> LOCKS_OF_THIS_JVM = new ConcurrentHashMap<>();
@@ -253,32 +258,59 @@ public final class CrossProcessLock {
 
     private FileLock lockFileUntil(long deadline, Duration timeout) throws LockException, InterruptedException {
         long pause = FIRST_POLL_NANOS;
-        while (true) {
-            FileLock fileLock;
-            synchronized (this) {
-                fileLock = tryLockFile();
-                if (fileLock != null) {
-                    if (openedFileKey.equals(fileKeyAtPath())) {
-                        return fileLock;
+        FileLock announcement = null;
+        try {
+            while (true) {
+                synchronized (this) {
+                    FileLock fileLock = tryLockFile();
+                    if (fileLock != null) {
+                        if (openedFileKey.equals(fileKeyAtPath())) {
+                            return fileLock;
+                        }
+                        // Someone deleted or replaced the file: we locked an inode nobody else will look at.
+                        releaseQuietly(fileLock);
+                        announcement = null; // it lived on the old file, which reopen() closes
+                        reopen();
+                        continue;
                     }
-                    // Someone deleted or replaced the file: we locked an inode nobody else will look at.
-                    releaseQuietly(fileLock);
-                    reopen();
-                    continue;
+                    if (announcement == null) {
+                        announcement = tryLockRegion(WAITER_BYTE, true); // null only during a holder's probe
+                    }
                 }
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    throw new LockTimeoutException(path, timeout, "another process", readOwnerRecord());
+                }
+                TimeUnit.NANOSECONDS.sleep(Math.min(pause, remaining));
+                pause = Math.min(pause * 2, MAX_POLL_NANOS);
             }
-            long remaining = deadline - System.nanoTime();
-            if (remaining <= 0) {
-                throw new LockTimeoutException(path, timeout, "another process", readOwnerRecord());
+        } finally {
+            if (announcement != null) {
+                releaseQuietly(announcement);
             }
-            TimeUnit.NANOSECONDS.sleep(Math.min(pause, remaining));
-            pause = Math.min(pause * 2, MAX_POLL_NANOS);
         }
     }
 
-    private synchronized FileLock tryLockFile() throws LockException {
+    /**
+     * Whether another process announces that it waits for the lock. Only the holder asks, and no thread of this
+     * JVM holds the waiter byte while this JVM holds the lock (its waiters queue at the gate, not on the file).
+     */
+    synchronized boolean anotherProcessWaits() throws LockException {
+        FileLock probe = tryLockRegion(WAITER_BYTE, false);
+        if (probe == null) {
+            return true;
+        }
+        releaseQuietly(probe);
+        return false;
+    }
+
+    private FileLock tryLockFile() throws LockException {
+        return tryLockRegion(HOLD_BYTE, false);
+    }
+
+    private synchronized FileLock tryLockRegion(long position, boolean shared) throws LockException {
         try {
-            return handle().getChannel().tryLock(HOLD_REGION_START, 1, false);
+            return handle().getChannel().tryLock(position, 1, shared);
         } catch (IOException e) {
             throw new LockException(path, "Cannot lock the lock file: " + e.getMessage(), e);
         }

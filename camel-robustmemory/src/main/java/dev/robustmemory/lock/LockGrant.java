@@ -69,6 +69,15 @@ public final class LockGrant implements AutoCloseable {
     }
 
     /**
+     * Whether anyone else wants the lock now: a thread of this JVM queued for it, or another process announcing
+     * that it waits. Costs a system call or two; a holder that keeps the lock across several operations asks this
+     * to know when to hand over.
+     */
+    public boolean othersWaiting() throws LockException {
+        return lock.waitingThreads() > 0 || lock.anotherProcessWaits();
+    }
+
+    /**
      * Fails when the lock is no longer held: call it before making anything durable.
      *
      * @throws LockLostException naming what happened (released, channel closed, file deleted or replaced)

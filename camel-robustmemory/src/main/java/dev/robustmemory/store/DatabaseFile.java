@@ -15,6 +15,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -142,13 +143,15 @@ final class DatabaseFile {
      * ({@link System#nanoTime()}). The caller must hold the cross-process lock and close the connection before
      * releasing it.
      *
+     * @param stillWanted           asked before each retry; when it turns false the open is abandoned
      * @throws StoreException       when the file is not a DuckDB database (left untouched), is still held by another
      *                              program at the deadline, or cannot be opened for another reason
      * @throws InterruptedException when interrupted while waiting for another program to let go
      */
-    Connection connect(long deadlineNanos, Duration timeout) throws StoreException, InterruptedException {
+    Connection connect(long deadlineNanos, Duration timeout, BooleanSupplier stillWanted)
+            throws StoreException, InterruptedException {
         boolean creating = !Files.exists(path);
-        Connection connection = connectWhileHeld(deadlineNanos, timeout);
+        Connection connection = connectWhileHeld(deadlineNanos, timeout, stillWanted);
         NativeLibraryJanitor.afterLibraryLoaded();
         try {
             if (creating && posix) {
@@ -167,7 +170,7 @@ final class DatabaseFile {
         }
     }
 
-    private Connection connectWhileHeld(long deadlineNanos, Duration timeout)
+    private Connection connectWhileHeld(long deadlineNanos, Duration timeout, BooleanSupplier stillWanted)
             throws StoreException, InterruptedException {
         long pause = FIRST_BUSY_PAUSE_NANOS;
         while (true) {
@@ -183,6 +186,9 @@ final class DatabaseFile {
                     throw new StoreException("Cannot open the DuckDB database " + path + ": " + message, e);
                 }
                 heldByAnotherProgramListener.run();
+                if (!stillWanted.getAsBoolean()) {
+                    throw new StoreException("Gave up opening " + path + ": every caller waiting for it gave up", e);
+                }
                 long remaining = deadlineNanos - System.nanoTime();
                 if (remaining <= 0) {
                     throw new StoreException("Another program holds the DuckDB database " + path + " open without the"

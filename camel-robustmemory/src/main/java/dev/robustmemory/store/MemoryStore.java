@@ -19,26 +19,25 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A key/value memory in one DuckDB file, shared by every thread and process on a host that opens the same file,
  * every access under the {@link CrossProcessLock} of its lock file.
  *
- * <p><b>One grant, one open.</b> DuckDB lets one process at a time open a file for writing and releases its own
- * file lock only when the last connection of that process closes. So nothing is kept open between calls: each
- * {@link #execute} acquires the lock, opens the database, runs the work in one transaction, commits, closes the
- * connection and only then releases the lock. With DuckDB 1.5 that is an open (about 6-10 ms), a close with a
- * checkpoint of what was written (about 10 ms) and two commits per call, some 20-25 ms on a quiet two-core machine,
- * however little the work does: run several operations in one work to share it.
+ * <p><b>A lease, not a lock per call.</b> DuckDB lets one process at a time open a file for writing, and opening and
+ * closing it costs some 20 ms. So all stores of one database in a JVM share one {@link DatabaseLease}: a thread that
+ * holds the lock and the open database while work keeps coming and nobody else waits, runs the queued works in
+ * batches (one transaction, one commit each), and hands over promptly when another process waits. A caller's work
+ * still runs under the lock, in a transaction; its outcome is returned only after the commit.
  *
- * <p><b>Fencing.</b> Every grant increments a counter stored in the database, commits it on its own before the work
- * runs (so no two grants ever share a token, even when one rolls back or its process dies) and publishes it in the
- * lock's owner record; every row written records it. Before committing, the work checks that the lock is still
+ * <p><b>Fencing.</b> Every lease increments a counter stored in the database, commits it on its own before any work
+ * runs (so no two grants ever share a token, even when a batch rolls back or its process dies) and publishes it in
+ * the lock's owner record; every row written records it. Before committing, a batch checks that the lock is still
  * held and the counter is still its own, and otherwise commits nothing ({@link LockLostException}).
  *
  * <p><b>Another program holding the file.</b> A program that opens the database without this lock makes DuckDB
  * refuse the open ("Could not set lock on file ... Conflicting lock is held in ... (PID n)"); {@link #execute}
  * retries until its timeout, then fails with a {@link StoreException} saying so.
  *
- * <p><b>Instances.</b> A store holds no connection and no file handle of its own, so several instances on one
- * database are harmless as long as they use the same lock file; opening one with a different lock file than an
- * open instance in this JVM is refused. (Processes that disagree on the lock file are stopped by DuckDB's own file
- * lock, reported as above.)
+ * <p><b>Instances.</b> Several instances on one database may coexist in a JVM (say, with different value size
+ * limits); they share the lease, so they never compete with each other. Opening one with a different lock file than
+ * an open instance in this JVM is refused. (Processes that disagree on the lock file are stopped by DuckDB's own
+ * file lock, reported as above.)
  */
 public final class MemoryStore implements AutoCloseable {
 
@@ -52,14 +51,16 @@ public final class MemoryStore implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(MemoryStore.class.getName());
 
     private final StoreSettings settings;
-    private final DatabaseFile database;
+    private final Path database;
     private final CrossProcessLock lock;
+    private final Registration registration;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private MemoryStore(StoreSettings settings, DatabaseFile database, CrossProcessLock lock) {
+    private MemoryStore(StoreSettings settings, Path database, CrossProcessLock lock, Registration registration) {
         this.settings = settings;
         this.database = database;
         this.lock = lock;
+        this.registration = registration;
     }
 
     /**
@@ -79,10 +80,9 @@ public final class MemoryStore implements AutoCloseable {
         refuseAsLockFile(database, DatabaseFile.canonical(settings.lockFile())); // before the lock creates the file
         CrossProcessLock lock = CrossProcessLock.open(settings.lockFile(), settings.lockFileSettings());
         refuseAsLockFile(database, lock.path()); // a symbolic link may have led there
-        register(database.path(), lock.path());
-        MemoryStore store = new MemoryStore(settings, database, lock);
+        MemoryStore store = new MemoryStore(settings, database.path(), lock, register(database, lock));
         try {
-            store.createSchema();
+            store.execute(OPEN_TIMEOUT, session -> null); // opens the database once: is it DuckDB? tables there?
             return store;
         } catch (StoreException | LockException | RuntimeException e) {
             store.close();
@@ -147,122 +147,26 @@ public final class MemoryStore implements AutoCloseable {
      */
     public <T> Outcome<T> execute(Duration lockTimeout, MemoryWork<T> work) throws IOException, InterruptedException {
         Objects.requireNonNull(work, "work");
+        if (lockTimeout.isNegative()) {
+            throw new IllegalArgumentException("Lock timeout must not be negative: " + lockTimeout);
+        }
         if (closed.get()) {
-            throw new IllegalStateException("The memory store for " + database.path() + " is closed");
+            throw new IllegalStateException("The memory store for " + database + " is closed");
         }
-        long deadline = deadlineAfter(lockTimeout);
-        LockGrant grant = lock.acquire(lockTimeout);
-        try {
-            Fenced<T> fenced = withConnection(deadline, lockTimeout, connection -> {
-                // Committed on its own, before the work: every grant gets a token of its own that no later grant
-                // reuses, even when this work rolls back or this process dies before committing.
-                long token = Schema.nextFencingToken(connection);
-                grant.publishFencingToken(token);
-                connection.setAutoCommit(false);
-                DuckDbSession session = new DuckDbSession(this, connection, token);
-                T result;
-                try {
-                    result = work.run(session);
-                } finally {
-                    session.end();
-                }
-                long current = Schema.currentFencingToken(connection);
-                if (current != token) {
-                    throw new LockLostException(lock.path(), "the database's fencing token moved from " + token
-                            + " to " + current + " during this grant: another writer used the database");
-                }
-                commitWhileHeld(grant, connection);
-                return new Fenced<>(result, token);
-            });
-            long holdNanos = System.nanoTime() - grant.acquiredAtNanos();
-            return new Outcome<>(fenced.result(), fenced.token(), grant.waitNanos(), holdNanos, grant.previousRecord(),
-                    grant.previousHolderDied());
-        } finally {
-            grant.close();
-        }
+        return registration.lease().execute(this, lockTimeout, work);
     }
 
     /** Lets this instance go; other instances on the same database, and work running now, are not affected. */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            unregister(database.path());
+            unregister(database);
         }
     }
 
     /** Makes tests able to see the retries while another program holds the database file. */
     void onDatabaseHeldByAnotherProgram(Runnable listener) {
-        database.onHeldByAnotherProgram(listener);
-    }
-
-    private void createSchema() throws IOException, InterruptedException {
-        long deadline = deadlineAfter(OPEN_TIMEOUT);
-        try (LockGrant grant = lock.acquire(OPEN_TIMEOUT)) {
-            withConnection(deadline, OPEN_TIMEOUT, connection -> {
-                connection.setAutoCommit(false);
-                Schema.create(connection);
-                commitWhileHeld(grant, connection);
-                return null;
-            });
-        }
-    }
-
-    /**
-     * Opens a connection, runs {@code body} on it and closes it on every path before returning, so that the caller
-     * may release the grant: DuckDB keeps the file locked until its last connection closes. When the body fails,
-     * its open transaction is rolled back.
-     */
-    private <T> T withConnection(long deadline, Duration timeout, ConnectionBody<T> body)
-            throws IOException, InterruptedException {
-        Connection connection = database.connect(deadline, timeout);
-        T result;
-        try {
-            result = body.run(connection);
-        } catch (SQLException e) {
-            StoreException failure =
-                    new StoreException("DuckDB failed on " + database.path() + ": " + e.getMessage(), e);
-            rollbackAndClose(connection, failure);
-            throw failure;
-        } catch (IOException | RuntimeException | Error e) {
-            rollbackAndClose(connection, e);
-            throw e;
-        }
-        try {
-            connection.close();
-        } catch (SQLException e) {
-            // Committed means durable (it is in the write-ahead log); failing now would invite a retry that
-            // applies the work twice. What failed is the checkpoint on close, which the next open repeats.
-            LOG.log(System.Logger.Level.WARNING, "Closing " + database.path() + " after a commit failed", e);
-        }
-        return result;
-    }
-
-    /** Commits only while the grant is provably still held: a write under a lost lock must not become durable. */
-    private static void commitWhileHeld(LockGrant grant, Connection connection) throws SQLException, LockLostException {
-        grant.ensureValid();
-        connection.commit();
-    }
-
-    private static void rollbackAndClose(Connection connection, Throwable failure) {
-        try {
-            if (!connection.getAutoCommit()) {
-                connection.rollback();
-            }
-        } catch (SQLException e) {
-            failure.addSuppressed(e);
-        }
-        try {
-            connection.close();
-        } catch (SQLException e) {
-            failure.addSuppressed(e);
-        }
-    }
-
-    private static long deadlineAfter(Duration timeout) {
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("Lock timeout must not be negative: " + timeout);
-        }
-        return System.nanoTime() + Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
+        registration.database().onHeldByAnotherProgram(listener);
     }
 
     private static void refuseAsLockFile(DatabaseFile database, Path lockFile) throws StoreException {
@@ -273,40 +177,47 @@ public final class MemoryStore implements AutoCloseable {
         }
     }
 
-    private static void register(Path database, Path lockFile) throws StoreException {
+    /** Joins (or starts) the lease of the database; refuses a second lock file for one database. */
+    private static Registration register(DatabaseFile database, CrossProcessLock lock) throws StoreException {
         synchronized (OPEN_DATABASES) {
-            Registration existing = OPEN_DATABASES.get(database);
-            if (existing != null && !existing.lockFile().equals(lockFile)) {
-                throw new StoreException("The database " + database + " is already open in this JVM with the lock file "
-                                         + existing.lockFile() + "; a second lock file (" + lockFile
-                                         + ") would let two writers in at once");
+            Registration existing = OPEN_DATABASES.get(database.path());
+            if (existing == null) {
+                Registration first = new Registration(database, lock, new DatabaseLease(database, lock), 1);
+                OPEN_DATABASES.put(database.path(), first);
+                return first;
             }
-            OPEN_DATABASES.put(database, new Registration(lockFile, existing == null ? 1 : existing.stores() + 1));
+            if (!existing.lock().path().equals(lock.path())) {
+                throw new StoreException("The database " + database.path() + " is already open in this JVM with the"
+                                         + " lock file " + existing.lock().path() + "; a second lock file ("
+                                         + lock.path() + ") would let two writers in at once");
+            }
+            Registration joined = existing.withStores(existing.stores() + 1);
+            OPEN_DATABASES.put(database.path(), joined);
+            return joined;
         }
     }
 
     private static void unregister(Path database) {
+        DatabaseLease ended = null;
         synchronized (OPEN_DATABASES) {
             Registration existing = OPEN_DATABASES.get(database);
             if (existing.stores() == 1) {
                 OPEN_DATABASES.remove(database);
+                ended = existing.lease();
             } else {
-                OPEN_DATABASES.put(database, new Registration(existing.lockFile(), existing.stores() - 1));
+                OPEN_DATABASES.put(database, existing.withStores(existing.stores() - 1));
             }
+        }
+        if (ended != null) {
+            ended.stop(); // outside the registry's monitor: it waits for the current batch
         }
     }
 
-    /** The lock file shared by the open stores of one database, and how many they are. */
-    private record Registration(Path lockFile, int stores) {
-    }
+    /** The lease shared by the open stores of one database, and how many they are. */
+    private record Registration(DatabaseFile database, CrossProcessLock lock, DatabaseLease lease, int stores) {
 
-    /** What a work returned, and the fencing token it ran under. */
-    private record Fenced<T>(T result, long token) {
-    }
-
-    /** What runs on the connection of {@link #withConnection}. */
-    @FunctionalInterface
-    private interface ConnectionBody<T> {
-        T run(Connection connection) throws SQLException, IOException;
+        Registration withStores(int count) {
+            return new Registration(database, lock, lease, count);
+        }
     }
 }

@@ -102,7 +102,7 @@ class RobustMemoryProducerTest extends RobustMemoryTestSupport {
     }
 
     @Test
-    void storeKeepsTheBodyAndReportsVersionAndGrowingFencingToken() {
+    void storeKeepsTheBodyAndReportsVersionAndFencingToken() {
         Exchange first = call(STORE, "v1");
         Exchange second = call(STORE, "v2");
 
@@ -110,7 +110,8 @@ class RobustMemoryProducerTest extends RobustMemoryTestSupport {
         assertEquals(1L, headers(first).get(VERSION));
         assertEquals(2L, headers(second).get(VERSION));
         long firstToken = (Long) headers(first).get(FENCING_TOKEN);
-        assertTrue((Long) headers(second).get(FENCING_TOKEN) > firstToken);
+        assertTrue(firstToken > 0);
+        assertTrue((Long) headers(second).get(FENCING_TOKEN) >= firstToken, "one lease may serve both stores");
         assertEquals("v2", call(LOAD, null).getMessage().getBody());
     }
 

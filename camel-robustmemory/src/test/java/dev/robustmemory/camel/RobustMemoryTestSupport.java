@@ -76,14 +76,15 @@ abstract class RobustMemoryTestSupport extends CamelTestSupport {
      * Starts the endpoints a test will use, then takes the database's lock on another thread, as a competing holder
      * would. Starting first matters: opening a store takes the lock once to create the tables. Another thread,
      * because the lock is not re-entrant: a grant held by the test thread itself would make the producer fail with
-     * a re-entry error instead of waiting. The grant may be closed from any thread.
+     * a re-entry error instead of waiting. The store's lease, which may still hold the lock after those first
+     * calls, hands it over as soon as this thread waits. The grant may be closed from any thread.
      */
     LockGrant holdLockElsewhere(String... urisToStartFirst) throws Exception {
         for (String uri : urisToStartFirst) {
             context.getEndpoint(uri);
         }
         CrossProcessLock lock = CrossProcessLock.open(Path.of(database() + ".lock"), LockFileSettings.defaults());
-        return lockHolder.submit(() -> lock.acquire(Duration.ZERO)).get();
+        return lockHolder.submit(() -> lock.acquire(Duration.ofSeconds(10))).get();
     }
 
     static Map<String, Object> headers(Exchange exchange) {

@@ -267,13 +267,16 @@ class MemorySessionTest {
     }
 
     @Test
-    void theFencingTokenGrowsOnEveryGrantEvenWhenTheWorkFails() throws Exception {
+    void theFencingTokenGrowsWithEveryLeaseEvenWhenItsWorkFails() throws Exception {
         long first = store.execute(TIMEOUT, MemorySession::fencingToken).fencingToken();
+        assertEquals(first, store.execute(TIMEOUT, MemorySession::fencingToken).result(), "one lease, one token");
+        Leases.endLease(store);
         assertThrows(StoreException.class, () -> run(session -> {
             throw new StoreException("fails");
         }));
+        Leases.endLease(store);
         Outcome<Long> third = store.execute(TIMEOUT, MemorySession::fencingToken);
-        assertEquals(first + 2, third.fencingToken(), "the failed grant used up a token of its own");
+        assertEquals(first + 2, third.fencingToken(), "the lease whose only work failed used up a token of its own");
         assertEquals(third.fencingToken(), third.result());
         assertEquals(third.fencingToken(), store.lock().readOwnerRecord().record().fencingToken(),
                 "published in the owner record");

@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -240,6 +241,7 @@ class MemoryStoreTest {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
             byte[] garbage = new byte[OwnerRecord.SLOT_SIZE];
             Arrays.fill(garbage, (byte) '#');
+            Leases.endLease(store); // no lock of this JVM may be held while another handle opens and closes the file
             Files.write(store.lock().path(), garbage);
 
             Outcome<MemoryEntry> outcome = store.execute(TIMEOUT, session -> session.increment("n", 1));
@@ -259,6 +261,7 @@ class MemoryStoreTest {
             assertThrows(StoreException.class, () -> store.execute(TIMEOUT, session -> {
                 throw new StoreException("fails");
             }));
+            Leases.endLease(store);
             assertEquals(inode, Files.getAttribute(store.lock().path(), "unix:ino"));
             assertEquals(OwnerRecord.State.RELEASED, store.lock().readOwnerRecord().record().state());
         }
@@ -267,11 +270,12 @@ class MemoryStoreTest {
     @Test
     void theOutcomeReportsWaitHoldAndThePreviousRecord() throws Exception {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            Leases.endLease(store);
             Outcome<String> outcome = store.execute(TIMEOUT, session -> "done");
             assertEquals("done", outcome.result());
             assertTrue(outcome.waitNanos() >= 0);
             assertTrue(outcome.holdNanos() > 0);
-            assertEquals(OwnerRecord.State.RELEASED, outcome.previousRecord().record().state(), "left by open");
+            assertEquals(OwnerRecord.State.RELEASED, outcome.previousRecord().record().state(), "left by the last one");
             assertFalse(outcome.previousHolderDied());
         }
     }
@@ -336,25 +340,63 @@ class MemoryStoreTest {
             assertThrows(InterruptedException.class,
                     () -> store.execute(TIMEOUT, session -> session.store("k", StoredValue.text("v"), ANY_VERSION)));
             assertFalse(Thread.interrupted());
-            try (LockGrant free = store.lock().acquire(Duration.ZERO)) {
-                assertNotNull(free);
+            try (LockGrant free = store.lock().acquire(TIMEOUT)) {
+                assertNotNull(free, "the lease lets go when someone waits");
             }
             assertFalse(store.execute(TIMEOUT, session -> session.exists("k")).result());
         }
     }
 
     @Test
-    void anInterruptDuringTheWorkDoesNotBreakTheCommitOrTheLock() throws Exception {
+    void anInterruptOfTheThreadRunningTheWorkDoesNotBreakTheCommitOrTheLease() throws Exception {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
             store.execute(TIMEOUT, session -> {
                 session.store("before", StoredValue.text("v"), ANY_VERSION);
                 Thread.currentThread().interrupt();
                 return session.store("after", StoredValue.text("v"), ANY_VERSION);
             });
-            assertTrue(Thread.interrupted(), "the interrupt is left for the caller to see");
             assertEquals(2L, store.execute(TIMEOUT, MemorySession::size).result());
-            try (LockGrant released = store.lock().acquire(Duration.ZERO)) {
+            try (LockGrant released = store.lock().acquire(TIMEOUT)) {
                 assertNotNull(released);
+            }
+        }
+    }
+
+    @Test
+    void aCallerInterruptedWhileItsWorkRunsGetsTheOutcomeAndKeepsTheInterrupt() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            CountDownLatch running = new CountDownLatch(1);
+            CountDownLatch proceed = new CountDownLatch(1);
+            Thread caller = Thread.currentThread();
+            Thread interrupter = new Thread(() -> {
+                try {
+                    running.await();
+                    caller.interrupt();
+                    proceed.countDown();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            interrupter.start();
+            Outcome<MemoryEntry> outcome = store.execute(TIMEOUT, session -> {
+                running.countDown();
+                awaitUninterruptibly(proceed);
+                return session.store("k", StoredValue.text("v"), ANY_VERSION);
+            });
+            assertTrue(Thread.interrupted(), "the interrupt is kept for the caller");
+            assertEquals(1, outcome.result().version(), "a work that ran is reported, since it may have committed");
+            assertTrue(store.execute(TIMEOUT, session -> session.exists("k")).result());
+            interrupter.join();
+        }
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        while (true) {
+            try {
+                latch.await();
+                return;
+            } catch (InterruptedException e) {
+                // keep waiting: this test is about the caller's interrupt, not this thread's
             }
         }
     }
@@ -401,14 +443,11 @@ class MemoryStoreTest {
                     return seen;
                 }));
             }
-            Set<Long> distinct = new HashSet<>();
             for (Future<List<Long>> future : tokens) {
                 List<Long> seen = future.get();
-                assertEquals(seen.stream().sorted().toList(), seen, "tokens grow within a thread");
-                distinct.addAll(seen);
+                assertEquals(seen.stream().sorted().toList(), seen, "tokens never go backwards within a thread");
             }
             pool.shutdown();
-            assertEquals(threads * incrementsEach, distinct.size(), "every grant had its own token");
             assertEquals(StoredValue.json(Integer.toString(threads * incrementsEach)),
                     store.execute(TIMEOUT, session -> session.load("n")).result().orElseThrow().value());
         }

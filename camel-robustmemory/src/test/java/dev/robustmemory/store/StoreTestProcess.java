@@ -48,20 +48,16 @@ public final class StoreTestProcess {
         }
     }
 
-    /** Writes through the store's own write path and commits, then dies before the connection is closed. */
+    /**
+     * Writes through the store and dies right after the acknowledgement, while the lease still holds the database
+     * open: the write must survive through DuckDB's write-ahead log alone.
+     */
     private static void commitThenHalt(Path database, String key, String value) throws Exception {
         MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-        DatabaseFile file = DatabaseFile.prepare(database, store.settings().lockFileSettings().filePermissions());
-        Duration timeout = Duration.ofSeconds(10);
-        try (var grant = store.lock().acquire(timeout)) {
-            Connection connection = file.connect(System.nanoTime() + timeout.toNanos(), timeout);
-            connection.setAutoCommit(false);
-            long token = Schema.nextFencingToken(connection);
-            new DuckDbSession(store, connection, token).store(key, StoredValue.text(value), OptionalLong.empty());
-            connection.commit();
-            announce(READY);
-            Runtime.getRuntime().halt(HALT_STATUS);
-        }
+        store.execute(Duration.ofSeconds(10), session -> session.store(key, StoredValue.text(value),
+                OptionalLong.empty()));
+        announce(READY);
+        Runtime.getRuntime().halt(HALT_STATUS); // the lease still holds the database open: it never closes it
     }
 
     private static void announce(String word) {

@@ -1,0 +1,410 @@
+package dev.robustmemory.store;
+
+import dev.robustmemory.lock.CrossProcessLock;
+import dev.robustmemory.lock.LockException;
+import dev.robustmemory.lock.LockGrant;
+import dev.robustmemory.lock.LockLostException;
+import dev.robustmemory.lock.LockTimeoutException;
+import dev.robustmemory.lock.OwnerRecordReading;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * This JVM's lease on one database: a thread that takes the cross-process lock when there is work, keeps it and
+ * the database open while work keeps coming and nobody else waits, and runs queued works in batches, one
+ * transaction and one commit per batch.
+ *
+ * <p><b>Hand-off.</b> Waiting processes announce themselves on the lock file ({@link LockGrant#othersWaiting()}). An
+ * idle lease is released as soon as someone waits (checked every {@value #PROBE_MICROS} µs) and after
+ * {@value #IDLE_RELEASE_MILLIS} ms without work anyway. A busy lease is handed over after its current batch once it
+ * has lasted {@value #MIN_TENURE_MILLIS} ms and someone waits, and is renewed (released and taken again, so that
+ * others get a chance and the owner record stays fresh) after {@value #MAX_TENURE_MILLIS} ms in any case. Every
+ * hand-off closes the database, which checkpoints its write-ahead log, so the next holder never replays much.
+ *
+ * <p><b>Acknowledged means durable.</b> A work's caller learns its outcome only after the batch's commit.
+ *
+ * <p><b>Isolation.</b> A work that fails without having written (a version conflict, a non-numeric increment, a
+ * refused value) fails alone. A work that fails after writing, or after an SQL error that aborts DuckDB's
+ * transaction, makes the batch roll back; its works then run again one by one, each in its own transaction.
+ *
+ * <p><b>Fencing.</b> Each lease takes a new fencing token from the database (committed on its own), publishes it in
+ * the lock's owner record and checks before every commit that the lock is still held and the token still its own.
+ * When the token grew by exactly one since this JVM's last lease, nobody else wrote in between, so what this JVM
+ * knew of the entries is still true and reads keep being served from its cache.
+ */
+final class DatabaseLease {
+
+    static final long PROBE_MICROS = 500;
+    static final long IDLE_RELEASE_MILLIS = 10;
+    static final long MIN_TENURE_MILLIS = 50;
+    static final long MAX_TENURE_MILLIS = 1000;
+    private static final int MAX_BATCH = 256;
+    private static final System.Logger LOG = System.getLogger(DatabaseLease.class.getName());
+
+    private final DatabaseFile database;
+    private final CrossProcessLock lock;
+    private final LinkedBlockingQueue<QueuedWork<?>> queue = new LinkedBlockingQueue<>();
+    private final EntryCache cache = new EntryCache();
+    private final Thread thread;
+    private volatile boolean waitingForLock;
+    private volatile boolean stopping;
+
+    // The lease, touched by the lease thread only.
+    private LockGrant grant;
+    private Connection connection;
+    private DuckDbSession session;
+    private long lastFencingToken = -1;
+    private boolean takeoverUnreported;
+    private boolean schemaReady;
+    /** After handing over to a waiter, this JVM lets it in before competing again (System.nanoTime()). */
+    private long courtesyUntilNanos;
+
+    DatabaseLease(DatabaseFile database, CrossProcessLock lock) {
+        this.database = database;
+        this.lock = lock;
+        this.thread = new Thread(this::serve, "robustmemory-lease-" + database.path().getFileName());
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    <T> Outcome<T> execute(MemoryStore caller, Duration timeout, MemoryWork<T> work)
+            throws IOException, InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException("Interrupted before the work was queued; it never ran");
+        }
+        QueuedWork<T> queued = new QueuedWork<>(caller, work, timeout);
+        queue.add(queued);
+        if (stopping) {
+            queue.remove(queued);
+            throw new IllegalStateException("The memory store for " + database.path() + " is closed");
+        }
+        return queued.await(this);
+    }
+
+    Path lockFile() {
+        return lock.path();
+    }
+
+    /** Whether the lease thread is waiting for the lock right now, so a caller's deadline means a real timeout. */
+    boolean isWaitingForLock() {
+        return waitingForLock;
+    }
+
+    OwnerRecordReading ownerRecord() {
+        try {
+            return lock.readOwnerRecord();
+        } catch (LockException e) {
+            return OwnerRecordReading.corrupt("", "unreadable: " + e.getMessage());
+        }
+    }
+
+    /** Stops the lease thread after its current batch; works still queued fail. */
+    void stop() {
+        stopping = true;
+        thread.interrupt();
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void serve() {
+        try {
+            while (!stopping) {
+                try {
+                    serveNextBatch();
+                } catch (InterruptedException e) {
+                    // From stop(), or from a work that interrupted the thread it ran on: only stop() ends the loop.
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.ERROR, "The lease thread of " + database.path() + " failed", e);
+            throw e;
+        } finally {
+            endLease();
+            IllegalStateException closed =
+                    new IllegalStateException("The memory store for " + database.path() + " is closed");
+            for (QueuedWork<?> left; (left = queue.poll()) != null; ) {
+                left.fail(closed);
+            }
+        }
+    }
+
+    private void serveNextBatch() throws InterruptedException {
+        List<QueuedWork<?>> batch = nextBatch();
+        if (batch == null) {
+            endLease();
+        } else if (!batch.isEmpty() && (grant != null || beginLease(batch))) {
+            runBatch(batch);
+            if (grant != null && handOverDue()) {
+                endLease();
+            }
+        }
+    }
+
+    /**
+     * The next works to run: waits for one without a lease; with a lease, waits in short probes and returns null
+     * when the lease should go (someone waits, or it idled too long). Cancelled works are dropped.
+     */
+    private List<QueuedWork<?>> nextBatch() throws InterruptedException {
+        List<QueuedWork<?>> batch = new ArrayList<>();
+        if (grant == null) {
+            batch.add(queue.take());
+        } else {
+            long idleSince = System.nanoTime();
+            QueuedWork<?> next;
+            while ((next = queue.poll(PROBE_MICROS, TimeUnit.MICROSECONDS)) == null) {
+                long idle = System.nanoTime() - idleSince;
+                if (idle >= TimeUnit.MILLISECONDS.toNanos(IDLE_RELEASE_MILLIS) || othersWait()) {
+                    return null;
+                }
+            }
+            batch.add(next);
+        }
+        queue.drainTo(batch, MAX_BATCH - batch.size());
+        batch.removeIf(QueuedWork::isCancelled);
+        return batch;
+    }
+
+    /** Takes the lock and opens the database for the batch; false when every work gave up or it failed. */
+    private boolean beginLease(List<QueuedWork<?>> batch) throws InterruptedException {
+        try {
+            grant = awaitGrant(batch);
+            if (grant == null) {
+                return false;
+            }
+            QueuedWork<?> patient = latestDeadline(batch);
+            connection = database.connect(patient.deadlineNanos(), patient.timeout(),
+                    () -> batch.stream().anyMatch(work -> !work.isCancelled()));
+            if (!schemaReady) {
+                Schema.create(connection);
+                schemaReady = true;
+            }
+            // Autocommitted on its own, before any work: no two grants ever share a token, even when a batch rolls
+            // back or this process dies before committing.
+            long token = Schema.nextFencingToken(connection);
+            grant.publishFencingToken(token);
+            if (token != lastFencingToken + 1) {
+                cache.clear(); // another process had the database in between
+            }
+            lastFencingToken = token;
+            connection.setAutoCommit(false);
+            session = new DuckDbSession(connection, token, cache);
+            takeoverUnreported = grant.previousHolderDied();
+            return true;
+        } catch (IOException | SQLException | RuntimeException e) {
+            IOException failure = asIoException(e, "open");
+            endLease(); // before telling the callers: once they know, the lock is free
+            batch.forEach(work -> work.fail(failure));
+            return false;
+        }
+    }
+
+    /**
+     * Waits for the lock until the most patient work's deadline. Callers time out on their own (see
+     * {@link QueuedWork#await}); this thread only keeps trying while some work still wants the lock.
+     */
+    private LockGrant awaitGrant(List<QueuedWork<?>> batch) throws LockException, InterruptedException {
+        long courtesy = courtesyUntilNanos - System.nanoTime();
+        if (courtesy > 0) {
+            TimeUnit.NANOSECONDS.sleep(courtesy);
+        }
+        try {
+            return lock.acquire(Duration.ZERO);
+        } catch (LockTimeoutException busy) {
+            batch.forEach(QueuedWork::markLockAttempted);
+        }
+        waitingForLock = true; // from here on, a caller's deadline means the lock really was busy
+        try {
+            while (true) {
+                batch.removeIf(QueuedWork::isCancelled);
+                if (batch.isEmpty()) {
+                    return null;
+                }
+                long remaining = latestDeadline(batch).deadlineNanos() - System.nanoTime();
+                try {
+                    return lock.acquire(Duration.ofNanos(Math.max(0, remaining)));
+                } catch (LockTimeoutException e) {
+                    batch.forEach(QueuedWork::markLockAttempted);
+                    if (remaining <= 0) {
+                        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50)); // their callers cancel them now
+                    }
+                }
+            }
+        } finally {
+            waitingForLock = false;
+        }
+    }
+
+    private void runBatch(List<QueuedWork<?>> batch) {
+        long startNanos = System.nanoTime();
+        List<Ran<?>> ran = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            QueuedWork<?> work = batch.get(i);
+            if (!work.start()) {
+                continue;
+            }
+            Ran<?> result = run(work);
+            if (result.failure() != null && session.workSpoiledTransaction()) {
+                rollback();
+                List<QueuedWork<?>> again = new ArrayList<>(ran.stream().<QueuedWork<?>>map(Ran::work).toList());
+                again.add(work);
+                again.addAll(batch.subList(i + 1, batch.size()));
+                runOneByOne(again);
+                return;
+            }
+            ran.add(result);
+        }
+        commit(ran, startNanos);
+    }
+
+    /** After a spoiled batch: every work alone, each in its own transaction. */
+    private void runOneByOne(List<QueuedWork<?>> works) {
+        for (QueuedWork<?> work : works) {
+            if (session == null) {
+                work.fail(new StoreException("The lease on " + database.path() + " ended after a failed batch"));
+                continue;
+            }
+            work.start(); // false for those already started by the spoiled batch: they run again here
+            long startNanos = System.nanoTime();
+            Ran<?> result = run(work);
+            if (result.failure() != null && session.workSpoiledTransaction()) {
+                rollback();
+                work.fail(result.failure());
+            } else {
+                commit(List.of(result), startNanos);
+            }
+        }
+    }
+
+    private <T> Ran<T> run(QueuedWork<T> work) {
+        session.beginWork(work.store);
+        try {
+            return new Ran<>(work, work.work.run(session), null);
+        } catch (Exception | Error e) {
+            return new Ran<>(work, null, e);
+        } finally {
+            session.endWork();
+        }
+    }
+
+    /** Commits the batch and only then tells each caller its outcome. */
+    private void commit(List<Ran<?>> ran, long startNanos) {
+        try {
+            session.flush();
+            long current = Schema.currentFencingToken(connection);
+            if (current != session.fencingToken()) {
+                throw new LockLostException(lock.path(), "the database's fencing token moved from "
+                        + session.fencingToken() + " to " + current + " during this lease: another writer used it");
+            }
+            grant.ensureValid();
+            connection.commit();
+        } catch (IOException | SQLException | RuntimeException e) {
+            rollback();
+            IOException failure = asIoException(e, "commit");
+            endLease(); // whatever broke the commit, the next batch starts from a fresh lease
+            ran.forEach(result -> result.work().fail(result.failure() != null ? result.failure() : failure));
+            return;
+        }
+        long holdNanos = System.nanoTime() - startNanos;
+        for (Ran<?> result : ran) {
+            if (result.failure() != null) {
+                result.work().fail(result.failure());
+            } else {
+                boolean takeover = takeoverUnreported;
+                takeoverUnreported = false;
+                result.succeed(session.fencingToken(), startNanos, holdNanos, grant.previousRecord(), takeover);
+            }
+        }
+    }
+
+    private boolean handOverDue() {
+        long tenure = System.nanoTime() - grant.acquiredAtNanos();
+        if (tenure >= TimeUnit.MILLISECONDS.toNanos(MIN_TENURE_MILLIS) && othersWait()) {
+            // Waiters poll the lock every CrossProcessLock.MAX_POLL_NANOS at most: give them two chances to take
+            // it before this JVM, which tries at once, competes again.
+            courtesyUntilNanos = System.nanoTime() + 2 * CrossProcessLock.MAX_POLL_NANOS;
+            return true;
+        }
+        return tenure >= TimeUnit.MILLISECONDS.toNanos(MAX_TENURE_MILLIS);
+    }
+
+    /** Whether to hand over; a lock file that cannot even be probed ends the lease too (the next grant reports it). */
+    private boolean othersWait() {
+        try {
+            return grant.othersWaiting();
+        } catch (LockException e) {
+            LOG.log(System.Logger.Level.WARNING, "Cannot probe " + lock.path() + " for waiters", e);
+            return true;
+        }
+    }
+
+    private void rollback() {
+        session.discardBatch();
+        cache.clear(); // it may hold entries the rollback just undid
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            LOG.log(System.Logger.Level.WARNING, "Rolling back on " + database.path() + " failed", e);
+            endLease();
+        }
+    }
+
+    /** Closes the database, then releases the lock: DuckDB keeps the file locked until its last connection closes. */
+    private void endLease() {
+        if (session != null) {
+            session.close();
+            session = null;
+        }
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                // Committed batches are in the write-ahead log already; the next open checkpoints them.
+                LOG.log(System.Logger.Level.WARNING, "Closing " + database.path() + " failed", e);
+            }
+            connection = null;
+        }
+        if (grant != null) {
+            grant.close();
+            grant = null;
+        }
+    }
+
+    private static QueuedWork<?> latestDeadline(List<QueuedWork<?>> batch) {
+        QueuedWork<?> latest = batch.get(0);
+        for (QueuedWork<?> work : batch) {
+            if (work.deadlineNanos() - latest.deadlineNanos() > 0) {
+                latest = work;
+            }
+        }
+        return latest;
+    }
+
+    private IOException asIoException(Exception e, String step) {
+        if (e instanceof IOException io) {
+            return io;
+        }
+        return new StoreException("Cannot " + step + " the DuckDB database " + database.path() + ": "
+                                  + e.getMessage(), e);
+    }
+
+    /** A work that ran in the current transaction, with its result or its failure. */
+    private record Ran<T>(QueuedWork<T> work, T result, Throwable failure) {
+
+        void succeed(long token, long startNanos, long holdNanos, OwnerRecordReading previous, boolean takeover) {
+            work.succeed(new Outcome<>(result, token, startNanos - work.submittedAtNanos, holdNanos, previous,
+                    takeover));
+        }
+    }
+}

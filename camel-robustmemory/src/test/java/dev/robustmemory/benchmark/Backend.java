@@ -1,0 +1,31 @@
+package dev.robustmemory.benchmark;
+
+import java.nio.file.Path;
+
+/** The systems the benchmark compares; an enum so that a child JVM can be told which one by name. */
+enum Backend {
+    /** DuckDB JDBC on connections held open for the whole run, autocommit: the floor cost of DuckDB itself. */
+    RAW_DUCKDB(RawDuckDbSession::open),
+    /** Lock, open DuckDB, one operation, close, unlock: what a component without a lease would do. */
+    NAIVE_PATTERN(NaivePatternSession::open),
+    /** SQLite in WAL mode, one file shared by every process: the usual embedded choice. */
+    SQLITE(SqliteSession::open),
+    /** The robustmemory Camel producer. */
+    COMPONENT(ComponentSession::open);
+
+    @FunctionalInterface
+    private interface Opener {
+        BackendSession open(Path directory) throws Exception;
+    }
+
+    private final Opener opener;
+
+    Backend(Opener opener) {
+        this.opener = opener;
+    }
+
+    /** Opens (creating when absent) this backend's database inside {@code directory}. */
+    BackendSession open(Path directory) throws Exception {
+        return opener.open(directory);
+    }
+}

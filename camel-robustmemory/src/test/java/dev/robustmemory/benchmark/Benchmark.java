@@ -1,0 +1,190 @@
+package dev.robustmemory.benchmark;
+
+import dev.robustmemory.benchmark.Criterion.FairShare;
+import dev.robustmemory.benchmark.Criterion.MedianLatencyAtMost;
+import dev.robustmemory.benchmark.Criterion.RatioTo;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.stream.Stream;
+
+/**
+ * The throughput benchmark of issue 4: the component's workloads (P1–P4), the lock's (P5, P6) and, in the same run,
+ * the baselines they are judged against (raw DuckDB on a held-open connection, the naive lock-open-operate-close
+ * pattern, SQLite in WAL mode). Prints the machine, then one table: throughput, median and 99th percentile latency,
+ * and each goal's ratio with PASS or MISS. A workload that cannot run (the component not built yet) prints n/a.
+ *
+ * <p>Not part of the test run. From the repository root:
+ * {@code mvn -B -q -pl camel-robustmemory -Pbenchmark verify}, with {@code -Dbench.quick=true} for a smoke run;
+ * {@link BenchSettings} lists the other knobs.
+ */
+public final class Benchmark {
+
+    private static final String RAW_UPSERT = "raw-upsert";
+    private static final String RAW_SELECT = "raw-select";
+    private static final String NAIVE_STORE = "naive-store-1jvm";
+    private static final String NAIVE_LOAD = "naive-load-1jvm";
+    private static final String NAIVE_MIXED_4JVM = "naive-mixed-4jvm-x4t";
+    private static final String SQLITE_STORE_16T = "sqlite-store-16t";
+    private static final String SQLITE_MIXED_4JVM = "sqlite-mixed-4jvm-x4t";
+
+    /** A table row: what is measured, and the goals of issue 4 it is judged by (none for a baseline). */
+    private record Row(Workload workload, List<Criterion> criteria) {
+        Row(Workload workload, Criterion... criteria) {
+            this(workload, List.of(criteria));
+        }
+    }
+
+    private Benchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        BenchSettings settings = BenchSettings.fromSystemProperties();
+        Path workDirectory = Files.createTempDirectory("robustmemory-benchmark-");
+        // Also on Ctrl-C: child JVMs leave a 72 MB DuckDB library copy each in here.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteRecursively(workDirectory)));
+
+        MachineInfo.describe().forEach(System.out::println);
+        System.out.println("Method: " + settings.describe());
+        List<Row> rows = rows().stream().filter(row -> settings.includes(row.workload().name())).toList();
+        Map<String, Summary> results = new LinkedHashMap<>();
+        for (Row row : rows) {
+            Workload workload = row.workload();
+            System.out.printf("... %s (%d/%d)%n", workload.name(), results.size() + 1, rows.size());
+            results.put(workload.name(), measure(workload, settings, workDirectory.resolve(workload.name())));
+        }
+        System.out.println();
+        System.out.print(table(rows, results).render());
+        System.out.println();
+        printLegend(rows, results);
+    }
+
+    /** Baselines first: the component rows divide by them. */
+    private static List<Row> rows() {
+        return List.of(
+                new Row(new InProcessWorkload(RAW_UPSERT, "raw DuckDB, held-open connection, autocommit INSERT OR"
+                        + " REPLACE, 1 thread (the DuckDB upsert cost; P3's raw sequential upsert)",
+                        Backend.RAW_DUCKDB, Mix.STORE, 1)),
+                new Row(new InProcessWorkload(RAW_SELECT, "raw DuckDB, held-open connection, point SELECT, 1 thread",
+                        Backend.RAW_DUCKDB, Mix.LOAD, 1)),
+                new Row(new OpenCloseWorkload("duckdb-open-close")),
+                new Row(new InProcessWorkload(NAIVE_STORE, "naive pattern (lock, open, upsert, close, release),"
+                        + " 1 thread", Backend.NAIVE_PATTERN, Mix.STORE, 1)),
+                new Row(new InProcessWorkload(NAIVE_LOAD, "naive pattern (lock, open, select, close, release),"
+                        + " 1 thread", Backend.NAIVE_PATTERN, Mix.LOAD, 1)),
+                new Row(new MultiJvmWorkload("naive-store-4jvm", "naive pattern store, 4 JVMs x 1 thread, total",
+                        Backend.NAIVE_PATTERN, Mix.STORE, 4, 1)),
+                new Row(new MultiJvmWorkload("naive-load-4jvm", "naive pattern load, 4 JVMs x 1 thread, total",
+                        Backend.NAIVE_PATTERN, Mix.LOAD, 4, 1)),
+                new Row(new MultiJvmWorkload(NAIVE_MIXED_4JVM, "naive pattern, 4 JVMs x 4 threads, 50/50"
+                        + " store/load, total (P4's shape)", Backend.NAIVE_PATTERN, Mix.MIXED, 4, 4)),
+                new Row(new InProcessWorkload(SQLITE_STORE_16T, "SQLite WAL, synchronous=FULL, 16 threads storing"
+                        + " distinct keys, 1 JVM (P3's shape)", Backend.SQLITE, Mix.STORE, 16)),
+                new Row(new MultiJvmWorkload(SQLITE_MIXED_4JVM, "SQLite WAL, synchronous=FULL, one file, 4 JVMs x 4"
+                        + " threads, 50/50 store/load, total (P4's shape)", Backend.SQLITE, Mix.MIXED, 4, 4)),
+                new Row(new LockAcquireWorkload("lock-uncontended"),
+                        new MedianLatencyAtMost("P5", 5_000)),
+                new Row(new LockHandOffWorkload("lock-hand-off"),
+                        new MedianLatencyAtMost("P6", 1_000_000)),
+                new Row(new InProcessWorkload("component-store-1t", "robustmemory producer, sequential store,"
+                        + " 1 thread", Backend.COMPONENT, Mix.STORE, 1),
+                        new RatioTo("P1", RAW_UPSERT, 0.9), new RatioTo("P1", NAIVE_STORE, 10)),
+                new Row(new InProcessWorkload("component-load-1t", "robustmemory producer, sequential load,"
+                        + " 1 thread", Backend.COMPONENT, Mix.LOAD, 1),
+                        new RatioTo("P2", RAW_SELECT, 0.9), new RatioTo("P2", NAIVE_LOAD, 30)),
+                new Row(new InProcessWorkload("component-store-16t", "robustmemory producer, 16 threads storing"
+                        + " distinct keys, 1 JVM", Backend.COMPONENT, Mix.STORE, 16),
+                        new RatioTo("P3", RAW_UPSERT, 20), new RatioTo("P7", SQLITE_STORE_16T, 1.0)),
+                new Row(new MultiJvmWorkload("component-mixed-4jvm-x4t", "robustmemory producer, one database,"
+                        + " 4 JVMs x 4 threads, 50/50 store/load, total", Backend.COMPONENT, Mix.MIXED, 4, 4),
+                        new RatioTo("P4", NAIVE_MIXED_4JVM, 20), new FairShare("P4", 0.5),
+                        new RatioTo("P7", SQLITE_MIXED_4JVM, 1.0)));
+    }
+
+    /** A warm-up round, then the measured rounds; a workload that fails is reported, not fatal to the run. */
+    private static Summary measure(Workload workload, BenchSettings settings, Path directory) {
+        try {
+            Files.createDirectories(directory);
+            try (Workload.Trial trial = workload.prepare(directory)) {
+                trial.measure(settings.warmup());
+                List<Measurement> rounds = new ArrayList<>();
+                for (int round = 0; round < settings.rounds(); round++) {
+                    rounds.add(trial.measure(settings.window()));
+                }
+                return Summary.of(rounds);
+            }
+        } catch (BackendUnavailableException e) {
+            return Summary.unavailable(e.getMessage());
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            return Summary.unavailable("failed: " + e);
+        } finally {
+            deleteRecursively(directory);
+        }
+    }
+
+    private static Table table(List<Row> rows, Map<String, Summary> results) {
+        Table table = new Table("workload", "ops/s", "p50", "p99", "goal", "compared", "measured", "target", "result");
+        for (Row row : rows) {
+            Summary summary = results.get(row.workload().name());
+            String[] measured = summary.available()
+                    ? new String[] {Table.number(summary.opsPerSecond()), Table.latency(summary.p50Nanos()),
+                                    Table.latency(summary.p99Nanos())}
+                    : new String[] {"n/a (" + headline(summary.unavailable()) + ")", "", ""};
+            if (row.criteria().isEmpty()) {
+                table.add(row.workload().name(), measured[0], measured[1], measured[2], "", "", "", "", "");
+            }
+            for (int i = 0; i < row.criteria().size(); i++) {
+                Criterion criterion = row.criteria().get(i);
+                OptionalDouble value = criterion.value(summary, results);
+                boolean first = i == 0;
+                table.add(first ? row.workload().name() : "", first ? measured[0] : "", first ? measured[1] : "",
+                        first ? measured[2] : "", criterion.goal(), criterion.label(),
+                        value.isPresent() ? criterion.format(value.getAsDouble()) : "n/a", criterion.target(),
+                        value.isPresent() ? (criterion.passes(value.getAsDouble()) ? "PASS" : "MISS") : "n/a");
+            }
+        }
+        return table;
+    }
+
+    private static void printLegend(List<Row> rows, Map<String, Summary> results) {
+        System.out.println("Workloads:");
+        for (Row row : rows) {
+            System.out.println("  " + row.workload().name() + ": " + row.workload().description());
+        }
+        results.forEach((name, summary) -> {
+            if (!summary.available()) {
+                System.out.println("  n/a " + name + ": " + summary.unavailable());
+            }
+        });
+    }
+
+    /** "component not available" or "failed": the reason's words before the details, which the legend prints. */
+    private static String headline(String reason) {
+        int colon = reason.indexOf(':');
+        return colon < 0 ? reason : reason.substring(0, colon);
+    }
+
+    private static void deleteRecursively(Path directory) {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(directory)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot delete the benchmark's files in " + directory, e);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.robustmemory.benchmark;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.impl.DefaultCamelContext;
+
+import java.nio.file.Path;
+
+/**
+ * The robustmemory component as a route would use it: a Camel context in this process, a producer template, the
+ * operation in the endpoint URI and the key in the {@code CamelRobustMemoryKey} header. Written against the public
+ * Camel contract only (URI, option and header names), so the benchmark compiles before the component exists; when
+ * the component cannot be resolved or cannot store and load, opening fails with {@link BackendUnavailableException}.
+ */
+final class ComponentSession implements BackendSession {
+
+    private static final String KEY_HEADER = "CamelRobustMemoryKey";
+    private static final String FOUND_HEADER = "CamelRobustMemoryFound";
+    /** Contention must never time out: the benchmark measures waiting, it does not give up. */
+    private static final String LOCK_TIMEOUT = "60s";
+
+    private final CamelContext camel;
+    private final ProducerTemplate template;
+    private final Endpoint storeEndpoint;
+    private final Endpoint loadEndpoint;
+
+    private ComponentSession(CamelContext camel, String database) {
+        this.camel = camel;
+        this.template = camel.createProducerTemplate();
+        String uri = "robustmemory:benchmark?database=" + database + "&lockTimeout=" + LOCK_TIMEOUT;
+        this.storeEndpoint = camel.getEndpoint(uri + "&operation=store");
+        this.loadEndpoint = camel.getEndpoint(uri + "&operation=load");
+    }
+
+    static ComponentSession open(Path directory) throws BackendUnavailableException {
+        CamelContext camel = new DefaultCamelContext();
+        try {
+            camel.start();
+            ComponentSession session = new ComponentSession(camel, directory.resolve("memory.duckdb").toString());
+            session.probe();
+            return session;
+        } catch (Exception | LinkageError e) {
+            camel.stop();
+            throw new BackendUnavailableException("component not available: " + rootMessage(e), e);
+        }
+    }
+
+    @Override
+    public KeyValueClient newClient() {
+        return new KeyValueClient() {
+            @Override
+            public void store(String key, String value) throws Exception {
+                send(storeEndpoint, key, value);
+            }
+
+            @Override
+            public boolean load(String key) throws Exception {
+                Exchange exchange = send(loadEndpoint, key, null);
+                Boolean found = exchange.getMessage().getHeader(FOUND_HEADER, Boolean.class);
+                return found != null ? found : exchange.getMessage().getBody() != null;
+            }
+
+            @Override
+            public void close() {
+                // the template is shared by the threads (it is thread-safe) and closed with the session
+            }
+        };
+    }
+
+    @Override
+    public void close() throws Exception {
+        template.close();
+        camel.close();
+    }
+
+    /** One store and one load: a component that resolves but whose store is still a stub fails here, not mid-run. */
+    private void probe() throws Exception {
+        try (KeyValueClient client = newClient()) {
+            client.store("benchmark-probe", "probe");
+            if (!client.load("benchmark-probe")) {
+                throw new IllegalStateException("a stored key was not found by load");
+            }
+        }
+    }
+
+    private Exchange send(Endpoint endpoint, String key, Object body) throws Exception {
+        Exchange exchange = template.send(endpoint, e -> {
+            e.getMessage().setHeader(KEY_HEADER, key);
+            e.getMessage().setBody(body);
+        });
+        if (exchange.getException() != null) {
+            throw exchange.getException();
+        }
+        return exchange;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+}

@@ -1,0 +1,111 @@
+package dev.robustmemory.benchmark;
+
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/** One goal of issue 4 that a workload row is judged by. */
+sealed interface Criterion {
+
+    /** The goal's id in issue 4 (P1…P7). */
+    String goal();
+
+    /** What is measured, e.g. "÷ raw-upsert". */
+    String label();
+
+    /** The goal as printed, e.g. "≥ 0.9". */
+    String target();
+
+    /** The measured value, empty when the row or a baseline it needs did not run. */
+    OptionalDouble value(Summary row, Map<String, Summary> all);
+
+    boolean passes(double value);
+
+    String format(double value);
+
+    /** Throughput ÷ a baseline's throughput measured in the same run. */
+    record RatioTo(String goal, String baseline, double minimum) implements Criterion {
+        @Override
+        public String label() {
+            return "÷ " + baseline;
+        }
+
+        @Override
+        public String target() {
+            return "≥ " + Table.number(minimum);
+        }
+
+        @Override
+        public OptionalDouble value(Summary row, Map<String, Summary> all) {
+            Summary base = all.get(baseline);
+            return row.available() && base != null && base.available() && base.opsPerSecond() > 0
+                    ? OptionalDouble.of(row.opsPerSecond() / base.opsPerSecond())
+                    : OptionalDouble.empty();
+        }
+
+        @Override
+        public boolean passes(double value) {
+            return value >= minimum;
+        }
+
+        @Override
+        public String format(double value) {
+            return Table.number(value) + "×";
+        }
+    }
+
+    /** The least served JVM's operations ÷ an equal share of all operations. */
+    record FairShare(String goal, double minimum) implements Criterion {
+        @Override
+        public String label() {
+            return "least JVM ÷ fair share";
+        }
+
+        @Override
+        public String target() {
+            return "≥ " + Table.number(minimum);
+        }
+
+        @Override
+        public OptionalDouble value(Summary row, Map<String, Summary> all) {
+            return row.available() ? OptionalDouble.of(row.minimumFairShare()) : OptionalDouble.empty();
+        }
+
+        @Override
+        public boolean passes(double value) {
+            return value >= minimum;
+        }
+
+        @Override
+        public String format(double value) {
+            return Table.number(value);
+        }
+    }
+
+    /** The median latency, at most a bound. */
+    record MedianLatencyAtMost(String goal, double maximumNanos) implements Criterion {
+        @Override
+        public String label() {
+            return "p50";
+        }
+
+        @Override
+        public String target() {
+            return "≤ " + Table.latency(maximumNanos);
+        }
+
+        @Override
+        public OptionalDouble value(Summary row, Map<String, Summary> all) {
+            return row.available() ? OptionalDouble.of(row.p50Nanos()) : OptionalDouble.empty();
+        }
+
+        @Override
+        public boolean passes(double value) {
+            return value <= maximumNanos;
+        }
+
+        @Override
+        public String format(double value) {
+            return Table.latency(value);
+        }
+    }
+}
