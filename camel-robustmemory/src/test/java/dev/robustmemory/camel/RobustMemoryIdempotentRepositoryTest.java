@@ -156,8 +156,9 @@ class RobustMemoryIdempotentRepositoryTest {
         repository.start();
         CrossProcessLock lock = CrossProcessLock.open(StoreSettings.defaultLockFile(database()),
                 LockFileSettings.defaults());
-        // another thread: the lock is not re-entrant, and a competing holder would hold it elsewhere
-        LockGrant held = lockHolder.submit(() -> lock.acquire(Duration.ZERO)).get();
+        // Another thread, as a competing holder would: the lock is not re-entrant. The store's lease, which may still
+        // hold the lock after opening, hands it over as soon as that thread waits.
+        LockGrant held = lockHolder.submit(() -> lock.acquire(Duration.ofSeconds(10))).get();
         try {
             RuntimeCamelException failure = assertThrows(RuntimeCamelException.class, () -> repository.add("order-1"));
             assertInstanceOf(LockTimeoutException.class, failure.getCause());
