@@ -61,16 +61,21 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
     @Metadata(description = "Path of the DuckDB database file, relative to the working directory unless absolute.",
               defaultValue = "robustmemory.duckdb")
     private String database = "robustmemory.duckdb";
+
     @Metadata(description = "Path of the lock file that guards the database; default: the database path plus .lock.")
     private String lockFile;
+
     @Metadata(description = "How long each call waits for the lock, e.g. 10s, 500ms or PT10S.", defaultValue = "5s")
     private String lockTimeout = "5s";
+
     @Metadata(description = "The repository's name: its ids are the keys idempotent/<name>/<id>. Repositories that"
                             + " must see the same ids use the same name and database.", defaultValue = "default")
     private String name = "default";
+
     @Metadata(description = "Permissions of the database and lock files this process creates.",
               defaultValue = LockFileSettings.DEFAULT_PERMISSIONS)
     private String filePermissions = LockFileSettings.DEFAULT_PERMISSIONS;
+
     @Metadata(description = "Whether to accept a lock file on a network or FUSE file system, where record locks can"
                             + " be granted to two processes at once.", defaultValue = "false")
     private boolean allowNetworkFileSystem;
