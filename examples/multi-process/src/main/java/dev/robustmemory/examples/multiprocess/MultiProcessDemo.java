@@ -5,10 +5,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -31,8 +33,9 @@ import org.apache.camel.support.ScheduledPollEndpoint;
  * about the killed process.
  *
  * <ol>
- * <li>Starts three workers: two that do {@value #INCREMENTS_PER_FINISHING_WORKER} increments each and exit, and a
- *     third that would go on for ever. All three contend for the lock while the first two run.</li>
+ * <li>Starts a worker that would go on for ever and, once it is incrementing, two that do
+ *     {@value #INCREMENTS_PER_FINISHING_WORKER} increments each and exit. All three contend for the lock while the
+ *     two run.</li>
  * <li>When the two have finished, kills the third with SIGKILL at a moment when it holds the lock: the launcher
  *     watches the lock file's owner record (what {@code cat <database>.lock} shows) until it names the third worker
  *     as a holder that has just taken the lock. The kill comes while nobody else wants the lock, so the dead
@@ -75,10 +78,18 @@ public final class MultiProcessDemo {
 
             List<Worker> workers = new ArrayList<>();
             try {
+                // The one to be killed starts first and is already incrementing when the others start, so that all
+                // of them contend for the lock while the others run. Its acknowledgements are shown only meanwhile.
+                Worker victim = Worker.start("worker-" + (FINISHING_WORKERS + 1), database, 0, false, out);
+                victim.awaitFirstAck(PATIENCE);
+                out.printf("%s is incrementing; starting the others.%n", victim.name());
                 for (int i = 1; i <= FINISHING_WORKERS; i++) {
-                    workers.add(Worker.start("worker-" + i, database, INCREMENTS_PER_FINISHING_WORKER, out));
+                    workers.add(Worker.start("worker-" + i, database, INCREMENTS_PER_FINISHING_WORKER, true, out));
                 }
-                Worker victim = Worker.start("worker-" + (FINISHING_WORKERS + 1), database, 0, out);
+                for (Worker finishing : workers) {
+                    finishing.awaitFirstAck(PATIENCE);
+                }
+                victim.echoAcks(true);
                 workers.add(victim);
 
                 for (Worker finishing : workers.subList(0, FINISHING_WORKERS)) {
@@ -86,14 +97,20 @@ public final class MultiProcessDemo {
                     out.printf("%s (pid %d) finished with exit code %d after %d acknowledged increments.%n",
                             finishing.name(), finishing.pid(), exit, finishing.acks());
                 }
-                victim.awaitFirstAck(PATIENCE);
+                victim.echoAcks(false);
+                out.printf("%s keeps incrementing alone (its acknowledgements are counted, not shown) until it is"
+                           + " caught having just taken the lock.%n", victim.name());
                 boolean diedHoldingLock = killWhileHolding(victim);
 
                 Optional<Map<String, Object>> event = cleanupEvent(camel, victim.pid());
                 long after = counter(template);
                 Map<String, Integer> acks = new LinkedHashMap<>();
-                workers.forEach(worker -> acks.put(worker.name(), worker.acks()));
-                Report report = new Report(before, after, acks, victim.pid(), diedHoldingLock,
+                Set<Long> ackedValues = new HashSet<>();
+                for (Worker worker : workers) {
+                    acks.put(worker.name(), worker.acks());
+                    ackedValues.addAll(worker.ackedValues());
+                }
+                Report report = new Report(before, after, acks, ackedValues.size(), victim.pid(), diedHoldingLock,
                         consumerAvailable(camel), event);
                 report.print(out);
                 return report;

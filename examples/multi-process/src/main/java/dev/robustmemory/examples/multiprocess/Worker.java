@@ -11,7 +11,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -20,24 +23,32 @@ import java.util.regex.Pattern;
  */
 final class Worker implements AutoCloseable {
 
-    private static final Pattern ACK = Pattern.compile(".*\\bACK \\d+$");
+    private static final Pattern ACK = Pattern.compile(".*\\bACK (\\d+)$");
 
     private final String name;
     private final Process process;
     private final AtomicInteger acks = new AtomicInteger();
+    private final Set<Long> ackedValues = ConcurrentHashMap.newKeySet();
     private final CountDownLatch firstAck = new CountDownLatch(1);
+    private volatile boolean echoAcks;
     private final Thread echo;
 
-    private Worker(String name, Process process, PrintStream out) {
+    private Worker(String name, Process process, boolean echoAcks, PrintStream out) {
         this.name = name;
         this.process = process;
+        this.echoAcks = echoAcks;
         this.echo = new Thread(() -> echo(out), name + "-output");
         echo.setDaemon(true);
         echo.start();
     }
 
-    /** Starts a worker that does {@code increments} increments and exits, or runs until killed when 0. */
-    static Worker start(String name, Path database, int increments, PrintStream out) throws IOException {
+    /**
+     * Starts a worker that does {@code increments} increments and exits, or runs until killed when 0.
+     *
+     * @param echoAcks whether to show its {@code ACK} lines (they are counted either way); its other output is shown
+     */
+    static Worker start(String name, Path database, int increments, boolean echoAcks, PrintStream out)
+            throws IOException {
         List<String> command = List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // small and quick to start: the demo starts several at once on what may be a small machine
@@ -46,7 +57,7 @@ final class Worker implements AutoCloseable {
                 "-Dincrements=" + increments,
                 "-cp", System.getProperty("java.class.path"),
                 CounterWorker.class.getName());
-        return new Worker(name, new ProcessBuilder(command).redirectErrorStream(true).start(), out);
+        return new Worker(name, new ProcessBuilder(command).redirectErrorStream(true).start(), echoAcks, out);
     }
 
     String name() {
@@ -60,6 +71,16 @@ final class Worker implements AutoCloseable {
     /** Increments acknowledged so far; final once the worker has exited ({@link #awaitExit}, {@link #kill9}). */
     int acks() {
         return acks.get();
+    }
+
+    /** The different counter values acknowledged to it; as final as {@link #acks()}. */
+    Set<Long> ackedValues() {
+        return Set.copyOf(ackedValues);
+    }
+
+    /** Whether to show its {@code ACK} lines from now on. */
+    void echoAcks(boolean echo) {
+        echoAcks = echo;
     }
 
     void awaitFirstAck(Duration timeout) throws InterruptedException {
@@ -101,9 +122,14 @@ final class Worker implements AutoCloseable {
                 new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = lines.readLine()) != null) {
-                out.println("[" + name + "] " + line);
-                if (ACK.matcher(line).matches()) {
+                Matcher ack = ACK.matcher(line);
+                boolean isAck = ack.matches();
+                if (!isAck || echoAcks) {
+                    out.println("[" + name + "] " + line);
+                }
+                if (isAck) {
                     acks.incrementAndGet();
+                    ackedValues.add(Long.parseLong(ack.group(1)));
                     firstAck.countDown();
                 }
             }

@@ -28,6 +28,7 @@ class MultiProcessDemoTest {
         String transcript = output.toString(StandardCharsets.UTF_8);
 
         assertTrue(report.nothingLost(), transcript);
+        assertEquals(report.acknowledged(), report.distinctAckedValues(), "no value acknowledged twice");
         assertEquals(0, report.counterBefore());
         report.acksByWorker().forEach((worker, acks) -> assertTrue(acks > 0, worker + " did no work: " + transcript));
         assertEquals(MultiProcessDemo.INCREMENTS_PER_FINISHING_WORKER, report.acksByWorker().get("worker-1"));
