@@ -34,6 +34,8 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "allowNetworkFileSystem": getOrCreateConfiguration(target).setAllowNetworkFileSystem(property(camelContext, boolean.class, value)); return true;
         case "autowiredenabled":
         case "autowiredEnabled": target.setAutowiredEnabled(property(camelContext, boolean.class, value)); return true;
+        case "bridgeerrorhandler":
+        case "bridgeErrorHandler": target.setBridgeErrorHandler(property(camelContext, boolean.class, value)); return true;
         case "cleanuporphaned":
         case "cleanupOrphaned": getOrCreateConfiguration(target).setCleanupOrphaned(property(camelContext, boolean.class, value)); return true;
         case "configuration": target.setConfiguration(property(camelContext, dev.robustmemory.camel.RobustMemoryConfiguration.class, value)); return true;
@@ -42,12 +44,16 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "filePermissions": getOrCreateConfiguration(target).setFilePermissions(property(camelContext, java.lang.String.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "lockdirectory":
+        case "lockDirectory": getOrCreateConfiguration(target).setLockDirectory(property(camelContext, java.lang.String.class, value)); return true;
         case "lockfile":
         case "lockFile": getOrCreateConfiguration(target).setLockFile(property(camelContext, java.lang.String.class, value)); return true;
         case "locktimeout":
         case "lockTimeout": getOrCreateConfiguration(target).setLockTimeout(property(camelContext, java.lang.String.class, value)); return true;
         case "maxvaluesize":
         case "maxValueSize": getOrCreateConfiguration(target).setMaxValueSize(property(camelContext, long.class, value)); return true;
+        case "meterregistry":
+        case "meterRegistry": target.setMeterRegistry(property(camelContext, io.micrometer.core.instrument.MeterRegistry.class, value)); return true;
         case "monitorlocks":
         case "monitorLocks": getOrCreateConfiguration(target).setMonitorLocks(property(camelContext, boolean.class, value)); return true;
         case "operation": getOrCreateConfiguration(target).setOperation(property(camelContext, dev.robustmemory.camel.RobustMemoryOperation.class, value)); return true;
@@ -58,12 +64,19 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
     }
 
     @Override
+    public String[] getAutowiredNames() {
+        return new String[]{"meterRegistry"};
+    }
+
+    @Override
     public Class<?> getOptionType(String name, boolean ignoreCase) {
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "allownetworkfilesystem":
         case "allowNetworkFileSystem": return boolean.class;
         case "autowiredenabled":
         case "autowiredEnabled": return boolean.class;
+        case "bridgeerrorhandler":
+        case "bridgeErrorHandler": return boolean.class;
         case "cleanuporphaned":
         case "cleanupOrphaned": return boolean.class;
         case "configuration": return dev.robustmemory.camel.RobustMemoryConfiguration.class;
@@ -72,12 +85,16 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "filePermissions": return java.lang.String.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "lockdirectory":
+        case "lockDirectory": return java.lang.String.class;
         case "lockfile":
         case "lockFile": return java.lang.String.class;
         case "locktimeout":
         case "lockTimeout": return java.lang.String.class;
         case "maxvaluesize":
         case "maxValueSize": return long.class;
+        case "meterregistry":
+        case "meterRegistry": return io.micrometer.core.instrument.MeterRegistry.class;
         case "monitorlocks":
         case "monitorLocks": return boolean.class;
         case "operation": return dev.robustmemory.camel.RobustMemoryOperation.class;
@@ -95,6 +112,8 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "allowNetworkFileSystem": return getOrCreateConfiguration(target).isAllowNetworkFileSystem();
         case "autowiredenabled":
         case "autowiredEnabled": return target.isAutowiredEnabled();
+        case "bridgeerrorhandler":
+        case "bridgeErrorHandler": return target.isBridgeErrorHandler();
         case "cleanuporphaned":
         case "cleanupOrphaned": return getOrCreateConfiguration(target).isCleanupOrphaned();
         case "configuration": return target.getConfiguration();
@@ -103,12 +122,16 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "filePermissions": return getOrCreateConfiguration(target).getFilePermissions();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "lockdirectory":
+        case "lockDirectory": return getOrCreateConfiguration(target).getLockDirectory();
         case "lockfile":
         case "lockFile": return getOrCreateConfiguration(target).getLockFile();
         case "locktimeout":
         case "lockTimeout": return getOrCreateConfiguration(target).getLockTimeout();
         case "maxvaluesize":
         case "maxValueSize": return getOrCreateConfiguration(target).getMaxValueSize();
+        case "meterregistry":
+        case "meterRegistry": return target.getMeterRegistry();
         case "monitorlocks":
         case "monitorLocks": return getOrCreateConfiguration(target).isMonitorLocks();
         case "operation": return getOrCreateConfiguration(target).getOperation();

@@ -24,23 +24,45 @@ public class RobustMemoryEndpointUriFactory extends org.apache.camel.support.com
     private static final Set<String> ENDPOINT_IDENTITY_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(12);
+        Set<String> props = new HashSet<>(32);
         props.add("allowNetworkFileSystem");
+        props.add("backoffErrorThreshold");
+        props.add("backoffIdleThreshold");
+        props.add("backoffMultiplier");
+        props.add("bridgeErrorHandler");
         props.add("cleanupOrphaned");
         props.add("database");
+        props.add("delay");
+        props.add("exceptionHandler");
+        props.add("exchangePattern");
         props.add("filePermissions");
+        props.add("greedy");
+        props.add("initialDelay");
         props.add("key");
         props.add("lazyStartProducer");
+        props.add("lockDirectory");
         props.add("lockFile");
         props.add("lockTimeout");
         props.add("maxValueSize");
         props.add("monitorLocks");
         props.add("operation");
+        props.add("pollStrategy");
+        props.add("repeatCount");
+        props.add("runLoggingLevel");
+        props.add("scheduledExecutorService");
+        props.add("scheduler");
+        props.add("schedulerProperties");
+        props.add("sendEmptyMessageWhenIdle");
         props.add("staleLockThreshold");
+        props.add("startScheduler");
+        props.add("timeUnit");
+        props.add("useFixedDelay");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);
         SECRET_PROPERTY_NAMES = Collections.emptySet();
         ENDPOINT_IDENTITY_PROPERTY_NAMES = Collections.emptySet();
-        MULTI_VALUE_PREFIXES = Collections.emptyMap();
+        Map<String, String> prefixes = new HashMap<>(1);
+        prefixes.put("schedulerProperties", "scheduler.");
+        MULTI_VALUE_PREFIXES = Collections.unmodifiableMap(prefixes);
     }
 
     @Override

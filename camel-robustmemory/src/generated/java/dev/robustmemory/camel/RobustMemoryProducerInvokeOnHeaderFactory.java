@@ -19,6 +19,7 @@ public class RobustMemoryProducerInvokeOnHeaderFactory implements InvokeOnHeader
     public Object invoke(Object obj, String key, Exchange exchange, AsyncCallback callback) throws Exception {
         dev.robustmemory.camel.RobustMemoryProducer target = (dev.robustmemory.camel.RobustMemoryProducer) obj;
         switch (key) {
+        case "cleanup": target.onCleanup(exchange.getMessage()); return null;
         case "clear": target.onClear(exchange.getMessage()); return null;
         case "delete": target.onDelete(exchange.getMessage()); return null;
         case "exists": target.onExists(exchange.getMessage()); return null;

@@ -1,15 +1,29 @@
 package dev.robustmemory.camel;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
 
+import dev.robustmemory.lock.CrossProcessLock;
+import dev.robustmemory.lock.LockEvent;
 import dev.robustmemory.lock.LockException;
 import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoreSettings;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.Tags;
 import org.apache.camel.Endpoint;
+import org.apache.camel.health.HealthCheck;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.health.HealthCheckRepository;
 import org.apache.camel.spi.Metadata;
+import org.apache.camel.spi.Registry;
 import org.apache.camel.spi.annotations.Component;
 import org.apache.camel.support.DefaultComponent;
 import org.slf4j.Logger;
@@ -24,6 +38,12 @@ import org.slf4j.LoggerFactory;
  * takes the lock once, to check the file and create the tables) and closed when the component stops. Every endpoint
  * of one database must name the same lock file: a second lock file for a database is refused when the endpoint is
  * created, since two lock files for one database would let two writers in at once.
+ *
+ * <p><b>Observability.</b> Each memory in use (each database a started producer or consumer names) has one
+ * {@link MemoryMonitor}: lock statistics shared by all its producers and consumers, Micrometer meters (registered by
+ * the first of them with {@code monitorLocks=true}, in {@link #setMeterRegistry the meter registry}), and a readiness
+ * {@link RobustMemoryHealthCheck}, offered to Camel's health-check registry when there is one (camel-health). All
+ * of it is dropped when the component stops, so the totals count since the component started.
  */
 @Component("robustmemory")
 public class RobustMemoryComponent extends DefaultComponent {
@@ -33,9 +53,21 @@ public class RobustMemoryComponent extends DefaultComponent {
     @Metadata(description = "Default options for every endpoint of this component; endpoint options override them.")
     private RobustMemoryConfiguration configuration = new RobustMemoryConfiguration();
 
-    // Both guarded by "this". Lock files are remembered for the component's life, across stop and start.
+    @Metadata(label = "advanced", autowired = true,
+              description = "The Micrometer registry for the lock meters. When not set: the only MeterRegistry in"
+                            + " the Camel registry, else the one named metricsRegistry (as camel-micrometer does),"
+                            + " else Micrometer's global registry. Unused when monitorLocks is false.")
+    private MeterRegistry meterRegistry;
+
+    /** Stops an inspection before opening a store from reporting live holders as stale: only the dead matter there. */
+    private static final Duration NEVER_STALE = Duration.ofSeconds(Long.MAX_VALUE);
+
+    // All guarded by "this". Lock files are remembered for the component's life, across stop and start.
     private final Map<Path, Path> lockFileByDatabase = new HashMap<>();
     private final Map<StoreSettings, MemoryStore> openStores = new HashMap<>();
+    private final Map<Path, MemoryMonitor> monitors = new HashMap<>();
+    private final HealthCheckRepository healthChecks = new MemoryHealthChecks();
+    private HealthCheckRegistry healthCheckRegistry;
 
     public RobustMemoryConfiguration getConfiguration() {
         return configuration;
@@ -43,6 +75,19 @@ public class RobustMemoryComponent extends DefaultComponent {
 
     public void setConfiguration(RobustMemoryConfiguration configuration) {
         this.configuration = configuration;
+    }
+
+    public MeterRegistry getMeterRegistry() {
+        return meterRegistry;
+    }
+
+    public void setMeterRegistry(MeterRegistry meterRegistry) {
+        this.meterRegistry = meterRegistry;
+    }
+
+    /** The readiness checks of the memories in use, one per database; what Camel's health-check registry is given. */
+    public HealthCheckRepository getHealthCheckRepository() {
+        return healthChecks;
     }
 
     @Override
@@ -57,13 +102,24 @@ public class RobustMemoryComponent extends DefaultComponent {
     }
 
     @Override
-    protected void doStart() throws Exception {
+    protected synchronized void doStart() throws Exception {
         super.doStart();
         configuration.validate();
+        // Without camel-health there is no registry; the checks stay reachable through getHealthCheckRepository().
+        healthCheckRegistry = HealthCheckRegistry.get(getCamelContext());
+        if (healthCheckRegistry != null) {
+            healthCheckRegistry.register(healthChecks);
+        }
     }
 
     @Override
     protected synchronized void doStop() throws Exception {
+        if (healthCheckRegistry != null) {
+            healthCheckRegistry.unregister(healthChecks);
+            healthCheckRegistry = null;
+        }
+        monitors.values().forEach(monitor -> monitor.statistics().unbindMeters());
+        monitors.clear();
         for (Map.Entry<StoreSettings, MemoryStore> open : openStores.entrySet()) {
             try {
                 open.getValue().close();
@@ -84,10 +140,79 @@ public class RobustMemoryComponent extends DefaultComponent {
     synchronized MemoryStore store(StoreSettings settings) throws StoreException, LockException {
         MemoryStore store = openStores.get(settings);
         if (store == null) {
-            store = MemoryStore.open(settings);
+            MemoryMonitor monitor = monitor(settings);
+            try {
+                Optional<LockEvent> foundBeforeOpening = inspectBeforeOpening(settings);
+                store = MemoryStore.open(settings);
+                foundBeforeOpening.ifPresent(found -> keepOpeningTakeover(monitor, found));
+            } catch (StoreException | LockException | RuntimeException e) {
+                monitor.statistics().recordOpenFailure(e);
+                throw e;
+            }
+            monitor.lockOpened(store.lock().path());
             openStores.put(settings, store);
         }
         return store;
+    }
+
+    /** The monitor of a memory in use, created when first asked for. */
+    synchronized MemoryMonitor monitor(StoreSettings settings) {
+        return monitors.computeIfAbsent(settings.database(), database -> new MemoryMonitor(settings));
+    }
+
+    /**
+     * The statistics a monitoring producer or consumer of this store records into; the memory's meters are
+     * registered by the first call.
+     */
+    synchronized LockStatistics monitoredStatistics(MemoryStore store) {
+        LockStatistics statistics = monitor(store.settings()).statistics();
+        statistics.bindMeters(resolveMeterRegistry(),
+                Tags.of("camelContext", getCamelContext().getName(),
+                        "database", store.settings().database().toString()),
+                store.lock());
+        return statistics;
+    }
+
+    /** Counts a recovered orphan for the memory in use whose lock file it is, if any (a lockDirectory holds others). */
+    synchronized void countCleanedOrphan(Path lockFile) {
+        monitors.values().stream().filter(monitor -> lockFile.equals(monitor.lockPath()))
+                .forEach(monitor -> monitor.statistics().recordOrphanCleaned());
+    }
+
+    /**
+     * Opening a store takes the lock once and so overwrites a dead holder's (or a corrupt) owner record without
+     * reporting it: the typical case of a process restarted after dying with the lock. Look first (changing
+     * nothing), so that the consumer can still report it.
+     */
+    private static Optional<LockEvent> inspectBeforeOpening(StoreSettings settings) throws LockException {
+        if (!Files.isRegularFile(settings.lockFile())) {
+            return Optional.empty(); // a new lock file has no history; and no file is created before the store's checks
+        }
+        return CrossProcessLock.open(settings.lockFile(), settings.lockFileSettings()).inspect(NEVER_STALE, false)
+                .filter(found -> found.type() == LockEvent.Type.ORPHANED || found.type() == LockEvent.Type.CORRUPT);
+    }
+
+    private static void keepOpeningTakeover(MemoryMonitor monitor, LockEvent found) {
+        // The opening grant replaced the record: the lock file is clean now.
+        monitor.keepForConsumers(new LockEvent(found.type(), found.lockFile(), found.record(), found.heldFor(), true,
+                found.detectedAt()));
+        if (found.type() == LockEvent.Type.ORPHANED) {
+            monitor.statistics().recordOrphanCleaned();
+        }
+    }
+
+    private MeterRegistry resolveMeterRegistry() {
+        if (meterRegistry != null) {
+            return meterRegistry;
+        }
+        // Looked up now rather than only autowired: the registry may have been bound after the component was created.
+        Registry registry = getCamelContext().getRegistry();
+        MeterRegistry single = registry.findSingleByType(MeterRegistry.class);
+        if (single != null) {
+            return single;
+        }
+        MeterRegistry named = registry.lookupByNameAndType("metricsRegistry", MeterRegistry.class);
+        return named != null ? named : Metrics.globalRegistry;
     }
 
     /** Remembers the lock file of a database, refusing an endpoint that names another one. */
@@ -98,6 +223,40 @@ public class RobustMemoryComponent extends DefaultComponent {
                                                + earlier + " (another endpoint); this endpoint names lock file "
                                                + settings.lockFile() + ". One database must have one lock file, or two"
                                                + " writers could get in at once.");
+        }
+    }
+
+    /** The health checks of the memories in use, as they come and go. */
+    private final class MemoryHealthChecks implements HealthCheckRepository {
+
+        private volatile boolean enabled = true;
+
+        @Override
+        public String getId() {
+            return RobustMemoryHealthCheck.GROUP;
+        }
+
+        @Override
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        @Override
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        @Override
+        public Stream<HealthCheck> stream() {
+            if (!enabled) {
+                return Stream.empty();
+            }
+            List<HealthCheck> checks;
+            synchronized (RobustMemoryComponent.this) {
+                checks = monitors.values().stream().map(MemoryMonitor::healthCheck).map(HealthCheck.class::cast)
+                        .toList();
+            }
+            return checks.stream();
         }
     }
 }

@@ -52,22 +52,35 @@ public class RobustMemoryConfiguration implements Cloneable {
     private String lockTimeout = "5s";
 
     /**
-     * Whether to report and clean up after holders that died holding the lock (their left-over owner record). The
-     * lock file itself is never deleted.
+     * Whether the consumer and the cleanup operation repair what they find: a dead holder's left-over owner record
+     * is marked recovered and a corrupt one rewritten, each only while the lock is free. When false they only report,
+     * and change nothing on disk. The lock file itself is never deleted.
      */
     @UriParam(label = "advanced", defaultValue = "true")
     private boolean cleanupOrphaned = true;
 
     /**
-     * How long a live holder may keep the lock before it is reported as stale, e.g. 1h or 30m; must be positive. A
-     * live holder is reported, never broken.
+     * How long a live holder may keep the lock before the consumer and the cleanup operation report it as stale,
+     * e.g. 1h or 30m; must be positive. A live holder is reported, never broken.
      */
     @UriParam(label = "advanced", defaultValue = "1h")
     private String staleLockThreshold = "1h";
 
-    /** Whether to record lock waits, hold times, timeouts and holders that died, for metrics and health checks. */
+    /**
+     * Whether to record lock waits, hold times, acquisitions, timeouts, failures and holders that died: as headers
+     * after every producer operation, as Micrometer meters, and for the health check. When false, none of that is
+     * recorded, set or registered.
+     */
     @UriParam(label = "advanced", defaultValue = "true")
     private boolean monitorLocks = true;
+
+    /**
+     * Consumer and cleanup operation: also inspect every robustmemory lock file in this directory (each file named
+     * name.lock that holds a robustmemory owner record), not only the memory's own lock file. Other .lock files are
+     * left alone.
+     */
+    @UriParam(label = "consumer")
+    private String lockDirectory;
 
     /**
      * The largest value accepted, in bytes (UTF-8 bytes for text and JSON). A larger value is refused before the
@@ -146,6 +159,14 @@ public class RobustMemoryConfiguration implements Cloneable {
         this.monitorLocks = monitorLocks;
     }
 
+    public String getLockDirectory() {
+        return lockDirectory;
+    }
+
+    public void setLockDirectory(String lockDirectory) {
+        this.lockDirectory = lockDirectory;
+    }
+
     public long getMaxValueSize() {
         return maxValueSize;
     }
@@ -186,6 +207,21 @@ public class RobustMemoryConfiguration implements Cloneable {
     }
 
     /**
+     * The lock directory as an absolute path, or null when none is set.
+     *
+     * @throws IllegalArgumentException when it is set but blank
+     */
+    public Path lockDirectoryPath() {
+        if (lockDirectory == null) {
+            return null;
+        }
+        if (lockDirectory.isBlank()) {
+            throw new IllegalArgumentException("Invalid value for option lockDirectory: it must name a directory");
+        }
+        return Path.of(lockDirectory).toAbsolutePath().normalize();
+    }
+
+    /**
      * Checks every option, so that a mistake fails when the endpoint is created (or the component starts) rather
      * than on the first message.
      *
@@ -197,6 +233,7 @@ public class RobustMemoryConfiguration implements Cloneable {
         }
         lockTimeoutDuration();
         staleLockThresholdDuration();
+        lockDirectoryPath();
         storeSettings();
     }
 

@@ -12,7 +12,8 @@ public final class RobustMemoryConstants {
               description = "In: the key to operate on; overrides the key in the URI path. Keys are 1 to 1024 characters.")
     public static final String KEY = "CamelRobustMemoryKey";
 
-    @Metadata(label = "producer", javaType = "String", enums = "store,load,delete,exists,keys,clear,size,increment",
+    @Metadata(label = "producer", javaType = "String",
+              enums = "store,load,delete,exists,keys,clear,size,increment,cleanup",
               description = "In: the operation to perform; overrides the operation option. An unknown name fails the exchange.")
     public static final String OPERATION = "CamelRobustMemoryOperation";
 
@@ -41,10 +42,96 @@ public final class RobustMemoryConstants {
                             + " and is 0 when load finds no key.")
     public static final String VERSION = "CamelRobustMemoryVersion";
 
-    @Metadata(label = "producer", javaType = "Long",
-              description = "Out: after every write (store, delete, clear, increment), the fencing token of the lock"
-                            + " grant it ran under; tokens only grow.")
+    @Metadata(javaType = "Long",
+              description = "Producer out: after every write (store, delete, clear, increment), the fencing token of"
+                            + " the lock grant it ran under; tokens only grow. Consumer: the token in the holder's"
+                            + " owner record.")
     public static final String FENCING_TOKEN = "CamelRobustMemoryFencingToken";
+
+    // Metrics, after every producer operation when monitorLocks=true. Totals are per memory (database) and component,
+    // since the component started; see LockStatistics for what counts as what.
+
+    @Metadata(label = "producer", javaType = "Double",
+              description = "Out (monitorLocks): how long this operation waited for the lock, in milliseconds (a"
+                            + " fraction, so sub-millisecond waits show); after a timeout, how long it waited before"
+                            + " giving up.")
+    public static final String LOCK_WAIT_TIME = "CamelRobustMemoryLockWaitTime";
+
+    @Metadata(label = "producer", javaType = "Double",
+              description = "Out (monitorLocks): how long this operation held the lock, in milliseconds; absent when"
+                            + " it did not complete.")
+    public static final String LOCK_HOLD_TIME = "CamelRobustMemoryLockHoldTime";
+
+    @Metadata(label = "producer", javaType = "Long",
+              description = "Out (monitorLocks): lock requests of this memory granted so far, including operations"
+                            + " that ended in a domain outcome such as a version conflict (the lock was held).")
+    public static final String LOCK_ACQUISITIONS = "CamelRobustMemoryLockAcquisitions";
+
+    @Metadata(label = "producer", javaType = "Long",
+              description = "Out (monitorLocks): lock requests of this memory that failed for another reason than a"
+                            + " timeout (I/O or permission error, lost lock, database that cannot be opened).")
+    public static final String LOCK_FAILURES = "CamelRobustMemoryLockFailures";
+
+    @Metadata(label = "producer", javaType = "Long",
+              description = "Out (monitorLocks): lock requests of this memory that timed out (LockTimeoutException).")
+    public static final String LOCK_TIMEOUTS = "CamelRobustMemoryLockTimeouts";
+
+    @Metadata(label = "producer", javaType = "Long",
+              description = "Out (monitorLocks): owner records of holders that died holding the lock, recovered so"
+                            + " far (by an acquisition taking over, by the consumer or the cleanup operation).")
+    public static final String ORPHANED_LOCKS_CLEANED = "CamelRobustMemoryOrphanedLocksCleaned";
+
+    @Metadata(label = "producer", javaType = "Double",
+              description = "Out (monitorLocks): average lock wait in milliseconds over the completed operations"
+                            + " since the component started.")
+    public static final String AVG_WAIT_TIME = "CamelRobustMemoryAvgWaitTime";
+
+    @Metadata(label = "producer", javaType = "Double",
+              description = "Out (monitorLocks): longest lock wait in milliseconds of a completed operation since the"
+                            + " component started.")
+    public static final String MAX_WAIT_TIME = "CamelRobustMemoryMaxWaitTime";
+
+    @Metadata(label = "producer", javaType = "Double",
+              description = "Out (monitorLocks): acquisitions / (acquisitions + failures + timeouts), from 0 to 1;"
+                            + " absent before the first lock request.")
+    public static final String SUCCESS_RATE = "CamelRobustMemorySuccessRate";
+
+    // Consumer events: one exchange per event; the body is a Map with the same facts.
+
+    @Metadata(label = "consumer", javaType = "String", enums = "ORPHANED,STALE,CORRUPT,FOREIGN_HOST",
+              description = "What the inspection found: ORPHANED (the holder died holding the lock), STALE (a live"
+                            + " holder past staleLockThreshold), CORRUPT (an unreadable owner record), FOREIGN_HOST"
+                            + " (a holder on another host).")
+    public static final String EVENT_TYPE = "CamelRobustMemoryEventType";
+
+    @Metadata(label = "consumer", javaType = "String", description = "The lock file the event is about.")
+    public static final String LOCK_FILE = "CamelRobustMemoryLockFile";
+
+    @Metadata(label = "consumer", javaType = "Long",
+              description = "The process id of the holder named by the owner record (absent for CORRUPT).")
+    public static final String HOLDER_PID = "CamelRobustMemoryHolderPid";
+
+    @Metadata(label = "consumer", javaType = "String", description = "The host name of the holder.")
+    public static final String HOLDER_HOST = "CamelRobustMemoryHolderHost";
+
+    @Metadata(label = "consumer", javaType = "java.time.Instant",
+              description = "When the holder's process started (with its pid, the process's identity on its host).")
+    public static final String HOLDER_PROCESS_START = "CamelRobustMemoryHolderProcessStart";
+
+    @Metadata(label = "consumer", javaType = "java.time.Instant",
+              description = "When the holder acquired the lock (its wall clock).")
+    public static final String HOLDER_ACQUIRED_AT = "CamelRobustMemoryHolderAcquiredAt";
+
+    @Metadata(label = "consumer", javaType = "Long",
+              description = "How long the holder had held the lock when the event was detected, in milliseconds"
+                            + " (wall clock; for a dead holder, since it acquired the lock).")
+    public static final String HELD_FOR = "CamelRobustMemoryHeldFor";
+
+    @Metadata(label = "consumer", javaType = "Boolean",
+              description = "Whether the lock file was brought back to a clean state (a dead holder's record marked"
+                            + " recovered, a corrupt record rewritten). Always false for STALE and FOREIGN_HOST, and"
+                            + " when cleanupOrphaned=false.")
+    public static final String CLEANED = "CamelRobustMemoryCleaned";
 
     private RobustMemoryConstants() {
     }

@@ -10,20 +10,21 @@ import org.apache.camel.Producer;
 import org.apache.camel.spi.UriEndpoint;
 import org.apache.camel.spi.UriParam;
 import org.apache.camel.spi.UriPath;
-import org.apache.camel.support.DefaultEndpoint;
+import org.apache.camel.support.ScheduledPollEndpoint;
 
 /**
  * Reads and writes a durable key/value memory in an embedded DuckDB file, under a crash-safe lock shared by every
- * process on the host that uses the same database.
+ * process on the host that uses the same database. As a consumer, polls the memory's lock file and reports holders
+ * that died holding it, stale holders, corrupt owner records and holders on other hosts.
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "robustmemory", title = "Robust Memory", syntax = "robustmemory:key",
-             producerOnly = true, remote = false, category = { Category.CACHE, Category.DATABASE },
+             remote = false, category = { Category.CACHE, Category.DATABASE },
              headersClass = RobustMemoryConstants.class)
-public class RobustMemoryEndpoint extends DefaultEndpoint {
+public class RobustMemoryEndpoint extends ScheduledPollEndpoint {
 
     /**
      * The key to operate on (1 to 1024 characters); the header CamelRobustMemoryKey overrides it. Operations on a
-     * single key need one of the two; keys, clear and size do not.
+     * single key need one of the two; keys, clear, size and cleanup do not. A consumer ignores it (any name will do).
      */
     @UriPath
     private String key;
@@ -46,10 +47,12 @@ public class RobustMemoryEndpoint extends DefaultEndpoint {
         return new RobustMemoryProducer(this);
     }
 
+    /** The orphan-cleanup consumer: Camel's scheduled polling options (delay, initialDelay, backoff...) apply. */
     @Override
-    public Consumer createConsumer(Processor processor) {
-        throw new UnsupportedOperationException("The robustmemory endpoint " + getEndpointUri()
-                                                + " is producer-only: use it in to(), not from()");
+    public Consumer createConsumer(Processor processor) throws Exception {
+        RobustMemoryConsumer consumer = new RobustMemoryConsumer(this, processor);
+        configureConsumer(consumer);
+        return consumer;
     }
 
     public String getKey() {
@@ -71,6 +74,16 @@ public class RobustMemoryEndpoint extends DefaultEndpoint {
     /** The store shared by the endpoints with the same settings, opened when first needed. */
     MemoryStore store() throws StoreException, LockException {
         return getComponent().store(configuration.storeSettings());
+    }
+
+    /** The statistics to record into when monitorLocks is set; null otherwise, so that nothing is recorded. */
+    LockStatistics statisticsIfMonitored(MemoryStore store) {
+        return configuration.isMonitorLocks() ? getComponent().monitoredStatistics(store) : null;
+    }
+
+    /** An inspection of this endpoint's lock file (and lock directory) with its options. */
+    LockInspector inspector(MemoryStore store) {
+        return new LockInspector(getComponent(), store.lock(), configuration);
     }
 
     @Override

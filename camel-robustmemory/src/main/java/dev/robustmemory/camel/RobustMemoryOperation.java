@@ -23,7 +23,12 @@ public enum RobustMemoryOperation {
     /** Counts the keys. */
     size,
     /** Adds the body (default 1) to the key's integer value and returns the new value. */
-    increment;
+    increment,
+    /**
+     * Inspects the lock file(s) now, as one poll of the consumer does, cleaning up when cleanupOrphaned is set; the
+     * body is the list of events found (each a Map).
+     */
+    cleanup;
 
     /** The accepted names, for error messages. */
     static String names() {

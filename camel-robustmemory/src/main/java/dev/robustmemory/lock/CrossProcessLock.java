@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A mutual-exclusion lock shared by every thread of every process on one host that names the same lock file.
@@ -118,7 +119,10 @@ public final class CrossProcessLock {
             try {
                 FileLock fileLock = lockFileUntil(start + timeoutNanos, timeout);
                 try {
-                    LockGrant grant = new LockGrant(this, fileLock, System.nanoTime() - start, readOwnerRecord());
+                    // Read raw under the lock (nobody else writes now); parsed only if someone asks.
+                    byte[] previous = new byte[OwnerRecord.SLOT_SIZE];
+                    int length = readSlot(previous);
+                    LockGrant grant = new LockGrant(this, fileLock, System.nanoTime() - start, previous, length);
                     holderThread = Thread.currentThread();
                     return grant;
                 } catch (LockException | RuntimeException e) {
@@ -281,13 +285,21 @@ public final class CrossProcessLock {
                 if (remaining <= 0) {
                     throw new LockTimeoutException(path, timeout, "another process", readOwnerRecord());
                 }
-                TimeUnit.NANOSECONDS.sleep(Math.min(pause, remaining));
+                pause(Math.min(pause, remaining));
                 pause = Math.min(pause * 2, MAX_POLL_NANOS);
             }
         } finally {
             if (announcement != null) {
                 releaseQuietly(announcement);
             }
+        }
+    }
+
+    /** Sleeps with sub-millisecond precision (Thread.sleep rounds anything below a millisecond up to one). */
+    static void pause(long nanos) throws InterruptedException {
+        LockSupport.parkNanos(nanos);
+        if (Thread.interrupted()) {
+            throw new InterruptedException("Interrupted while waiting for the lock");
         }
     }
 

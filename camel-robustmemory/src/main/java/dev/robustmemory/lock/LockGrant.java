@@ -15,16 +15,19 @@ public final class LockGrant implements AutoCloseable {
     private final FileLock fileLock;
     private final long waitNanos;
     private final long acquiredAtNanos = System.nanoTime();
-    private final OwnerRecordReading previousRecord;
+    private final byte[] previousSlot;
+    private final int previousLength;
+    private OwnerRecordReading previousRecord;
     private final AtomicBoolean released = new AtomicBoolean();
     private volatile OwnerRecord record;
 
-    LockGrant(CrossProcessLock lock, FileLock fileLock, long waitNanos, OwnerRecordReading previousRecord)
+    LockGrant(CrossProcessLock lock, FileLock fileLock, long waitNanos, byte[] previousSlot, int previousLength)
             throws LockException {
         this.lock = lock;
         this.fileLock = fileLock;
         this.waitNanos = waitNanos;
-        this.previousRecord = previousRecord;
+        this.previousSlot = previousSlot;
+        this.previousLength = previousLength;
         // Token 0 until the storage behind the lock hands out this grant's token (publishFencingToken).
         this.record = new OwnerRecord(OwnerRecord.State.HELD, ProcessIdentity.current(), Instant.now(), 0, null);
         lock.writeSlot(record);
@@ -50,7 +53,10 @@ public final class LockGrant implements AutoCloseable {
     }
 
     /** The record found in the lock file when this grant was obtained, before it was overwritten. */
-    public OwnerRecordReading previousRecord() {
+    public synchronized OwnerRecordReading previousRecord() {
+        if (previousRecord == null) {
+            previousRecord = OwnerRecord.parse(previousSlot, previousLength);
+        }
         return previousRecord;
     }
 
@@ -59,7 +65,8 @@ public final class LockGrant implements AutoCloseable {
      * the kernel had freed its lock, so it died holding (or its lock was lost) and this grant took over.
      */
     public boolean previousHolderDied() {
-        return previousRecord.record() != null && previousRecord.record().state() == OwnerRecord.State.HELD;
+        OwnerRecord previous = previousRecord().record();
+        return previous != null && previous.state() == OwnerRecord.State.HELD;
     }
 
     /** Writes the fencing token that the protected storage issued for this grant into the owner record. */

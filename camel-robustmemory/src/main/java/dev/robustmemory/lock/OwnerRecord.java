@@ -33,7 +33,9 @@ public record OwnerRecord(State state, ProcessIdentity holder, Instant acquiredA
     /** The fixed size of the record slot; every write covers it whole, so a shorter record never leaves a tail. */
     public static final int SLOT_SIZE = 512;
 
-    static final String MAGIC = "robustmemory-lock/1";
+    /** Every version of the format starts with this; a file that does not was written by someone else. */
+    static final String FORMAT_FAMILY = "robustmemory-lock/";
+    static final String MAGIC = FORMAT_FAMILY + "1";
 
     public enum State {
         /** The holder holds the lock (or died holding it, if the lock is free). */
@@ -124,7 +126,8 @@ public record OwnerRecord(State state, ProcessIdentity holder, Instant acquiredA
     private static String crc(byte[] bytes, int length) {
         CRC32 crc = new CRC32();
         crc.update(bytes, 0, length);
-        return String.format("%08x", crc.getValue());
+        String hex = Long.toHexString(crc.getValue()); // not String.format: this runs twice per grant
+        return "0".repeat(8 - hex.length()) + hex;
     }
 
     private static Object orEmpty(Instant instant) {

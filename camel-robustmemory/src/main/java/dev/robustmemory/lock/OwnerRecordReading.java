@@ -34,6 +34,11 @@ public record OwnerRecordReading(OwnerRecord record, String corruptText, String 
         return problem != null;
     }
 
+    /** Corrupt text that is not even a robustmemory record: the file belongs to another program. */
+    public boolean isForeign() {
+        return isCorrupt() && !corruptText.startsWith(OwnerRecord.FORMAT_FAMILY);
+    }
+
     public String describe() {
         if (record != null) {
             return record.toString();

@@ -5,6 +5,7 @@ import dev.robustmemory.lock.LockException;
 import dev.robustmemory.lock.LockGrant;
 import dev.robustmemory.lock.LockLostException;
 import dev.robustmemory.lock.LockTimeoutException;
+import dev.robustmemory.lock.OwnerRecord;
 import dev.robustmemory.lock.OwnerRecordReading;
 
 import java.io.IOException;
@@ -45,9 +46,11 @@ final class DatabaseLease {
 
     static final long PROBE_MICROS = 500;
     static final long IDLE_RELEASE_MILLIS = 10;
-    static final long MIN_TENURE_MILLIS = 50;
+    static final long MIN_TENURE_MILLIS = 100;
     static final long MAX_TENURE_MILLIS = 1000;
+    static final long HAND_OVER_WAIT_MILLIS = 5;
     private static final int MAX_BATCH = 256;
+    static final long LINGER_MICROS = 200;
     private static final System.Logger LOG = System.getLogger(DatabaseLease.class.getName());
 
     private final DatabaseFile database;
@@ -65,8 +68,10 @@ final class DatabaseLease {
     private long lastFencingToken = -1;
     private boolean takeoverUnreported;
     private boolean schemaReady;
-    /** After handing over to a waiter, this JVM lets it in before competing again (System.nanoTime()). */
-    private long courtesyUntilNanos;
+    /** Set when the lease ended because others waited: let one of them in before competing again. */
+    private boolean handingOver;
+    /** How many works the previous batch had: about how many callers are active. */
+    private int lastBatchSize;
 
     DatabaseLease(DatabaseFile database, CrossProcessLock lock) {
         this.database = database;
@@ -172,8 +177,28 @@ final class DatabaseLease {
             batch.add(next);
         }
         queue.drainTo(batch, MAX_BATCH - batch.size());
+        awaitReturningCallers(batch);
         batch.removeIf(QueuedWork::isCancelled);
+        lastBatchSize = batch.size();
         return batch;
+    }
+
+    /**
+     * Group commit's one wait: the callers the previous batch answered usually come back within microseconds, and
+     * one commit for all of them costs less than one each. So while fewer works are here than the previous batch
+     * had, this waits for more, {@value #LINGER_MICROS} µs at most. A lone caller never waits.
+     */
+    private void awaitReturningCallers(List<QueuedWork<?>> batch) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(LINGER_MICROS);
+        while (batch.size() < Math.min(lastBatchSize, MAX_BATCH)) {
+            long remaining = deadline - System.nanoTime();
+            QueuedWork<?> more = remaining > 0 ? queue.poll(remaining, TimeUnit.NANOSECONDS) : null;
+            if (more == null) {
+                return;
+            }
+            batch.add(more);
+            queue.drainTo(batch, MAX_BATCH - batch.size());
+        }
     }
 
     /** Takes the lock and opens the database for the batch; false when every work gave up or it failed. */
@@ -215,9 +240,8 @@ final class DatabaseLease {
      * {@link QueuedWork#await}); this thread only keeps trying while some work still wants the lock.
      */
     private LockGrant awaitGrant(List<QueuedWork<?>> batch) throws LockException, InterruptedException {
-        long courtesy = courtesyUntilNanos - System.nanoTime();
-        if (courtesy > 0) {
-            TimeUnit.NANOSECONDS.sleep(courtesy);
+        if (handingOver) {
+            letAWaiterIn();
         }
         try {
             return lock.acquire(Duration.ZERO);
@@ -243,6 +267,28 @@ final class DatabaseLease {
             }
         } finally {
             waitingForLock = false;
+        }
+    }
+
+    /**
+     * After handing over, this JVM would win the lock back at once: its waiters poll, it does not. So it waits until
+     * the owner record names another holder, for {@value #HAND_OVER_WAIT_MILLIS} ms at most (a waiter that gave up
+     * meanwhile must not stall this JVM).
+     */
+    private void letAWaiterIn() throws InterruptedException {
+        handingOver = false;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(HAND_OVER_WAIT_MILLIS);
+        long me = ProcessHandle.current().pid();
+        while (System.nanoTime() < deadline) {
+            OwnerRecordReading holder = ownerRecord();
+            if (holder.record() != null && holder.record().holder().pid() != me
+                    && holder.record().state() == OwnerRecord.State.HELD) {
+                return;
+            }
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
         }
     }
 
@@ -331,9 +377,7 @@ final class DatabaseLease {
     private boolean handOverDue() {
         long tenure = System.nanoTime() - grant.acquiredAtNanos();
         if (tenure >= TimeUnit.MILLISECONDS.toNanos(MIN_TENURE_MILLIS) && othersWait()) {
-            // Waiters poll the lock every CrossProcessLock.MAX_POLL_NANOS at most: give them two chances to take
-            // it before this JVM, which tries at once, competes again.
-            courtesyUntilNanos = System.nanoTime() + 2 * CrossProcessLock.MAX_POLL_NANOS;
+            handingOver = true;
             return true;
         }
         return tenure >= TimeUnit.MILLISECONDS.toNanos(MAX_TENURE_MILLIS);

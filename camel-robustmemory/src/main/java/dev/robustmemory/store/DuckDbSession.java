@@ -41,8 +41,13 @@ final class DuckDbSession implements MemorySession {
             "SELECT key FROM " + Schema.ENTRIES + " WHERE starts_with(key, ?) ORDER BY key";
     private static final String DELETE_PREFIX = "DELETE FROM " + Schema.ENTRIES + " WHERE starts_with(key, ?)";
     private static final String COUNT = "SELECT count(*) FROM " + Schema.ENTRIES;
-    /** Upserts are sent in chunks of these sizes, so a handful of prepared statements serve any batch. */
-    private static final int[] UPSERT_CHUNKS = {64, 16, 4, 1};
+    private static final String UPDATE_VALUE = "UPDATE " + Schema.ENTRIES + " SET kind = ?, text_value = ?,"
+            + " bytes_value = ?, version = ?, fencing_token = ?, updated_at = now() WHERE key = ?";
+    private static final String INSERT_VALUE = "INSERT INTO " + Schema.ENTRIES + " (key, " + COLUMNS + ", updated_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?, now())";
+    /** From this many unflushed entries on, multi-row upserts beat row-by-row writes. */
+    private static final int BULK_THRESHOLD = 8;
+    private static final int BULK_CHUNK = 8;
     /** A JSON integer as RFC 8259 writes one, with the whitespace JSON allows around a value. */
     private static final Pattern JSON_INTEGER = Pattern.compile("[ \t\n\r]*(-?(?:0|[1-9][0-9]*))[ \t\n\r]*");
 
@@ -223,7 +228,11 @@ final class DuckDbSession implements MemorySession {
         return write(key, StoredValue.json(Long.toString(sum)), current.map(MemoryEntry::version).orElse(0L) + 1);
     }
 
-    /** Sends every entry written since the last flush to DuckDB, in as few statements as the chunk sizes allow. */
+    /**
+     * Sends every entry written since the last flush to DuckDB. DuckDB checks a multi-row upsert's conflicts per
+     * statement, about 1.5 ms whatever the row count, while an UPDATE by key costs about 0.4 ms: a few rows go one by
+     * one (UPDATE, or INSERT when no row was there), many go {@value #BULK_CHUNK} at a time.
+     */
     void flush() throws StoreException {
         if (unflushed.isEmpty()) {
             return;
@@ -231,19 +240,14 @@ final class DuckDbSession implements MemorySession {
         List<MemoryEntry> rows = new ArrayList<>(unflushed.values());
         try {
             int next = 0;
-            for (int chunk : UPSERT_CHUNKS) {
-                while (rows.size() - next >= chunk) {
-                    PreparedStatement upsert = statement(upsertSql(chunk));
-                    int index = 1;
-                    for (MemoryEntry row : rows.subList(next, next + chunk)) {
-                        upsert.setString(index, row.key());
-                        index = bindValue(upsert, index + 1, row.value());
-                        upsert.setLong(index, row.version());
-                        upsert.setLong(index + 1, fencingToken);
-                        index += 2;
-                    }
-                    upsert.executeUpdate();
-                    next += chunk;
+            if (rows.size() >= BULK_THRESHOLD) {
+                for (; rows.size() - next >= BULK_CHUNK; next += BULK_CHUNK) {
+                    upsertChunk(rows.subList(next, next + BULK_CHUNK));
+                }
+            }
+            for (MemoryEntry row : rows.subList(next, rows.size())) {
+                if (!update(row)) {
+                    insert(row);
                 }
             }
         } catch (SQLException e) {
@@ -297,6 +301,38 @@ final class DuckDbSession implements MemorySession {
         } catch (SQLException e) {
             throw failure("look up key '" + key + "'", e);
         }
+    }
+
+    private void upsertChunk(List<MemoryEntry> rows) throws SQLException {
+        PreparedStatement upsert = statement(upsertSql(rows.size()));
+        int index = 1;
+        for (MemoryEntry row : rows) {
+            upsert.setString(index, row.key());
+            index = bindValue(upsert, index + 1, row.value());
+            upsert.setLong(index, row.version());
+            upsert.setLong(index + 1, fencingToken);
+            index += 2;
+        }
+        upsert.executeUpdate();
+    }
+
+    /** @return false when the key has no row yet (new, or written only by this batch so far) */
+    private boolean update(MemoryEntry row) throws SQLException {
+        PreparedStatement update = statement(UPDATE_VALUE);
+        int next = bindValue(update, 1, row.value());
+        update.setLong(next, row.version());
+        update.setLong(next + 1, fencingToken);
+        update.setString(next + 2, row.key());
+        return update.executeUpdate() > 0;
+    }
+
+    private void insert(MemoryEntry row) throws SQLException {
+        PreparedStatement insert = statement(INSERT_VALUE);
+        insert.setString(1, row.key());
+        int next = bindValue(insert, 2, row.value());
+        insert.setLong(next, row.version());
+        insert.setLong(next + 1, fencingToken);
+        insert.executeUpdate();
     }
 
     private static String upsertSql(int rows) {

@@ -6,7 +6,6 @@ import dev.robustmemory.store.InvalidEntryException;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CatalogCamelContext;
 import org.apache.camel.ResolveEndpointFailedException;
-import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -111,17 +110,16 @@ class RobustMemoryEndpointTest extends RobustMemoryTestSupport {
     }
 
     @Test
-    void theEndpointIsProducerOnly() throws Exception {
-        try (CamelContext other = new DefaultCamelContext()) {
-            other.addRoutes(new RouteBuilder() {
-                @Override
-                public void configure() {
-                    from("robustmemory:k?database=" + database()).to("mock:never");
-                }
-            });
-            Exception e = assertThrows(Exception.class, other::start);
-            assertTrue(causes(e).contains("producer-only"), causes(e));
-        }
+    void theConsumerIsAScheduledPollConsumerWithCamelsPollingOptions() throws Exception {
+        RobustMemoryEndpoint endpoint = context.getEndpoint(
+                "robustmemory:events?delay=250&initialDelay=0&backoffMultiplier=3&backoffErrorThreshold=2",
+                RobustMemoryEndpoint.class);
+        RobustMemoryConsumer consumer = (RobustMemoryConsumer) endpoint.createConsumer(exchange -> { });
+
+        assertEquals(250, consumer.getDelay());
+        assertEquals(0, consumer.getInitialDelay());
+        assertEquals(3, consumer.getBackoffMultiplier());
+        assertEquals(2, consumer.getBackoffErrorThreshold());
     }
 
     @Test

@@ -1,7 +1,9 @@
 package dev.robustmemory.camel;
 
+import java.time.Duration;
 import java.util.List;
 
+import dev.robustmemory.testing.ChildJvm;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.support.PluginHelper;
@@ -9,12 +11,17 @@ import org.apache.camel.support.ResourceHelper;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import static dev.robustmemory.camel.RobustMemoryConstants.CLEANED;
+import static dev.robustmemory.camel.RobustMemoryConstants.EVENT_TYPE;
 import static dev.robustmemory.camel.RobustMemoryConstants.FOUND;
 import static dev.robustmemory.camel.RobustMemoryConstants.KEY_PREFIX;
 import static dev.robustmemory.camel.RobustMemoryConstants.VERSION;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The component used from a YAML DSL route file, both as {@code uri: robustmemory} with parameters and as a URI. */
+/**
+ * The component used from a YAML DSL route file, both as {@code uri: robustmemory} with parameters and as a URI, as a
+ * producer and as the orphan-cleanup consumer.
+ */
 class RobustMemoryYamlRouteTest extends RobustMemoryTestSupport {
 
     @BeforeEach
@@ -55,5 +62,20 @@ class RobustMemoryYamlRouteTest extends RobustMemoryTestSupport {
 
         Object keys = template.requestBodyAndHeader("robustmemory:?operation=keys", null, KEY_PREFIX, "visits:");
         assertEquals(List.of("visits:ada", "visits:bob"), keys);
+    }
+
+    @Test
+    void theConsumerRouteReportsAGarbageOwnerRecordAsRepaired() throws Exception {
+        MockEndpoint events = getMockEndpoint("mock:yaml-lock-events");
+        events.expectedMessageCount(1);
+        events.expectedHeaderReceived(EVENT_TYPE, "CORRUPT");
+        events.expectedHeaderReceived(CLEANED, true);
+
+        try (ChildJvm stray = ChildJvm.start(dir.resolve("tmp"), MemoryChild.class, "garbage",
+                database() + ".lock")) {
+            assertEquals(0, stray.awaitExit(Duration.ofSeconds(60)), () -> String.valueOf(stray.transcript()));
+        }
+
+        events.assertIsSatisfied();
     }
 }

@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeMap;
@@ -72,7 +74,7 @@ class CrashTortureTest {
         TreeMap<Long, Long> tokenByValue = new TreeMap<>();
         long acknowledged = 0;
         for (ChildJvm child : all) {
-            long previousToken = 0;
+            Map<String, Long> lastTokenByThread = new HashMap<>();
             for (String line : child.transcript()) {
                 if (!line.startsWith("ACK ")) {
                     continue;
@@ -83,8 +85,9 @@ class CrashTortureTest {
                 acknowledged++;
                 Long duplicate = tokenByValue.put(value, token);
                 assertEquals(null, duplicate, "two increments acknowledged the same value " + value);
-                assertTrue(token > 0 && token >= previousToken, "tokens of one process go backwards: " + line);
-                previousToken = token;
+                Long previousToken = lastTokenByThread.put(parts[3], token);
+                assertTrue(token > 0 && (previousToken == null || token >= previousToken),
+                        "tokens of one thread go backwards: " + line);
             }
         }
         long previous = 0;
@@ -93,7 +96,9 @@ class CrashTortureTest {
             previous = token;
         }
         long finalValue = finalCounter(database);
-        assertTrue(finalValue >= acknowledged && finalValue <= acknowledged + kills,
+        // A kill may land after a batch's commit and before its callers heard of it: up to one batch per kill.
+        int inFlightPerKill = IncrementingChild.THREADS;
+        assertTrue(finalValue >= acknowledged && finalValue <= acknowledged + (long) kills * inFlightPerKill,
                 "counter " + finalValue + " vs " + acknowledged + " acknowledged increments and " + kills + " kills");
         try (Stream<Path> leftovers = Files.list(childTmp)) {
             assertEquals(List.of(), leftovers.filter(p -> p.getFileName().toString().startsWith("libduckdb_java"))

@@ -9,11 +9,14 @@ import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A process of the crash torture test: increments one key through the robustmemory producer as fast as it can and
- * prints {@code ACK <new value> <fencing token>} for every increment the producer acknowledged. It runs until it is
- * killed, or until told {@code stop} on stdin.
+ * A process of the crash torture test: several threads increment one key through the robustmemory producer as fast
+ * as they can (so the lease runs batches of several increments, and a kill may land in the middle of one), each
+ * printing {@code ACK <new value> <fencing token> <thread>} for every increment the producer acknowledged. It runs
+ * until it is killed, or until told {@code stop} on stdin.
  */
 public final class IncrementingChild {
+
+    static final int THREADS = 3;
 
     public static void main(String[] args) throws Exception {
         String uri = "robustmemory:counter?operation=increment&lockTimeout=60s&database=" + args[0];
@@ -32,14 +35,25 @@ public final class IncrementingChild {
             stopper.setDaemon(true);
             stopper.start();
             System.out.println("READY");
-            while (!stop.get()) {
-                Exchange done = template.request(uri, e -> e.getMessage().setBody(1L));
-                if (done.getException() != null) {
-                    System.out.println("ERROR " + done.getException());
-                    continue;
-                }
-                System.out.println("ACK " + done.getMessage().getBody(Long.class) + " "
-                                   + done.getMessage().getHeader("CamelRobustMemoryFencingToken", Long.class));
+            Thread[] workers = new Thread[THREADS];
+            for (int t = 0; t < THREADS; t++) {
+                String name = "t" + t;
+                workers[t] = new Thread(() -> {
+                    while (!stop.get()) {
+                        Exchange done = template.request(uri, e -> e.getMessage().setBody(1L));
+                        if (done.getException() != null) {
+                            System.out.println("ERROR " + done.getException());
+                            continue;
+                        }
+                        System.out.println("ACK " + done.getMessage().getBody(Long.class) + " "
+                                           + done.getMessage().getHeader("CamelRobustMemoryFencingToken", Long.class)
+                                           + " " + name);
+                    }
+                });
+                workers[t].start();
+            }
+            for (Thread worker : workers) {
+                worker.join();
             }
         }
         System.out.println("STOPPED");

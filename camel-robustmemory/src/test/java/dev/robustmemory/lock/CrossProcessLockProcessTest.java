@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /** The lock between real, separate JVMs: exclusion, crashes (kill -9), SIGTERM and timeouts. */
 class CrossProcessLockProcessTest {
@@ -67,6 +68,31 @@ class CrossProcessLockProcessTest {
                 assertTrue(!grant.previousHolderDied());
             }
             assertEquals(0, child.awaitExit(CHILD_START));
+        }
+    }
+
+    @Test
+    void aHolderSeesAnotherProcessWaitingAndNobodyOnceItGotTheLock() throws Exception {
+        Path lockFile = dir.resolve("m.lock");
+        CrossProcessLock lock = CrossProcessLock.open(lockFile, LockFileSettings.defaults());
+        try (LockGrant held = lock.acquire(Duration.ZERO)) {
+            assertTrue(!held.othersWaiting(), "nobody waits yet");
+            try (ChildJvm child = ChildJvm.start(dir.resolve("tmp"), LockChild.class, "hold", lockFile.toString())) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!held.othersWaiting()) {
+                    assertTrue(System.nanoTime() < deadline, "the waiting child never announced itself");
+                    Thread.onSpinWait();
+                }
+                held.close();
+                child.awaitLine("HELD", CHILD_START);
+                try (LockGrant again = lock.acquire(Duration.ofMillis(200))) {
+                    fail("the child still holds the lock: " + again);
+                } catch (LockTimeoutException expected) {
+                    // while the child holds, this process waits; it announced itself meanwhile
+                }
+                child.tell("release");
+                child.awaitLine("RELEASED", CHILD_START);
+            }
         }
     }
 

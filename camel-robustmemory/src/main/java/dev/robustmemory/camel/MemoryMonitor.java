@@ -1,0 +1,75 @@
+package dev.robustmemory.camel;
+
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+import dev.robustmemory.lock.LockEvent;
+import dev.robustmemory.store.StoreSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a component watches about one memory (one database) in use: its lock statistics, its health check, and the
+ * takeovers that its producers noticed and that no consumer has reported yet.
+ *
+ * <p>Takeovers are kept here because they cannot be found later: the producer's grant overwrote the dead holder's
+ * record. The queue is bounded so that a memory without a consumer cannot grow it without end; the oldest takeover
+ * is dropped (and logged) first. Draining takes each takeover once, so with several consumers each one is reported
+ * by exactly one of them.
+ */
+final class MemoryMonitor {
+
+    static final int MAX_PENDING_TAKEOVERS = 1000;
+    private static final Logger LOG = LoggerFactory.getLogger(MemoryMonitor.class);
+
+    private final StoreSettings settings;
+    private final LockStatistics statistics = new LockStatistics();
+    private final RobustMemoryHealthCheck healthCheck;
+    private final Deque<LockEvent> pendingTakeovers = new ArrayDeque<>(); // guarded by itself
+    private volatile Path lockPath;
+
+    MemoryMonitor(StoreSettings settings) {
+        this.settings = settings;
+        this.healthCheck = new RobustMemoryHealthCheck(settings, statistics);
+    }
+
+    /** The real path of the memory's lock file, once a store of it is open; null before. */
+    Path lockPath() {
+        return lockPath;
+    }
+
+    void lockOpened(Path realLockPath) {
+        lockPath = realLockPath;
+    }
+
+    LockStatistics statistics() {
+        return statistics;
+    }
+
+    RobustMemoryHealthCheck healthCheck() {
+        return healthCheck;
+    }
+
+    /** Keeps an event that only this JVM saw (a takeover) until a consumer reports it. */
+    void keepForConsumers(LockEvent event) {
+        synchronized (pendingTakeovers) {
+            if (pendingTakeovers.size() == MAX_PENDING_TAKEOVERS) {
+                LOG.warn("More than {} lock takeovers of {} were not consumed; dropping the oldest: {}",
+                        MAX_PENDING_TAKEOVERS, settings.lockFile(), LockEvents.toMap(pendingTakeovers.removeFirst()));
+            }
+            pendingTakeovers.addLast(event);
+        }
+    }
+
+    /** The kept events, oldest first; each is returned by one call only. */
+    List<LockEvent> drainKeptEvents() {
+        synchronized (pendingTakeovers) {
+            List<LockEvent> drained = new ArrayList<>(pendingTakeovers);
+            pendingTakeovers.clear();
+            return drained;
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.robustmemory.camel;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import dev.robustmemory.lock.CrossProcessLock;
+import dev.robustmemory.lock.LockException;
+import dev.robustmemory.lock.OwnerRecord;
+import dev.robustmemory.lock.OwnerRecordReading;
+import dev.robustmemory.store.StoreSettings;
+import org.apache.camel.health.HealthCheck;
+import org.apache.camel.health.HealthCheckResultBuilder;
+
+/**
+ * Readiness of one memory: can this process use its database and its lock file?
+ *
+ * <p>DOWN when the lock file cannot be used (its path is a directory, not readable or writable, on a refused file
+ * system, or its owner record cannot be read), when the database path cannot be a database file (a directory, not
+ * readable or writable), or when the memory's latest lock request failed (the database could not be opened or
+ * written, a lock error) and nothing has succeeded since; that last signal comes from the producers' monitoring
+ * ({@code monitorLocks=true}) and from opening the memory. UP otherwise: <b>a lock held by someone else is not
+ * DOWN</b>, and neither is a lock timeout; the details name the holder and the waiters.
+ *
+ * <p>The check reads file attributes and the owner record; it never takes the lock, opens the database or changes
+ * what a file holds (a missing lock file is created empty, as any use of the memory would).
+ */
+final class RobustMemoryHealthCheck implements HealthCheck {
+
+    static final String GROUP = "robustmemory";
+
+    private final StoreSettings settings;
+    private final LockStatistics statistics;
+    private volatile boolean enabled = true;
+
+    RobustMemoryHealthCheck(StoreSettings settings, LockStatistics statistics) {
+        this.settings = settings;
+        this.statistics = statistics;
+    }
+
+    @Override
+    public String getGroup() {
+        return GROUP;
+    }
+
+    @Override
+    public String getId() {
+        return "robustmemory:" + settings.database();
+    }
+
+    @Override
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    @Override
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    /** A readiness check only: a memory that cannot be used is not a reason to restart the process. */
+    @Override
+    public boolean isLiveness() {
+        return false;
+    }
+
+    @Override
+    public Result call(Map<String, Object> options) {
+        HealthCheckResultBuilder result = HealthCheckResultBuilder.on(this)
+                .detail("database", settings.database().toString())
+                .detail("lock.file", settings.lockFile().toString());
+        String problem = describeLock(result);
+        if (problem == null) {
+            problem = unusableFile(settings.database(), "database");
+        }
+        // In this order: a failure is stored before the flag is raised, so a raised flag always has its failure.
+        boolean failing = statistics.isFailing();
+        LockStatistics.LastFailure lastFailure = statistics.lastFailure();
+        if (lastFailure != null) {
+            result.detail("last.error", lastFailure.message()).detail("last.error.at", lastFailure.at().toString());
+        }
+        if (problem == null && failing) {
+            problem = "the latest use of the memory failed: " + lastFailure.message();
+        }
+        LockStatistics.Snapshot totals = statistics.snapshot();
+        result.detail("lock.acquisitions", totals.acquisitions())
+                .detail("lock.failures", totals.failures())
+                .detail("lock.timeouts", totals.timeouts());
+        return problem == null ? result.up().build() : result.message(problem).down().build();
+    }
+
+    /** Adds the holder and the waiters to the details; returns why the lock file is unusable, or null. */
+    private String describeLock(HealthCheckResultBuilder result) {
+        String problem = unusableFile(settings.lockFile(), "lock file");
+        if (problem != null) {
+            return problem;
+        }
+        try {
+            // The JVM's one instance for this file: reading through it never opens a second handle.
+            CrossProcessLock lock = CrossProcessLock.open(settings.lockFile(), settings.lockFileSettings());
+            OwnerRecordReading reading = lock.readOwnerRecord();
+            result.detail("lock.waiters", lock.waitingThreads()).detail("lock.holder", reading.describe());
+            OwnerRecord record = reading.record();
+            if (record != null) {
+                result.detail("lock.state", record.state().name())
+                        .detail("lock.holder.pid", record.holder().pid())
+                        .detail("lock.holder.host", record.holder().host())
+                        .detail("lock.holder.acquiredAt", record.acquiredAt().toString());
+            }
+            return null;
+        } catch (LockException e) {
+            result.error(e);
+            return "the lock file cannot be used: " + e.getMessage();
+        }
+    }
+
+    /** Why a path cannot serve as a file of the memory, or null; a missing file is fine if it can be created. */
+    private static String unusableFile(Path path, String role) {
+        if (Files.isDirectory(path)) {
+            return "the " + role + " path " + path + " is a directory";
+        }
+        if (Files.exists(path)) {
+            return Files.isReadable(path) && Files.isWritable(path)
+                    ? null : "the " + role + " " + path + " is not readable and writable";
+        }
+        Path parent = path.getParent();
+        for (Path existing = parent; existing != null; existing = existing.getParent()) {
+            if (Files.exists(existing)) {
+                return Files.isDirectory(existing) && Files.isWritable(existing)
+                        ? null : "the " + role + " " + path + " cannot be created in " + existing;
+            }
+        }
+        return null;
+    }
+}
