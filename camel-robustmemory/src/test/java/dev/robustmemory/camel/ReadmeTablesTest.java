@@ -6,9 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.apache.camel.util.json.DeserializationException;
 import org.apache.camel.util.json.JsonObject;
@@ -26,10 +30,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>The tables are the Markdown table rows between {@code <!-- options:begin -->} and {@code <!-- options:end -->}
  * (several tables may stand there, e.g. one for consumer options) and between {@code <!-- headers:begin -->} and
  * {@code <!-- headers:end -->}; a row's first cell is the name in backticks. Checked: the same names on both sides;
- * for options, the default (an option without a default in the JSON may show an empty cell or a default computed from
- * another option, which starts with that option's name in angle brackets, like {@code <database>.lock}); for headers, the Java type and, when the JSON description starts
- * with "In:" or "Out:", the direction; and a description on both sides. A failure lists every difference at once,
- * with the row the README should have.
+ * for options, the default (an option without a default in the JSON may show an empty cell or a default computed
+ * from another option, which starts with that option's name in angle brackets, like {@code <database>.lock}); for
+ * headers, the Java type and the direction (In or Out as the JSON description begins, Event for headers that the
+ * consumer sets); and a description on both sides. A failure lists every difference at once, with the row the
+ * README should have.
  */
 class ReadmeTablesTest {
 
@@ -37,6 +42,9 @@ class ReadmeTablesTest {
     private static final Path README = MODULE.resolve("../README.md");
     private static final Path COMPONENT_JSON
             = MODULE.resolve("src/generated/resources/META-INF/dev/robustmemory/camel/robustmemory.json");
+
+    private static final Pattern DIRECTION_PREFIX = Pattern.compile("(?:producer )?(in|out)\\b",
+            Pattern.CASE_INSENSITIVE);
 
     private static String readme;
     private static JsonObject component;
@@ -51,9 +59,8 @@ class ReadmeTablesTest {
     void everyOptionIsDocumentedWithItsDefault() {
         Map<String, JsonObject> options = new LinkedHashMap<>();
         collect(component.getMap("properties"), options);
-        // component-level options that are not endpoint options; the nested configuration object is not one
+        // and the options that only the component has (configuration, meterRegistry, autowiredEnabled)
         collect(component.getMap("componentProperties"), options);
-        options.remove("configuration");
 
         Map<String, List<String>> rows = table("options");
         List<String> problems = new ArrayList<>();
@@ -91,17 +98,17 @@ class ReadmeTablesTest {
         headers.forEach((name, header) -> {
             List<String> row = rows.get(name);
             String description = header.getString("description");
-            String direction = description == null ? "" : description.startsWith("In:") ? "In"
-                    : description.startsWith("Out:") ? "Out" : "";
+            Set<String> directions = directions(header);
             String javaType = header.getString("javaType");
-            String expected = "| `" + name + "` | " + direction + " | `" + javaType + "` | " + description + " |";
+            String expected = "| `" + name + "` | " + String.join(", ", directions) + " | `" + javaType + "` | "
+                              + description + " |";
             if (row == null) {
                 problems.add("missing header " + name + "; add: " + expected);
                 return;
             }
-            if (!direction.isEmpty() && !direction.equals(cell(row, 1))) {
-                problems.add("header " + name + " has direction '" + cell(row, 1) + "' in the README but '"
-                             + direction + "' in the component");
+            if (!Set.of(cell(row, 1).split(",\\s*")).containsAll(directions)) {
+                problems.add("header " + name + " has direction '" + cell(row, 1) + "' in the README, but the"
+                             + " component says " + directions + "; expected: " + expected);
             }
             if (!javaType.equals(unquote(cell(row, 2)))) {
                 problems.add("header " + name + " has type '" + unquote(cell(row, 2)) + "' in the README but '"
@@ -120,6 +127,23 @@ class ReadmeTablesTest {
         assertEquals(new TreeSet<>(component.getMap("headers").keySet()), new TreeSet<>(table("headers").keySet()));
         assertTrue(table("options").containsKey("lockTimeout"));
         assertTrue(component.getMap("properties").containsKey("lockTimeout"));
+    }
+
+    /**
+     * In or Out, as the description starts ("In: ...", "Out (monitorLocks): ...", "Producer out: ..."), and Event
+     * for a header that the consumer sets (label consumer, or no label: both).
+     */
+    private static Set<String> directions(JsonObject header) {
+        Set<String> directions = new LinkedHashSet<>();
+        Matcher prefix = DIRECTION_PREFIX.matcher(String.valueOf(header.get("description")));
+        if (prefix.lookingAt()) {
+            directions.add(prefix.group(1).equalsIgnoreCase("in") ? "In" : "Out");
+        }
+        String label = header.getStringOrDefault("label", "");
+        if (label.isEmpty() || label.contains("consumer")) {
+            directions.add("Event");
+        }
+        return directions;
     }
 
     @SuppressWarnings("unchecked")

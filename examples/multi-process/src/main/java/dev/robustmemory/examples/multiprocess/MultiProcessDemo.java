@@ -24,7 +24,6 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
-import org.apache.camel.support.ScheduledPollEndpoint;
 
 /**
  * The multi-process demo: several JVMs run the same YAML route ({@code routes/shared-counter.yaml}), each adding 1
@@ -111,7 +110,7 @@ public final class MultiProcessDemo {
                     ackedValues.addAll(worker.ackedValues());
                 }
                 Report report = new Report(before, after, acks, ackedValues.size(), victim.pid(), diedHoldingLock,
-                        consumerAvailable(camel), event);
+                        event);
                 report.print(out);
                 return report;
             } finally {
@@ -135,7 +134,8 @@ public final class MultiProcessDemo {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException(victim.name() + " was not seen taking the lock within " + PATIENCE);
             }
-            // polling a file that changes every few milliseconds; a fifth of a millisecond keeps the CPU for the workers
+            // a file that changes every few milliseconds: looking every fifth of a millisecond leaves the CPU to the
+            // workers
             LockSupport.parkNanos(200_000);
         }
         victim.kill9();
@@ -154,27 +154,15 @@ public final class MultiProcessDemo {
                 .isPresent();
     }
 
-    private String lockEventsUri() {
-        return "robustmemory:lock-events?database=" + database;
-    }
-
-    /** Whether this build of the component has the cleanup consumer (issue 3): a polling robustmemory endpoint. */
-    private boolean consumerAvailable(CamelContext camel) {
-        return camel.getEndpoint(lockEventsUri()) instanceof ScheduledPollEndpoint;
-    }
-
     /** Runs the cleanup consumer until it reports an event about {@code pid}; prints every event it reports. */
     private Optional<Map<String, Object>> cleanupEvent(CamelContext camel, long pid) throws Exception {
-        if (!consumerAvailable(camel)) {
-            out.println("This build of the component has no cleanup consumer yet (issue 3): no event to show.");
-            return Optional.empty();
-        }
         BlockingQueue<Map<String, Object>> events = new LinkedBlockingQueue<>();
         camel.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
-                // polls the lock file every 100 ms
-                from(lockEventsUri() + "&delay=100").routeId("lock-events")
+                // polls the lock file every 100 ms, from the start
+                from("robustmemory:lock-events?database=" + database + "&initialDelay=0&delay=100")
+                        .routeId("lock-events")
                         .process(exchange -> events.add(new LinkedHashMap<>(exchange.getMessage().getHeaders())));
             }
         });

@@ -13,12 +13,10 @@ import java.util.Optional;
  * @param distinctAckedValues how many different counter values were acknowledged, over all workers
  * @param killedPid           the worker killed with SIGKILL
  * @param diedHoldingLock     whether the lock file still named the killed worker as its holder after the kill
- * @param consumerAvailable   whether the component has the cleanup consumer
  * @param cleanupEvent        the cleanup consumer's event about the killed worker, as its message headers
  */
 public record Report(long counterBefore, long counterAfter, Map<String, Integer> acksByWorker,
-        long distinctAckedValues, long killedPid, boolean diedHoldingLock, boolean consumerAvailable,
-        Optional<Map<String, Object>> cleanupEvent) {
+        long distinctAckedValues, long killedPid, boolean diedHoldingLock, Optional<Map<String, Object>> cleanupEvent) {
 
     public long acknowledged() {
         return acksByWorker.values().stream().mapToLong(Integer::longValue).sum();

@@ -33,13 +33,10 @@ class MultiProcessDemoTest {
         report.acksByWorker().forEach((worker, acks) -> assertTrue(acks > 0, worker + " did no work: " + transcript));
         assertEquals(MultiProcessDemo.INCREMENTS_PER_FINISHING_WORKER, report.acksByWorker().get("worker-1"));
         assertTrue(report.diedHoldingLock(), transcript);
-        // Once the component has the cleanup consumer (issue 3), its ORPHANED event about the killed worker is required.
-        assertEquals(report.consumerAvailable(), report.cleanupEvent().isPresent(), transcript);
-        report.cleanupEvent().ifPresent(event -> assertOrphaned(event, report.killedPid()));
-    }
-
-    private static void assertOrphaned(Map<String, Object> event, long pid) {
+        Map<String, Object> event = report.cleanupEvent().orElseThrow(() -> new AssertionError(
+                "the cleanup consumer reported nothing about the killed worker: " + transcript));
         assertEquals("ORPHANED", event.get("CamelRobustMemoryEventType"));
-        assertEquals(pid, event.get("CamelRobustMemoryHolderPid"));
+        assertEquals(report.killedPid(), event.get("CamelRobustMemoryHolderPid"));
+        assertEquals(Boolean.TRUE, event.get("CamelRobustMemoryCleaned"));
     }
 }
