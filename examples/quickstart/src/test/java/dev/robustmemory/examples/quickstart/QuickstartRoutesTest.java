@@ -63,8 +63,8 @@ class QuickstartRoutesTest extends CamelTestSupport {
             // every write adds one to the version: each run stores the greeting once more
             assertEquals(run + 1L, load.getHeader("CamelRobustMemoryVersion", Long.class));
         }
-        assertFencingTokensGrow(stored.getExchanges());
-        assertFencingTokensGrow(counted.getExchanges());
+        assertFencingTokensNeverDecrease(stored.getExchanges());
+        assertFencingTokensNeverDecrease(counted.getExchanges());
         assertEquals(2L * QuickstartRoutes.INCREMENTS,
                 counted.getExchanges().get(1).getMessage().getHeader("CamelRobustMemoryVersion", Long.class));
 
@@ -78,9 +78,10 @@ class QuickstartRoutesTest extends CamelTestSupport {
         return directory.resolve("quickstart.duckdb");
     }
 
-    private static void assertFencingTokensGrow(List<Exchange> exchanges) {
+    /** Tokens never go back; two runs may share one, when the store's lease holds the lock across both. */
+    private static void assertFencingTokensNeverDecrease(List<Exchange> exchanges) {
         long first = exchanges.get(0).getMessage().getHeader("CamelRobustMemoryFencingToken", Long.class);
         long second = exchanges.get(1).getMessage().getHeader("CamelRobustMemoryFencingToken", Long.class);
-        assertTrue(first > 0 && second > first, "fencing tokens " + first + " then " + second);
+        assertTrue(first > 0 && second >= first, "fencing tokens " + first + " then " + second);
     }
 }

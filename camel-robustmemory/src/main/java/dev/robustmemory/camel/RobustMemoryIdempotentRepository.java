@@ -1,0 +1,244 @@
+package dev.robustmemory.camel;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalLong;
+
+import dev.robustmemory.lock.LockFileSettings;
+import dev.robustmemory.store.MemoryStore;
+import dev.robustmemory.store.MemoryWork;
+import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.store.VersionConflictException;
+import org.apache.camel.RuntimeCamelException;
+import org.apache.camel.spi.IdempotentRepository;
+import org.apache.camel.spi.Metadata;
+import org.apache.camel.support.service.ServiceSupport;
+import org.apache.camel.util.json.Jsoner;
+
+/**
+ * An {@link IdempotentRepository} kept in a robustmemory database, so that an idempotent consumer deduplicates
+ * across every process on the host that shares the database: {@code idempotentConsumer(header("orderId"), repo)}.
+ *
+ * <p><b>Atomic across processes.</b> Each call is one {@link MemoryStore#execute}, so it runs under the database's
+ * cross-process lock in one transaction. {@link #add} is a compare-and-set "store only if absent": when N processes
+ * add the same id at once, exactly one gets {@code true}. An id that was added is durable once {@code add} returns
+ * (it survives {@code kill -9} of the process and a restart).
+ *
+ * <p><b>Eager and confirm.</b> Like Camel's in-memory and JDBC repositories, the id is written by {@link #add} and
+ * {@link #confirm} writes nothing and returns {@code true}. With the idempotent consumer's default {@code eager=true}
+ * the id is added before the message is processed, so a duplicate arriving meanwhile in another process is already
+ * refused; when processing fails, the consumer calls {@link #remove} ({@code removeOnFailure=true}, the default) so
+ * that a retry can process it. A process killed between {@code add} and the end of processing leaves its id added:
+ * the message counts as processed and is not retried (at most once). With {@code eager=false} the consumer only
+ * checks {@link #contains} before processing and adds the id when the exchange completes: a process killed
+ * mid-message leaves no id, so a redelivery is processed again (at least once), and two processes may process the
+ * same id concurrently.
+ *
+ * <p><b>Sharing a database.</b> Ids are stored as keys {@code idempotent/<name>/<id>}; repositories with different
+ * {@link #setName names} share one database without seeing each other's ids, and {@link #clear} removes only its
+ * own. The value of each key is a small JSON object saying when and by which process the id was added, e.g.
+ * {@code {"addedAt":"2026-11-26T16:05:00.001Z","pid":4711}}. The prefix plus the id may be at most 1024 characters;
+ * a longer id fails the call with an {@link IllegalArgumentException}.
+ *
+ * <p>Configure it with the bean properties ({@code database}, {@code lockFile}, {@code lockTimeout}, {@code name},
+ * {@code filePermissions}, {@code allowNetworkFileSystem}) before it starts; they mean what the robustmemory
+ * endpoint options of the same names mean. The database opens when the repository starts (the idempotent consumer
+ * starts it with its route) and is let go when it stops. A call that cannot get the lock within {@code lockTimeout}
+ * throws {@link RuntimeCamelException} caused by {@link dev.robustmemory.lock.LockTimeoutException}, which fails the
+ * exchange.
+ */
+@Metadata(label = "bean", title = "Robust Memory Idempotent Repository",
+          description = "Idempotent repository in a robustmemory DuckDB file, shared atomically by every process on the"
+                        + " host that uses the same database.")
+public class RobustMemoryIdempotentRepository extends ServiceSupport implements IdempotentRepository {
+
+    /** The namespace of the repositories' keys in the memory. */
+    public static final String KEY_NAMESPACE = "idempotent/";
+
+    @Metadata(description = "Path of the DuckDB database file, relative to the working directory unless absolute.",
+              defaultValue = "robustmemory.duckdb")
+    private String database = "robustmemory.duckdb";
+
+    @Metadata(description = "Path of the lock file that guards the database; default: the database path plus .lock.")
+    private String lockFile;
+
+    @Metadata(description = "How long each call waits for the lock, e.g. 10s, 500ms or PT10S.", defaultValue = "5s")
+    private String lockTimeout = "5s";
+
+    @Metadata(description = "The repository's name: its ids are the keys idempotent/<name>/<id>. Repositories that"
+                            + " must see the same ids use the same name and database.", defaultValue = "default")
+    private String name = "default";
+
+    @Metadata(description = "Permissions of the database and lock files this process creates.",
+              defaultValue = LockFileSettings.DEFAULT_PERMISSIONS)
+    private String filePermissions = LockFileSettings.DEFAULT_PERMISSIONS;
+
+    @Metadata(description = "Whether to accept a lock file on a network or FUSE file system, where record locks can"
+                            + " be granted to two processes at once.", defaultValue = "false")
+    private boolean allowNetworkFileSystem;
+
+    // Set when started.
+    private MemoryStore store;
+    private Duration timeout;
+
+    public RobustMemoryIdempotentRepository() {
+    }
+
+    /** A repository named {@code name} in the database file {@code database}. */
+    public RobustMemoryIdempotentRepository(String database, String name) {
+        setDatabase(database);
+        setName(name);
+    }
+
+    @Override
+    public boolean add(String id) {
+        String key = key(id);
+        StoredValue addedBy = addedBy();
+        return execute("add", id, session -> {
+            try {
+                // Version 0 = "only if absent": under the lock, so of all processes adding this id one wins.
+                session.store(key, addedBy, OptionalLong.of(0));
+                return true;
+            } catch (VersionConflictException alreadyAdded) {
+                return false;
+            }
+        });
+    }
+
+    @Override
+    public boolean contains(String id) {
+        String key = key(id);
+        return execute("look up", id, session -> session.exists(key));
+    }
+
+    @Override
+    public boolean remove(String id) {
+        String key = key(id);
+        return execute("remove", id, session -> session.delete(key));
+    }
+
+    /** The id was written by {@link #add}; nothing is left to confirm. */
+    @Override
+    public boolean confirm(String id) {
+        return true;
+    }
+
+    /** Removes every id of this repository, and nothing else in the database. */
+    @Override
+    public void clear() {
+        execute("clear", null, session -> session.clear(keyPrefix()));
+    }
+
+    public String getDatabase() {
+        return database;
+    }
+
+    public void setDatabase(String database) {
+        this.database = database;
+    }
+
+    public String getLockFile() {
+        return lockFile;
+    }
+
+    public void setLockFile(String lockFile) {
+        this.lockFile = lockFile;
+    }
+
+    public String getLockTimeout() {
+        return lockTimeout;
+    }
+
+    public void setLockTimeout(String lockTimeout) {
+        this.lockTimeout = lockTimeout;
+    }
+
+    public String getName() {
+        return name;
+    }
+
+    public void setName(String name) {
+        this.name = name;
+    }
+
+    public String getFilePermissions() {
+        return filePermissions;
+    }
+
+    public void setFilePermissions(String filePermissions) {
+        this.filePermissions = filePermissions;
+    }
+
+    public boolean isAllowNetworkFileSystem() {
+        return allowNetworkFileSystem;
+    }
+
+    public void setAllowNetworkFileSystem(boolean allowNetworkFileSystem) {
+        this.allowNetworkFileSystem = allowNetworkFileSystem;
+    }
+
+    /** The prefix of this repository's keys, {@code idempotent/<name>/}. */
+    public String keyPrefix() {
+        return KEY_NAMESPACE + name + "/";
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        if (name == null || name.isEmpty() || name.contains("/")) {
+            throw new IllegalArgumentException("The idempotent repository's name must be non-empty text without '/',"
+                                               + " not '" + name + "'");
+        }
+        // The endpoint options of the same names are parsed and validated the same way.
+        RobustMemoryConfiguration options = new RobustMemoryConfiguration();
+        options.setDatabase(database);
+        options.setLockFile(lockFile);
+        options.setLockTimeout(lockTimeout);
+        options.setFilePermissions(filePermissions);
+        options.setAllowNetworkFileSystem(allowNetworkFileSystem);
+        options.validate();
+        timeout = options.lockTimeoutDuration();
+        store = MemoryStore.open(options.storeSettings());
+    }
+
+    @Override
+    protected void doStop() {
+        if (store != null) {
+            store.close();
+            store = null;
+        }
+    }
+
+    private String key(String id) {
+        if (id == null) {
+            throw new IllegalArgumentException("The message id must not be null");
+        }
+        return keyPrefix() + id;
+    }
+
+    private static StoredValue addedBy() {
+        Map<String, Object> facts = new LinkedHashMap<>();
+        facts.put("addedAt", Instant.now().toString());
+        facts.put("pid", ProcessHandle.current().pid());
+        return StoredValue.json(Jsoner.serialize(facts));
+    }
+
+    private <T> T execute(String action, String id, MemoryWork<T> work) {
+        MemoryStore current = store;
+        if (current == null) {
+            throw new IllegalStateException("The idempotent repository '" + name + "' is not started");
+        }
+        try {
+            return current.execute(timeout, work).result();
+        } catch (IOException e) {
+            throw new RuntimeCamelException("Idempotent repository '" + name + "' could not " + action
+                                            + (id == null ? "" : " id '" + id + "'") + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RuntimeCamelException("Interrupted while the idempotent repository '" + name + "' waited to "
+                                            + action + (id == null ? "" : " id '" + id + "'"), e);
+        }
+    }
+}
