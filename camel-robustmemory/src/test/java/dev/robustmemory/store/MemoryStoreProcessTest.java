@@ -1,5 +1,7 @@
 package dev.robustmemory.store;
 
+import dev.robustmemory.testing.ChildJvm;
+
 import dev.robustmemory.lock.LockGrant;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,6 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class MemoryStoreProcessTest {
 
+    private static final Duration CHILD_START = Duration.ofSeconds(60);
+
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     @TempDir
@@ -52,8 +56,8 @@ class MemoryStoreProcessTest {
     @Test
     void aProgramHoldingTheDatabaseWithoutTheLockIsRetriedUntilTheTimeoutThenNamed() throws Exception {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
-            foreign.await(StoreTestProcess.READY);
+             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
+            foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
             AtomicInteger refusals = new AtomicInteger();
             store.onDatabaseHeldByAnotherProgram(refusals::incrementAndGet);
 
@@ -76,7 +80,7 @@ class MemoryStoreProcessTest {
                 assertNotNull(free, "the failed calls released the lock");
             }
 
-            assertEquals(0, foreign.finish());
+            assertEquals(0, foreign.finish(CHILD_START));
         }
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
             assertEquals(Optional.empty(), store.execute(TIMEOUT, session -> session.load("n")).result(),
@@ -88,15 +92,15 @@ class MemoryStoreProcessTest {
     void theWorkRunsOnceTheForeignProgramLetsGo() throws Exception {
         ExecutorService caller = Executors.newSingleThreadExecutor();
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
-            foreign.await(StoreTestProcess.READY);
+             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
+            foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
             CountDownLatch refused = new CountDownLatch(1);
             store.onDatabaseHeldByAnotherProgram(refused::countDown);
 
             Future<Outcome<MemoryEntry>> call = caller.submit(() -> store.execute(TIMEOUT,
                     session -> session.store("k", StoredValue.text("after the wait"), OptionalLong.empty())));
             refused.await();
-            assertEquals(0, foreign.finish());
+            assertEquals(0, foreign.finish(CHILD_START));
 
             Outcome<MemoryEntry> outcome = call.get();
             assertEquals(1, outcome.result().version());
@@ -110,8 +114,8 @@ class MemoryStoreProcessTest {
     @Test
     void anInterruptWhileWaitingForTheForeignProgramLeavesNothingHeldAndNothingWritten() throws Exception {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
-            foreign.await(StoreTestProcess.READY);
+             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
+            foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
             Thread caller = Thread.currentThread();
             AtomicBoolean interrupted = new AtomicBoolean();
             store.onDatabaseHeldByAnotherProgram(() -> {
@@ -125,7 +129,7 @@ class MemoryStoreProcessTest {
             try (LockGrant free = store.lock().acquire(TIMEOUT)) {
                 assertNotNull(free, "the interrupted call's lease let the lock go");
             }
-            assertEquals(0, foreign.finish());
+            assertEquals(0, foreign.finish(CHILD_START));
             assertEquals(Optional.empty(), store.execute(TIMEOUT, session -> session.load("n")).result());
         }
     }
@@ -136,21 +140,21 @@ class MemoryStoreProcessTest {
         Files.setLastModifiedTime(abandoned, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         Path starting = Files.write(childTemp.resolve("libduckdb_java222.so"), new byte[]{1});
 
-        try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.STORE_AND_WAIT, database.toString())) {
-            child.await(StoreTestProcess.READY);
+        try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.STORE_AND_WAIT, database.toString())) {
+            child.awaitLine(StoreTestProcess.READY, CHILD_START);
             assertEquals(Set.of(starting.getFileName().toString()), nativeLibraryCopies(childTemp),
                     "the running child deleted its own copy and the abandoned one, not the young one");
-            child.kill();
+            child.kill9();
         }
         assertEquals(Set.of(starting.getFileName().toString()), nativeLibraryCopies(childTemp));
     }
 
     @Test
     void aWriteCommittedBeforeAKillSurvivesAndItsLogWasNeverWidelyReadable() throws Exception {
-        try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.COMMIT_THEN_HALT, database.toString(),
+        try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.COMMIT_THEN_HALT, database.toString(),
                 "k", "committed")) {
-            child.await(StoreTestProcess.READY);
-            assertEquals(StoreTestProcess.HALT_STATUS, child.awaitExit());
+            child.awaitLine(StoreTestProcess.READY, CHILD_START);
+            assertEquals(StoreTestProcess.HALT_STATUS, child.awaitExit(CHILD_START));
         }
         Path log = directory.resolve("memory.duckdb.wal");
         assertTrue(Files.size(log) > 0, "the commit is only in the write-ahead log");

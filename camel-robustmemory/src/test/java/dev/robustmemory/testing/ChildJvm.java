@@ -22,12 +22,13 @@ import java.util.concurrent.TimeUnit;
 public final class ChildJvm implements AutoCloseable {
 
     private final Process process;
+    private final Thread reader;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final List<String> transcript = java.util.Collections.synchronizedList(new ArrayList<>());
 
     private ChildJvm(Process process) {
         this.process = process;
-        Thread reader = new Thread(this::pumpOutput, "child-" + process.pid() + "-stdout");
+        this.reader = new Thread(this::pumpOutput, "child-" + process.pid() + "-stdout");
         reader.setDaemon(true);
         reader.start();
     }
@@ -79,15 +80,26 @@ public final class ChildJvm implements AutoCloseable {
         in.flush();
     }
 
-    /** SIGKILL: the child gets no chance to clean up. */
+    /**
+     * SIGKILL: the child gets no chance to clean up. Through the process handle, not {@link Process#destroyForcibly}:
+     * that also closes this side's end of the child's output, and lines the child printed just before dying (an
+     * acknowledgement, say) would be lost to the test. Returns once everything the child printed has been read.
+     */
     public void kill9() throws InterruptedException {
-        process.destroyForcibly();
+        process.toHandle().destroyForcibly();
         process.waitFor();
+        reader.join();
+    }
+
+    /** Closes the child's standard input (its cue to finish) and waits for its exit status. */
+    public int finish(Duration timeout) throws IOException, InterruptedException {
+        process.getOutputStream().close();
+        return awaitExit(timeout);
     }
 
     /** SIGTERM, then waits for the exit. @return whether the child exited within the timeout */
     public boolean terminate(Duration timeout) throws InterruptedException {
-        process.destroy();
+        process.toHandle().destroy(); // the handle, not the Process: see kill9()
         return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -95,6 +107,7 @@ public final class ChildJvm implements AutoCloseable {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new AssertionError("Child " + pid() + " did not exit within " + timeout + "; output: " + transcript);
         }
+        reader.join(); // all it printed is in the transcript now
         return process.exitValue();
     }
 
