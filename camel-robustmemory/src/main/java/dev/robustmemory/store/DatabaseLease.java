@@ -347,14 +347,17 @@ final class DatabaseLease {
     /** Commits the batch and only then tells each caller its outcome. */
     private void commit(List<Ran<?>> ran, long startNanos) {
         try {
-            session.flush();
-            long current = Schema.currentFencingToken(connection);
-            if (current != session.fencingToken()) {
-                throw new LockLostException(lock.path(), "the database's fencing token moved from "
-                        + session.fencingToken() + " to " + current + " during this lease: another writer used it");
+            if (session.batchWrote()) {
+                session.flush();
+                long current = Schema.currentFencingToken(connection);
+                if (current != session.fencingToken()) {
+                    throw new LockLostException(lock.path(), "the database's fencing token moved from "
+                            + session.fencingToken() + " to " + current + " during this lease: another writer used it");
+                }
             }
-            grant.ensureValid();
+            grant.ensureValid(); // reads too: what they saw is only true if no one else could write meanwhile
             connection.commit();
+            session.beginBatch();
         } catch (IOException | SQLException | RuntimeException e) {
             rollback();
             IOException failure = asIoException(e, "commit");
