@@ -11,7 +11,9 @@ enum Backend {
     /** SQLite in WAL mode, one file shared by every process: the usual embedded choice. */
     SQLITE(SqliteSession::open),
     /** The robustmemory Camel producer. */
-    COMPONENT(ComponentSession::open);
+    COMPONENT(directory -> ComponentSession.open(directory, "")),
+    /** The producer with monitorLocks=false: what the metrics headers and meters cost, by difference. */
+    COMPONENT_UNMONITORED(directory -> ComponentSession.open(directory, "&monitorLocks=false"));
 
     @FunctionalInterface
     private interface Opener {

@@ -33,6 +33,9 @@ public final class Benchmark {
     private static final String NAIVE_STORE = "naive-store-1jvm";
     private static final String NAIVE_LOAD = "naive-load-1jvm";
     private static final String NAIVE_MIXED_4JVM = "naive-mixed-4jvm-x4t";
+    private static final String COMPONENT_LOAD = "component-load-1t";
+    /** M1 (not in issue 4): monitoring on ÷ off for the cheapest operation; the metrics should cost next to nothing. */
+    private static final String COMPONENT_LOAD_UNMONITORED = "component-load-1t-unmonitored";
     private static final String SQLITE_STORE_16T = "sqlite-store-16t";
     private static final String SQLITE_MIXED_4JVM = "sqlite-mixed-4jvm-x4t";
 
@@ -97,9 +100,13 @@ public final class Benchmark {
                 new Row(new InProcessWorkload("component-store-1t", "robustmemory producer, sequential store,"
                         + " 1 thread", Backend.COMPONENT, Mix.STORE, 1),
                         new RatioTo("P1", RAW_UPSERT, 0.9), new RatioTo("P1", NAIVE_STORE, 10)),
-                new Row(new InProcessWorkload("component-load-1t", "robustmemory producer, sequential load,"
+                new Row(new InProcessWorkload(COMPONENT_LOAD, "robustmemory producer, sequential load,"
                         + " 1 thread", Backend.COMPONENT, Mix.LOAD, 1),
-                        new RatioTo("P2", RAW_SELECT, 0.9), new RatioTo("P2", NAIVE_LOAD, 30)),
+                        new RatioTo("P2", RAW_SELECT, 0.9), new RatioTo("P2", NAIVE_LOAD, 30),
+                        new RatioTo("M1", COMPONENT_LOAD_UNMONITORED, 0.95)),
+                new Row(new InProcessWorkload(COMPONENT_LOAD_UNMONITORED, "as component-load-1t with"
+                        + " monitorLocks=false (the metrics' cost, by difference)", Backend.COMPONENT_UNMONITORED,
+                        Mix.LOAD, 1)),
                 new Row(new InProcessWorkload("component-store-16t", "robustmemory producer, 16 threads storing"
                         + " distinct keys, 1 JVM", Backend.COMPONENT, Mix.STORE, 16),
                         new RatioTo("P3", RAW_UPSERT, 20), new RatioTo("P7", SQLITE_STORE_16T, 1.0)),

@@ -26,19 +26,21 @@ final class ComponentSession implements BackendSession {
     private final Endpoint storeEndpoint;
     private final Endpoint loadEndpoint;
 
-    private ComponentSession(CamelContext camel, String database) {
+    private ComponentSession(CamelContext camel, String database, String extraOptions) {
         this.camel = camel;
         this.template = camel.createProducerTemplate();
-        String uri = "robustmemory:benchmark?database=" + database + "&lockTimeout=" + LOCK_TIMEOUT;
+        String uri = "robustmemory:benchmark?database=" + database + "&lockTimeout=" + LOCK_TIMEOUT + extraOptions;
         this.storeEndpoint = camel.getEndpoint(uri + "&operation=store");
         this.loadEndpoint = camel.getEndpoint(uri + "&operation=load");
     }
 
-    static ComponentSession open(Path directory) throws BackendUnavailableException {
+    /** @param extraOptions appended to every endpoint URI, e.g. {@code &monitorLocks=false} */
+    static ComponentSession open(Path directory, String extraOptions) throws BackendUnavailableException {
         CamelContext camel = new DefaultCamelContext();
         try {
             camel.start();
-            ComponentSession session = new ComponentSession(camel, directory.resolve("memory.duckdb").toString());
+            ComponentSession session =
+                    new ComponentSession(camel, directory.resolve("memory.duckdb").toString(), extraOptions);
             session.probe();
             return session;
         } catch (Exception | LinkageError e) {
