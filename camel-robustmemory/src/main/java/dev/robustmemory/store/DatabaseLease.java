@@ -58,6 +58,8 @@ final class DatabaseLease {
     private final LinkedBlockingQueue<QueuedWork<?>> queue = new LinkedBlockingQueue<>();
     private final EntryCache cache = new EntryCache();
     private final Thread thread;
+    /** The works taken from the queue for the current batch: whatever happens, each gets an outcome. */
+    private final List<QueuedWork<?>> inHand = new ArrayList<>();
     private volatile boolean waitingForLock;
     private volatile boolean stopping;
 
@@ -99,6 +101,11 @@ final class DatabaseLease {
         return lock.path();
     }
 
+    /** Whether the lease thread still takes work; when it does not, a queued work will never run. */
+    boolean isServing() {
+        return thread.isAlive() && !stopping;
+    }
+
     /** Whether the lease thread is waiting for the lock right now, so a caller's deadline means a real timeout. */
     boolean isWaitingForLock() {
         return waitingForLock;
@@ -126,23 +133,35 @@ final class DatabaseLease {
     private void serve() {
         try {
             while (!stopping) {
+                inHand.clear();
                 try {
                     serveNextBatch();
                 } catch (InterruptedException e) {
-                    // From stop(), or from a work that interrupted the thread it ran on: only stop() ends the loop.
+                    // Only stop() interrupts this thread (a work's own interrupt is cleared after it runs).
+                    endLease();
+                    failInHand(new StoreException("The memory store for " + database.path() + " is closing"));
+                } catch (RuntimeException e) {
+                    // A bug here must not leave callers waiting forever or the lock held: fail what is in hand.
+                    LOG.log(System.Logger.Level.ERROR, "The lease thread of " + database.path() + " failed", e);
+                    endLease();
+                    failInHand(e);
                 }
             }
-        } catch (RuntimeException | Error e) {
-            LOG.log(System.Logger.Level.ERROR, "The lease thread of " + database.path() + " failed", e);
-            throw e;
         } finally {
             endLease();
             IllegalStateException closed =
                     new IllegalStateException("The memory store for " + database.path() + " is closed");
+            failInHand(closed);
             for (QueuedWork<?> left; (left = queue.poll()) != null; ) {
                 left.fail(closed);
             }
         }
+    }
+
+    /** Fails the works taken from the queue and not answered yet (answered ones ignore a second outcome). */
+    private void failInHand(Throwable failure) {
+        inHand.forEach(work -> work.fail(failure));
+        inHand.clear();
     }
 
     private void serveNextBatch() throws InterruptedException {
@@ -162,7 +181,7 @@ final class DatabaseLease {
      * when the lease should go (someone waits, or it idled too long). Cancelled works are dropped.
      */
     private List<QueuedWork<?>> nextBatch() throws InterruptedException {
-        List<QueuedWork<?>> batch = new ArrayList<>();
+        List<QueuedWork<?>> batch = inHand;
         if (grant == null) {
             batch.add(queue.take());
         } else {
@@ -341,6 +360,7 @@ final class DatabaseLease {
             return new Ran<>(work, null, e);
         } finally {
             session.endWork();
+            Thread.interrupted(); // a work that interrupted its thread meant itself, not this lease thread
         }
     }
 

@@ -82,6 +82,9 @@ final class QueuedWork<T> {
                     long remaining = deadlineNanos - System.nanoTime();
                     return outcome.get(Math.max(remaining, ATTEMPT_POLL_NANOS), TimeUnit.NANOSECONDS);
                 } catch (TimeoutException e) {
+                    if (!lease.isServing() && state.compareAndSet(QUEUED, CANCELLED)) {
+                        throw new IllegalStateException("The memory store's lease thread has stopped; the work never ran");
+                    }
                     if ((lockAttempted || lease.isWaitingForLock()) && state.compareAndSet(QUEUED, CANCELLED)) {
                         OwnerRecordReading holder = lease.ownerRecord();
                         throw new LockTimeoutException(lease.lockFile(), timeout, describe(holder), holder);

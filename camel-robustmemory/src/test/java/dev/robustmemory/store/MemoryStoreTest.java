@@ -363,6 +363,16 @@ class MemoryStoreTest {
     }
 
     @Test
+    void aWorkThatThrowsAnErrorFailsAloneAndTheLeaseServesOn() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            assertThrows(AssertionError.class, () -> store.execute(TIMEOUT, session -> {
+                throw new AssertionError("a bug in a work");
+            }));
+            assertEquals(1L, store.execute(TIMEOUT, session -> session.increment("n", 1)).result().version());
+        }
+    }
+
+    @Test
     void aCallerInterruptedWhileItsWorkRunsGetsTheOutcomeAndKeepsTheInterrupt() throws Exception {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
             CountDownLatch running = new CountDownLatch(1);
