@@ -85,6 +85,11 @@ final class DatabaseLease {
 
     <T> Outcome<T> execute(MemoryStore caller, Duration timeout, MemoryWork<T> work)
             throws IOException, InterruptedException {
+        if (Thread.currentThread() == thread) {
+            // It would wait for itself until its timeout: refuse loudly instead.
+            throw new IllegalStateException("Re-entrant use: a work called execute on the memory " + database.path()
+                                            + "; use the session the work was given");
+        }
         if (Thread.interrupted()) {
             throw new InterruptedException("Interrupted before the work was queued; it never ran");
         }

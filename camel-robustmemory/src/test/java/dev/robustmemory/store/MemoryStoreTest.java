@@ -363,6 +363,22 @@ class MemoryStoreTest {
     }
 
     @Test
+    void aWorkCallingExecuteAgainFailsLoudlyInsteadOfWaitingForItself() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> store.execute(TIMEOUT,
+                    session -> {
+                        try {
+                            return store.execute(TIMEOUT, MemorySession::size).result();
+                        } catch (IOException | InterruptedException unexpected) {
+                            throw new StoreException("not the expected refusal", unexpected);
+                        }
+                    }));
+            assertMessageContains(e, "Re-entrant");
+            assertEquals(0L, store.execute(TIMEOUT, MemorySession::size).result());
+        }
+    }
+
+    @Test
     void aWorkThatThrowsAnErrorFailsAloneAndTheLeaseServesOn() throws Exception {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
             assertThrows(AssertionError.class, () -> store.execute(TIMEOUT, session -> {
