@@ -10,6 +10,7 @@ import dev.robustmemory.lock.LockGrant;
 import dev.robustmemory.lock.ProcessIdentity;
 import dev.robustmemory.store.StoreException;
 import org.apache.camel.health.HealthCheck;
+import org.apache.camel.health.HealthCheckHelper;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,6 +35,15 @@ class RobustMemoryHealthCheckTest extends RobustMemoryTestSupport {
         assertEquals(2, checks.size());
         assertTrue(checks.stream().allMatch(check -> check.isReadiness() && !check.isLiveness()));
         assertEquals("robustmemory:" + database(), check().getId());
+    }
+
+    @Test
+    void camelsReadinessCheckIncludesEveryMemoryInUse() {
+        call("robustmemory:k", "v");
+        List<HealthCheck.Result> ours = HealthCheckHelper.invokeReadiness(context).stream()
+                .filter(result -> result.getCheck().getId().equals("robustmemory:" + database())).toList();
+        assertEquals(1, ours.size(), "found through Camel's health-check registry (camel-health)");
+        assertEquals(HealthCheck.State.UP, ours.get(0).getState());
     }
 
     @Test
