@@ -1,7 +1,5 @@
 package dev.robustmemory.camel;
 
-import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -9,7 +7,6 @@ import java.util.Map;
 import dev.robustmemory.lock.LockEvent;
 import dev.robustmemory.lock.OwnerRecord;
 import dev.robustmemory.lock.OwnerRecordReading;
-import dev.robustmemory.store.Outcome;
 import org.apache.camel.Message;
 
 import static dev.robustmemory.camel.RobustMemoryConstants.CLEANED;
@@ -30,17 +27,6 @@ import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_FILE;
 final class LockEvents {
 
     private LockEvents() {
-    }
-
-    /**
-     * The event a producer's acquisition stands for when it took over from a holder that died holding the lock:
-     * the dead holder's record was overwritten by the new grant, so no inspection can find it any more.
-     */
-    static LockEvent takeover(Outcome<?> outcome, Path lockFile) {
-        Instant now = Instant.now();
-        OwnerRecord dead = outcome.previousRecord().record();
-        return new LockEvent(LockEvent.Type.ORPHANED, lockFile, outcome.previousRecord(),
-                Duration.between(dead.acquiredAt(), now), true, now);
     }
 
     /** The facts of an event, in a fixed order, for a message body or a list of them. */

@@ -7,6 +7,7 @@ import java.util.Deque;
 import java.util.List;
 
 import dev.robustmemory.lock.LockEvent;
+import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.StoreSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,8 +54,21 @@ final class MemoryMonitor {
         return healthCheck;
     }
 
+    /**
+     * Collects what the memory's lease found when it took over the lock (a dead holder, a corrupt record), which no
+     * inspection can see any more: counted once here, and kept until a consumer reports it.
+     */
+    void collectTakeovers(MemoryStore store) {
+        for (LockEvent event : store.drainTakeovers()) {
+            if (event.type() == LockEvent.Type.ORPHANED) {
+                statistics.recordOrphanCleaned();
+            }
+            keepForConsumers(event);
+        }
+    }
+
     /** Keeps an event that only this JVM saw (a takeover) until a consumer reports it. */
-    void keepForConsumers(LockEvent event) {
+    private void keepForConsumers(LockEvent event) {
         synchronized (pendingTakeovers) {
             if (pendingTakeovers.size() == MAX_PENDING_TAKEOVERS) {
                 LOG.warn("More than {} lock takeovers of {} were not consumed; dropping the oldest: {}",

@@ -1,16 +1,11 @@
 package dev.robustmemory.camel;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 
-import dev.robustmemory.lock.CrossProcessLock;
-import dev.robustmemory.lock.LockEvent;
 import dev.robustmemory.lock.LockException;
 import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.StoreException;
@@ -58,9 +53,6 @@ public class RobustMemoryComponent extends DefaultComponent {
                             + " the Camel registry, else the one named metricsRegistry (as camel-micrometer does),"
                             + " else Micrometer's global registry. Unused when monitorLocks is false.")
     private MeterRegistry meterRegistry;
-
-    /** Stops an inspection before opening a store from reporting live holders as stale: only the dead matter there. */
-    private static final Duration NEVER_STALE = Duration.ofSeconds(Long.MAX_VALUE);
 
     // All guarded by "this". Lock files are remembered for the component's life, across stop and start.
     private final Map<Path, Path> lockFileByDatabase = new HashMap<>();
@@ -142,9 +134,8 @@ public class RobustMemoryComponent extends DefaultComponent {
         if (store == null) {
             MemoryMonitor monitor = monitor(settings);
             try {
-                Optional<LockEvent> foundBeforeOpening = inspectBeforeOpening(settings);
                 store = MemoryStore.open(settings);
-                foundBeforeOpening.ifPresent(found -> keepOpeningTakeover(monitor, found));
+                monitor.collectTakeovers(store); // typically a process restarted after dying with the lock
             } catch (StoreException | LockException | RuntimeException e) {
                 monitor.statistics().recordOpenFailure(e);
                 throw e;
@@ -177,28 +168,6 @@ public class RobustMemoryComponent extends DefaultComponent {
     synchronized void countCleanedOrphan(Path lockFile) {
         monitors.values().stream().filter(monitor -> lockFile.equals(monitor.lockPath()))
                 .forEach(monitor -> monitor.statistics().recordOrphanCleaned());
-    }
-
-    /**
-     * Opening a store takes the lock once and so overwrites a dead holder's (or a corrupt) owner record without
-     * reporting it: the typical case of a process restarted after dying with the lock. Look first (changing
-     * nothing), so that the consumer can still report it.
-     */
-    private static Optional<LockEvent> inspectBeforeOpening(StoreSettings settings) throws LockException {
-        if (!Files.isRegularFile(settings.lockFile())) {
-            return Optional.empty(); // a new lock file has no history; and no file is created before the store's checks
-        }
-        return CrossProcessLock.open(settings.lockFile(), settings.lockFileSettings()).inspect(NEVER_STALE, false)
-                .filter(found -> found.type() == LockEvent.Type.ORPHANED || found.type() == LockEvent.Type.CORRUPT);
-    }
-
-    private static void keepOpeningTakeover(MemoryMonitor monitor, LockEvent found) {
-        // The opening grant replaced the record: the lock file is clean now.
-        monitor.keepForConsumers(new LockEvent(found.type(), found.lockFile(), found.record(), found.heldFor(), true,
-                found.detectedAt()));
-        if (found.type() == LockEvent.Type.ORPHANED) {
-            monitor.statistics().recordOrphanCleaned();
-        }
     }
 
     private MeterRegistry resolveMeterRegistry() {

@@ -36,6 +36,7 @@ public class RobustMemoryConsumer extends ScheduledPollConsumer {
             return size() > REMEMBERED_EVENTS;
         }
     };
+    private MemoryStore store;
     private MemoryMonitor monitor;
     private LockInspector inspector;
 
@@ -50,7 +51,7 @@ public class RobustMemoryConsumer extends ScheduledPollConsumer {
 
     @Override
     protected void doStart() throws Exception {
-        MemoryStore store = getEndpoint().store();
+        store = getEndpoint().store();
         monitor = getEndpoint().getComponent().monitor(store.settings());
         inspector = getEndpoint().inspector(store);
         getEndpoint().statisticsIfMonitored(store); // registers the memory's meters
@@ -59,6 +60,7 @@ public class RobustMemoryConsumer extends ScheduledPollConsumer {
 
     @Override
     protected int poll() throws Exception {
+        monitor.collectTakeovers(store);
         List<LockEvent> found = new ArrayList<>(monitor.drainKeptEvents());
         found.addAll(inspector.inspect());
         List<LockEvent> fresh = new ArrayList<>();

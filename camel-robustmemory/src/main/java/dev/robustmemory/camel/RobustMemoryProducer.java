@@ -190,6 +190,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
             Thread.currentThread().interrupt();
             throw e;
         } catch (IOException | RuntimeException e) {
+            monitor.collectTakeovers(store); // the lock may have been taken over even if the work failed
             if (statistics != null) {
                 long elapsed = System.nanoTime() - start;
                 if (LockStatistics.TIMEOUT.equals(statistics.recordFailed(operation, e, elapsed))) {
@@ -199,12 +200,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
             }
             throw e;
         }
-        if (outcome.previousHolderDied()) {
-            monitor.keepForConsumers(LockEvents.takeover(outcome, store.lock().path()));
-            if (statistics != null) {
-                statistics.recordOrphanCleaned();
-            }
-        }
+        monitor.collectTakeovers(store);
         if (statistics != null) {
             statistics.recordCompleted(operation, outcome.waitNanos(), outcome.holdNanos(), System.nanoTime() - start);
             message.setHeader(LOCK_WAIT_TIME, LockStatistics.millis(outcome.waitNanos()));

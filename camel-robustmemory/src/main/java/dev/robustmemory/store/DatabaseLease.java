@@ -1,6 +1,7 @@
 package dev.robustmemory.store;
 
 import dev.robustmemory.lock.CrossProcessLock;
+import dev.robustmemory.lock.LockEvent;
 import dev.robustmemory.lock.LockException;
 import dev.robustmemory.lock.LockGrant;
 import dev.robustmemory.lock.LockLostException;
@@ -13,8 +14,10 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -50,6 +53,7 @@ final class DatabaseLease {
     static final long MAX_TENURE_MILLIS = 1000;
     static final long HAND_OVER_WAIT_MILLIS = 5;
     private static final int MAX_BATCH = 256;
+    private static final int MAX_KEPT_TAKEOVERS = 1000;
     static final long LINGER_MICROS = 200;
     private static final System.Logger LOG = System.getLogger(DatabaseLease.class.getName());
 
@@ -57,6 +61,7 @@ final class DatabaseLease {
     private final CrossProcessLock lock;
     private final LinkedBlockingQueue<QueuedWork<?>> queue = new LinkedBlockingQueue<>();
     private final EntryCache cache = new EntryCache();
+    private final ConcurrentLinkedQueue<LockEvent> takeovers = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     /** The works taken from the queue for the current batch: whatever happens, each gets an outcome. */
     private final List<QueuedWork<?>> inHand = new ArrayList<>();
@@ -68,7 +73,6 @@ final class DatabaseLease {
     private Connection connection;
     private DuckDbSession session;
     private long lastFencingToken = -1;
-    private boolean takeoverUnreported;
     private boolean schemaReady;
     /** Set when the lease ended because others waited: let one of them in before competing again. */
     private boolean handingOver;
@@ -249,7 +253,7 @@ final class DatabaseLease {
             lastFencingToken = token;
             connection.setAutoCommit(false);
             session = new DuckDbSession(connection, token, cache);
-            takeoverUnreported = grant.previousHolderDied();
+            noteTakeover();
             return true;
         } catch (IOException | SQLException | RuntimeException e) {
             IOException failure = asIoException(e, "open");
@@ -257,6 +261,37 @@ final class DatabaseLease {
             batch.forEach(work -> work.fail(failure));
             return false;
         }
+    }
+
+    /**
+     * This grant overwrote the previous owner record: if it told of a holder that died holding the lock, or could
+     * not be read, nobody can see that on disk any more, so it is kept for {@link #drainTakeovers()}.
+     */
+    private void noteTakeover() {
+        OwnerRecordReading previous = grant.previousRecord();
+        Instant now = Instant.now();
+        LockEvent event;
+        if (grant.previousHolderDied()) {
+            event = new LockEvent(LockEvent.Type.ORPHANED, lock.path(), previous,
+                    Duration.between(previous.record().acquiredAt(), now), true, now);
+        } else if (previous.isCorrupt()) {
+            event = new LockEvent(LockEvent.Type.CORRUPT, lock.path(), previous, null, true, now);
+        } else {
+            return;
+        }
+        if (takeovers.size() >= MAX_KEPT_TAKEOVERS) {
+            takeovers.poll(); // nobody collects them: keep the latest
+        }
+        takeovers.add(event);
+    }
+
+    /** The takeovers noticed since the last call, oldest first; each is returned once. */
+    List<LockEvent> drainTakeovers() {
+        List<LockEvent> drained = new ArrayList<>();
+        for (LockEvent event; (event = takeovers.poll()) != null; ) {
+            drained.add(event);
+        }
+        return drained;
     }
 
     /**
@@ -395,9 +430,7 @@ final class DatabaseLease {
             if (result.failure() != null) {
                 result.work().fail(result.failure());
             } else {
-                boolean takeover = takeoverUnreported;
-                takeoverUnreported = false;
-                result.succeed(session.fencingToken(), startNanos, holdNanos, grant.previousRecord(), takeover);
+                result.succeed(session.fencingToken(), startNanos, holdNanos);
             }
         }
     }
@@ -474,9 +507,8 @@ final class DatabaseLease {
     /** A work that ran in the current transaction, with its result or its failure. */
     private record Ran<T>(QueuedWork<T> work, T result, Throwable failure) {
 
-        void succeed(long token, long startNanos, long holdNanos, OwnerRecordReading previous, boolean takeover) {
-            work.succeed(new Outcome<>(result, token, startNanos - work.submittedAtNanos, holdNanos, previous,
-                    takeover));
+        void succeed(long token, long startNanos, long holdNanos) {
+            work.succeed(new Outcome<>(result, token, startNanos - work.submittedAtNanos, holdNanos));
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.robustmemory.store;
 
 import dev.robustmemory.lock.CrossProcessLock;
+import dev.robustmemory.lock.LockEvent;
 import dev.robustmemory.lock.LockException;
 import dev.robustmemory.lock.LockGrant;
 import dev.robustmemory.lock.LockLostException;
@@ -11,6 +12,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -154,6 +156,16 @@ public final class MemoryStore implements AutoCloseable {
             throw new IllegalStateException("The memory store for " + database + " is closed");
         }
         return registration.lease().execute(this, lockTimeout, work);
+    }
+
+    /**
+     * What this JVM's lease found when it took the lock and overwrote the owner record: a holder that died holding
+     * the lock ({@link LockEvent.Type#ORPHANED}) or an unreadable record ({@link LockEvent.Type#CORRUPT}), both now
+     * cleaned. No inspection of the lock file can find them afterwards, so they are kept (the latest thousand) until
+     * collected here; each is returned by one call only, whichever store of the database makes it.
+     */
+    public List<LockEvent> drainTakeovers() {
+        return registration.lease().drainTakeovers();
     }
 
     /** Lets this instance go; other instances on the same database, and work running now, are not affected. */

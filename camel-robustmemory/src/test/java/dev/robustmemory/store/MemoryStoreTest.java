@@ -1,6 +1,7 @@
 package dev.robustmemory.store;
 
 import dev.robustmemory.lock.LockException;
+import dev.robustmemory.lock.LockEvent;
 import dev.robustmemory.lock.LockFileSettings;
 import dev.robustmemory.lock.LockGrant;
 import dev.robustmemory.lock.LockLostException;
@@ -21,12 +22,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -245,9 +244,12 @@ class MemoryStoreTest {
             Files.write(store.lock().path(), garbage);
 
             Outcome<MemoryEntry> outcome = store.execute(TIMEOUT, session -> session.increment("n", 1));
-            assertTrue(outcome.previousRecord().isCorrupt());
-            assertFalse(outcome.previousHolderDied());
             assertEquals(outcome.fencingToken(), store.lock().readOwnerRecord().record().fencingToken());
+            List<LockEvent> takeovers = store.drainTakeovers();
+            assertEquals(1, takeovers.size(), takeovers::toString);
+            assertEquals(LockEvent.Type.CORRUPT, takeovers.get(0).type());
+            assertTrue(takeovers.get(0).cleaned(), "the new grant's record replaced it");
+            assertEquals(List.of(), store.drainTakeovers(), "each takeover is told once");
         }
     }
 
@@ -268,15 +270,13 @@ class MemoryStoreTest {
     }
 
     @Test
-    void theOutcomeReportsWaitHoldAndThePreviousRecord() throws Exception {
+    void theOutcomeReportsWaitAndHold() throws Exception {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
-            Leases.endLease(store);
             Outcome<String> outcome = store.execute(TIMEOUT, session -> "done");
             assertEquals("done", outcome.result());
             assertTrue(outcome.waitNanos() >= 0);
             assertTrue(outcome.holdNanos() > 0);
-            assertEquals(OwnerRecord.State.RELEASED, outcome.previousRecord().record().state(), "left by the last one");
-            assertFalse(outcome.previousHolderDied());
+            assertEquals(List.of(), store.drainTakeovers(), "a fresh lock file: nobody was taken over");
         }
     }
 
