@@ -28,8 +28,7 @@ class CrossProcessLockProcessTest {
     void aHolderKilledWithSigkillNeverBlocksTheNextHolder() throws Exception {
         Path lockFile = dir.resolve("m.lock");
         CrossProcessLock lock = CrossProcessLock.open(lockFile, LockFileSettings.defaults());
-        try (ChildJvm child = ChildJvm.start(dir.resolve("tmp"), LockChild.class, "hold", lockFile.toString())) {
-            child.awaitLine("HELD", CHILD_START);
+        try (ChildJvm child = LockChild.holding(lockFile, dir.resolve("tmp"))) {
 
             LockTimeoutException timeout = assertThrows(LockTimeoutException.class,
                     () -> lock.acquire(Duration.ofMillis(100)));
@@ -55,8 +54,7 @@ class CrossProcessLockProcessTest {
     void zeroTimeoutAgainstAnotherProcessFailsAtOnceAndReleaseHandsOver() throws Exception {
         Path lockFile = dir.resolve("m.lock");
         CrossProcessLock lock = CrossProcessLock.open(lockFile, LockFileSettings.defaults());
-        try (ChildJvm child = ChildJvm.start(dir.resolve("tmp"), LockChild.class, "hold", lockFile.toString())) {
-            child.awaitLine("HELD", CHILD_START);
+        try (ChildJvm child = LockChild.holding(lockFile, dir.resolve("tmp"))) {
             long start = System.nanoTime();
             assertThrows(LockTimeoutException.class, () -> lock.acquire(Duration.ZERO));
             assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 100);
@@ -100,8 +98,7 @@ class CrossProcessLockProcessTest {
     void aHolderStoppedWithSigtermExitsAndFreesTheLock() throws Exception {
         Path lockFile = dir.resolve("m.lock");
         CrossProcessLock lock = CrossProcessLock.open(lockFile, LockFileSettings.defaults());
-        try (ChildJvm child = ChildJvm.start(dir.resolve("tmp"), LockChild.class, "hold", lockFile.toString())) {
-            child.awaitLine("HELD", CHILD_START);
+        try (ChildJvm child = LockChild.holding(lockFile, dir.resolve("tmp"))) {
             assertTrue(child.terminate(Duration.ofSeconds(10)), "SIGTERM must stop a process holding the lock");
             try (LockGrant grant = lock.acquire(Duration.ofSeconds(5))) {
                 grant.ensureValid();

@@ -1,5 +1,7 @@
 package dev.robustmemory.lock;
 
+import dev.robustmemory.testing.ChildJvm;
+
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +19,18 @@ import java.time.Duration;
  * </ul>
  */
 public final class LockChild {
+
+    /** Starts a child in {@code hold} mode and returns once it holds the lock. */
+    static ChildJvm holding(Path lockFile, Path tmpDir) throws Exception {
+        ChildJvm child = ChildJvm.start(tmpDir, LockChild.class, "hold", lockFile.toString());
+        try {
+            child.awaitLine("HELD", Duration.ofSeconds(30));
+            return child;
+        } catch (AssertionError | InterruptedException e) {
+            child.close();
+            throw e;
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         CrossProcessLock lock = CrossProcessLock.open(Path.of(args[1]), LockFileSettings.defaults());

@@ -49,8 +49,7 @@ class LockInspectionTest {
     void aLiveHolderPastTheThresholdIsReportedStaleAndKeepsTheLock() throws Exception {
         Path lockFile = dir.resolve("m.lock");
         CrossProcessLock lock = CrossProcessLock.open(lockFile, LockFileSettings.defaults());
-        try (ChildJvm child = ChildJvm.start(dir.resolve("tmp"), LockChild.class, "hold", lockFile.toString())) {
-            child.awaitLine("HELD", CHILD_START);
+        try (ChildJvm child = LockChild.holding(lockFile, dir.resolve("tmp"))) {
             assertEquals(Optional.empty(), lock.inspect(AN_HOUR, true));
             byte[] before = Files.readAllBytes(lockFile);
 
@@ -102,8 +101,7 @@ class LockInspectionTest {
     private CrossProcessLock lockHeldByAKilledChild() throws Exception {
         Path lockFile = dir.resolve("m.lock");
         CrossProcessLock lock = CrossProcessLock.open(lockFile, LockFileSettings.defaults());
-        try (ChildJvm child = ChildJvm.start(dir.resolve("tmp"), LockChild.class, "hold", lockFile.toString())) {
-            child.awaitLine("HELD", CHILD_START);
+        try (ChildJvm child = LockChild.holding(lockFile, dir.resolve("tmp"))) {
             assertEquals(Optional.empty(), lock.inspect(AN_HOUR, true), "a live holder is no orphan");
             child.kill9();
         }
