@@ -57,7 +57,7 @@ class CrossProcessLockProcessTest {
         try (ChildJvm child = LockChild.holding(lockFile, dir.resolve("tmp"))) {
             long start = System.nanoTime();
             assertThrows(LockTimeoutException.class, () -> lock.acquire(Duration.ZERO));
-            assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 100);
+            assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 500, "tried once, did not wait");
 
             child.tell("release");
             child.awaitLine("RELEASED", CHILD_START);
