@@ -13,6 +13,7 @@ import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
@@ -35,6 +36,7 @@ final class DatabaseFile {
 
     private final Path path;
     private final Path walPath;
+    private final Path journalPath;
     private final String url;
     private final Set<PosixFilePermission> newFilePermissions;
     private final boolean posix;
@@ -44,6 +46,7 @@ final class DatabaseFile {
     private DatabaseFile(Path path, Set<PosixFilePermission> newFilePermissions) {
         this.path = path;
         this.walPath = path.resolveSibling(path.getFileName() + ".wal");
+        this.journalPath = path.resolveSibling(path.getFileName() + ".journal");
         this.url = "jdbc:duckdb:" + path;
         this.newFilePermissions = Set.copyOf(newFilePermissions);
         this.posix = path.getFileSystem().supportedFileAttributeViews().contains("posix");
@@ -131,7 +134,20 @@ final class DatabaseFile {
 
     /** Whether a lock file at this path would collide with a file DuckDB itself opens and locks or deletes. */
     boolean isOwnFile(Path file) {
-        return file.equals(path) || file.equals(walPath);
+        return file.equals(path) || file.equals(walPath) || file.equals(journalPath);
+    }
+
+    /**
+     * Opens the memory's {@link WriteAheadJournal}, {@code <database>.journal}, creating it with the database file's
+     * permissions (it holds values too). The caller holds the cross-process lock and a connection.
+     */
+    WriteAheadJournal openJournal(long databaseId) throws StoreException {
+        try {
+            return WriteAheadJournal.open(journalPath,
+                    posix ? Optional.of(Files.getPosixFilePermissions(path)) : Optional.empty(), databaseId);
+        } catch (IOException e) {
+            throw new StoreException("Cannot read the permissions of " + path + ": " + e, e);
+        }
     }
 
     void onHeldByAnotherProgram(Runnable listener) {

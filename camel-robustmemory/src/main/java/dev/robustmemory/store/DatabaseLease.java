@@ -34,7 +34,12 @@ import java.util.concurrent.locks.LockSupport;
  * others get a chance and the owner record stays fresh) after {@value #MAX_TENURE_MILLIS} ms in any case. Every
  * hand-off closes the database, which checkpoints its write-ahead log, so the next holder never replays much.
  *
- * <p><b>Acknowledged means durable.</b> A work's caller learns its outcome only after the batch's commit.
+ * <p><b>Acknowledged means durable.</b> A work's caller learns its outcome only after the batch's commit: its writes
+ * synced to the {@link WriteAheadJournal} (one write and one {@code fsync} per batch), or committed to DuckDB when the
+ * batch applies the journal. The journal is applied to DuckDB, in bulk and in one transaction, when the lease ends,
+ * once {@value #APPLY_AFTER_KEYS} keys are pending, when it is full, and by any batch that writes through SQL
+ * (clear). Every lease first replays what a previous holder journaled but did not apply, so a database closed by a
+ * normal lease end holds every write, and one left by a killed holder gets the rest at the next grant.
  *
  * <p><b>Isolation.</b> A work that fails without having written (a version conflict, a non-numeric increment, a
  * refused value) fails alone. A work that fails after writing, or after an SQL error that aborts DuckDB's
@@ -53,6 +58,8 @@ final class DatabaseLease {
     static final long MAX_TENURE_MILLIS = 1000;
     static final long HAND_OVER_WAIT_MILLIS = 5;
     private static final int MAX_BATCH = 256;
+    /** Apply the journal once this many keys are pending: bounds the memory they take and the next apply's time. */
+    static final int APPLY_AFTER_KEYS = 4096;
     private static final int MAX_KEPT_TAKEOVERS = 1000;
     static final long LINGER_MICROS = 200;
     private static final System.Logger LOG = System.getLogger(DatabaseLease.class.getName());
@@ -72,6 +79,7 @@ final class DatabaseLease {
     private LockGrant grant;
     private Connection connection;
     private DuckDbSession session;
+    private WriteAheadJournal journal;
     private long lastFencingToken = -1;
     private boolean schemaReady;
     /** Set when the lease ended because others waited: let one of them in before competing again. */
@@ -251,8 +259,14 @@ final class DatabaseLease {
                 cache.clear(); // another process had the database in between
             }
             lastFencingToken = token;
-            connection.setAutoCommit(false);
-            session = new DuckDbSession(connection, token, cache);
+            journal = database.openJournal(Schema.databaseId(connection));
+            List<PendingWrite> unapplied = journal.recover(Schema.journalApplied(connection));
+            session = DuckDbSession.begin(connection, token, cache);
+            if (!unapplied.isEmpty()) {
+                // A previous holder died (or failed) before applying them: DuckDB must have them before anyone reads.
+                session.replay(unapplied);
+                applyJournal();
+            }
             noteTakeover();
             return true;
         } catch (IOException | SQLException | RuntimeException e) {
@@ -408,16 +422,23 @@ final class DatabaseLease {
     private void commit(List<Ran<?>> ran, long startNanos) {
         try {
             if (session.batchWrote()) {
-                session.flush();
                 long current = Schema.currentFencingToken(connection);
                 if (current != session.fencingToken()) {
                     throw new LockLostException(lock.path(), "the database's fencing token moved from "
                             + session.fencingToken() + " to " + current + " during this lease: another writer used it");
                 }
             }
-            grant.ensureValid(); // reads too: what they saw is only true if no one else could write meanwhile
-            connection.commit();
-            session.beginBatch();
+            if (session.writesToDatabase() || session.pendingCount() >= APPLY_AFTER_KEYS
+                    || !journal.fits(session.batchWrites())) {
+                applyJournal();
+            } else {
+                grant.ensureValid(); // reads too: what they saw is only true if no one else could write meanwhile
+                connection.commit();
+                if (!session.batchWrites().isEmpty()) {
+                    journal.append(session.batchWrites());
+                }
+                session.batchCommitted();
+            }
         } catch (IOException | SQLException | RuntimeException e) {
             rollback();
             IOException failure = asIoException(e, "commit");
@@ -465,11 +486,45 @@ final class DatabaseLease {
         }
     }
 
-    /** Closes the database, then releases the lock: DuckDB keeps the file locked until its last connection closes. */
+    /**
+     * Writes every pending write to DuckDB in the current transaction together with the journal position they reach,
+     * commits, and starts the journal over.
+     */
+    private void applyJournal() throws IOException, SQLException {
+        session.applyPending();
+        Schema.recordJournalApplied(connection, journal.lastSeq());
+        grant.ensureValid();
+        connection.commit();
+        session.batchCommitted();
+        journal.reset();
+    }
+
+    /**
+     * Applies what is pending, closes the database, then releases the lock: DuckDB keeps the file locked until its
+     * last connection closes.
+     */
     private void endLease() {
+        if (session != null && session.pendingCount() > 0) {
+            try {
+                applyJournal();
+            } catch (IOException | SQLException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "Applying the journal to " + database.path() + " failed; the"
+                        + " writes stay in " + journal.path() + " and the next holder applies them", e);
+                session.discardBatch();
+                try {
+                    connection.rollback();
+                } catch (SQLException rollbackFailure) {
+                    e.addSuppressed(rollbackFailure); // the connection is closed below anyway
+                }
+            }
+        }
         if (session != null) {
             session.close();
             session = null;
+        }
+        if (journal != null) {
+            journal.close();
+            journal = null;
         }
         if (connection != null) {
             try {

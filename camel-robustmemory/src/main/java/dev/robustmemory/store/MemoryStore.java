@@ -183,8 +183,9 @@ public final class MemoryStore implements AutoCloseable {
 
     private static void refuseAsLockFile(DatabaseFile database, Path lockFile) throws StoreException {
         if (database.isOwnFile(lockFile)) {
-            throw new StoreException("The lock file " + lockFile + " is the database file or its write-ahead log;"
-                                     + " DuckDB locks and rewrites those itself: use a separate file such as "
+            throw new StoreException("The lock file " + lockFile + " is the database file, its write-ahead log or the"
+                                     + " memory's journal; those are locked and rewritten under the lock: use a"
+                                     + " separate file such as "
                                      + StoreSettings.defaultLockFile(database.path()));
         }
     }

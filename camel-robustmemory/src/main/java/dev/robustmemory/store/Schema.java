@@ -1,5 +1,6 @@
 package dev.robustmemory.store;
 
+import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -12,20 +13,25 @@ import java.sql.Statement;
  * <pre>
  * robustmemory_entries(key VARCHAR PRIMARY KEY, kind VARCHAR ('TEXT'|'BYTES'|'JSON'), text_value VARCHAR,
  *                      bytes_value BLOB, version BIGINT, fencing_token BIGINT, updated_at TIMESTAMPTZ)
- * robustmemory_meta(name VARCHAR PRIMARY KEY, value BIGINT)  -- rows 'schema_version' and 'fencing_token'
+ * robustmemory_meta(name VARCHAR PRIMARY KEY, value BIGINT)  -- 'schema_version', 'fencing_token', 'journal_applied',
+ *                                                             'database_id'
  * </pre>
  *
  * Text and JSON values live in {@code text_value}, bytes in {@code bytes_value}; {@code fencing_token} is the token
- * of the grant that last wrote the row.
+ * of the grant that last wrote the row. {@code journal_applied} is the sequence number of the last
+ * {@link WriteAheadJournal} record the table holds; schema version 2 introduced it (a library that reads version 1
+ * would not know to replay the journal, so it must refuse these files).
  */
 final class Schema {
 
-    static final int VERSION = 1;
+    static final int VERSION = 2;
     static final String ENTRIES = "robustmemory_entries";
     static final String META = "robustmemory_meta";
 
     private static final String SCHEMA_VERSION = "schema_version";
     private static final String FENCING_TOKEN = "fencing_token";
+    private static final String JOURNAL_APPLIED = "journal_applied";
+    private static final String DATABASE_ID = "database_id";
     private static final String NEXT_FENCING_TOKEN =
             "UPDATE " + META + " SET value = value + 1 WHERE name = '" + FENCING_TOKEN + "' RETURNING value";
     private static final String READ_META = "SELECT value FROM " + META + " WHERE name = ?";
@@ -51,7 +57,11 @@ final class Schema {
                               + "fencing_token BIGINT NOT NULL, "
                               + "updated_at TIMESTAMPTZ NOT NULL)");
             statement.execute("INSERT INTO " + META + " VALUES ('" + SCHEMA_VERSION + "', " + VERSION + "), ('"
-                              + FENCING_TOKEN + "', 0) ON CONFLICT DO NOTHING");
+                              + FENCING_TOKEN + "', 0), ('" + JOURNAL_APPLIED + "', 0), ('" + DATABASE_ID + "', "
+                              + new SecureRandom().nextLong() + ") ON CONFLICT DO NOTHING");
+            // Version 1 files differ only by the rows just added.
+            statement.execute("UPDATE " + META + " SET value = " + VERSION + " WHERE name = '" + SCHEMA_VERSION
+                              + "' AND value = 1");
         }
         long found = readMeta(connection, SCHEMA_VERSION);
         if (found != VERSION) {
@@ -73,6 +83,25 @@ final class Schema {
 
     static long currentFencingToken(Connection connection) throws SQLException {
         return readMeta(connection, FENCING_TOKEN);
+    }
+
+    /** A random number drawn when the database was created: tells its journal from one of an older database. */
+    static long databaseId(Connection connection) throws SQLException {
+        return readMeta(connection, DATABASE_ID);
+    }
+
+    /** The sequence number of the last journal record applied to the entries. */
+    static long journalApplied(Connection connection) throws SQLException {
+        return readMeta(connection, JOURNAL_APPLIED);
+    }
+
+    /** Records, in the transaction that applies them, that the entries hold the journal up to {@code seq}. */
+    static void recordJournalApplied(Connection connection, long seq) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "UPDATE " + META + " SET value = ? WHERE name = '" + JOURNAL_APPLIED + "'")) {
+            statement.setLong(1, seq);
+            statement.executeUpdate();
+        }
     }
 
     private static long readMeta(Connection connection, String name) throws SQLException {

@@ -14,6 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -150,19 +155,34 @@ class MemoryStoreProcessTest {
     }
 
     @Test
-    void aWriteCommittedBeforeAKillSurvivesAndItsLogWasNeverWidelyReadable() throws Exception {
-        try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.COMMIT_THEN_HALT, database.toString(),
-                "k", "committed")) {
+    void aWriteAcknowledgedFromTheJournalSurvivesItsHoldersKillAndNoLogWasEverWidelyReadable() throws Exception {
+        try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.COMMIT_THEN_HALT,
+                database.toString(), "k", "committed")) {
             child.awaitLine(StoreTestProcess.READY, CHILD_START);
             assertEquals(StoreTestProcess.HALT_STATUS, child.awaitExit(CHILD_START));
         }
-        Path log = directory.resolve("memory.duckdb.wal");
-        assertTrue(Files.size(log) > 0, "the commit is only in the write-ahead log");
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(log)));
+        for (String log : new String[]{"memory.duckdb.wal", "memory.duckdb.journal"}) {
+            assertEquals("rw-------", PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(directory.resolve(log))), log);
+        }
+        assertEquals(Optional.empty(), rawValue("k"), "acknowledged from the journal, never applied to DuckDB");
 
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
             MemoryEntry entry = store.execute(TIMEOUT, session -> session.load("k")).result().orElseThrow();
             assertEquals(StoredValue.text("committed"), entry.value());
+        }
+        assertEquals(Optional.of("committed"), rawValue("k"), "the next holder applied the journal");
+    }
+
+    /** The key's text as DuckDB itself has it, without the store (and its journal). */
+    private Optional<String> rawValue(String key) throws SQLException {
+        try (Connection connection = DriverManager.getConnection("jdbc:duckdb:" + database);
+             PreparedStatement select = connection.prepareStatement(
+                     "SELECT text_value FROM " + Schema.ENTRIES + " WHERE key = ?")) {
+            select.setString(1, key);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? Optional.of(row.getString(1)) : Optional.empty();
+            }
         }
     }
 

@@ -156,15 +156,15 @@ class MemoryStoreTest {
     }
 
     @Test
-    void refusesTheDatabaseOrItsLogAsLockFile() throws Exception {
+    void refusesTheDatabaseOrItsLogsAsLockFile() throws Exception {
         Path database = directory.resolve("memory.duckdb");
         LockFileSettings lockSettings = LockFileSettings.defaults();
         long maxSize = StoreSettings.DEFAULT_MAX_VALUE_SIZE;
         for (Path lockFile : new Path[]{database, directory.resolve("./memory.duckdb.wal"),
-                directory.resolve("sub/../memory.duckdb")}) {
+                directory.resolve("memory.duckdb.journal"), directory.resolve("sub/../memory.duckdb")}) {
             StoreException e = assertThrows(StoreException.class,
                     () -> MemoryStore.open(new StoreSettings(database, lockFile, lockSettings, maxSize)));
-            assertMessageContains(e, "is the database file or its write-ahead log");
+            assertMessageContains(e, "is the database file, its write-ahead log or the memory's journal");
         }
         Path link = Files.createSymbolicLink(directory.resolve("link.lock"), database);
         StoreSettings throughLink = new StoreSettings(database, link, lockSettings, maxSize);
@@ -201,7 +201,7 @@ class MemoryStoreTest {
     }
 
     @Test
-    void createdFilesAreOwnerOnlyAndTheLogMirrorsTheDatabase() throws Exception {
+    void createdFilesAreOwnerOnlyAndTheLogsMirrorTheDatabase() throws Exception {
         Path database = directory.resolve("memory.duckdb");
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
             assertEquals("rw-------", permissions(database));
@@ -211,6 +211,7 @@ class MemoryStoreTest {
                 return permissions(directory.resolve("memory.duckdb.wal"));
             }).result();
             assertEquals("rw-------", logPermissions);
+            assertEquals("rw-------", permissions(directory.resolve("memory.duckdb.journal")));
         }
 
         Path shared = directory.resolve("shared.duckdb");
@@ -221,6 +222,7 @@ class MemoryStoreTest {
             assertEquals("rw-rw----", permissions(shared));
             assertEquals("rw-rw----", store.execute(TIMEOUT, session -> permissions(directory.resolve("shared.duckdb.wal")))
                     .result());
+            assertEquals("rw-rw----", permissions(directory.resolve("shared.duckdb.journal")));
         }
     }
 
@@ -498,6 +500,63 @@ class MemoryStoreTest {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
             assertArrayEquals("v".getBytes(StandardCharsets.UTF_8),
                     store.execute(TIMEOUT, session -> session.load("k")).result().orElseThrow().value().bytes());
+        }
+    }
+
+    @Test
+    void writesOfManyBatchesReachDuckDbInOneMergeWhenTheLeaseEnds() throws Exception {
+        Path database = directory.resolve("memory.duckdb");
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            for (int i = 0; i < 30; i++) {
+                String key = "k" + i;
+                store.execute(TIMEOUT, session -> session.store(key, StoredValue.text("v1"), ANY_VERSION));
+            }
+            store.execute(TIMEOUT, session -> session.store("k0", StoredValue.json("{\"v\": 2}"), ANY_VERSION));
+            store.execute(TIMEOUT, session -> session.store("k1", StoredValue.bytes(new byte[]{0, 1, -1}), ANY_VERSION));
+            store.execute(TIMEOUT, session -> session.delete("k2"));
+            store.execute(TIMEOUT, session -> session.store("new", StoredValue.text("n"), ANY_VERSION));
+            store.execute(TIMEOUT, session -> session.delete("new"));
+        }
+        try (Connection connection = DriverManager.getConnection("jdbc:duckdb:" + database);
+             Statement statement = connection.createStatement()) {
+            try (ResultSet rows = statement.executeQuery("SELECT count(*), count(*) FILTER (WHERE key IN ('k2', 'new'))"
+                                                         + " FROM " + Schema.ENTRIES)) {
+                assertTrue(rows.next());
+                assertEquals(29, rows.getLong(1));
+                assertEquals(0, rows.getLong(2));
+            }
+            try (ResultSet rows = statement.executeQuery("SELECT key, kind, text_value, bytes_value, version FROM "
+                                                         + Schema.ENTRIES + " WHERE key IN ('k0', 'k1', 'k3')"
+                                                         + " ORDER BY key")) {
+                assertTrue(rows.next());
+                assertEquals(List.of("k0", "JSON", "{\"v\": 2}", 2L), List.of(rows.getString(1), rows.getString(2),
+                        rows.getString(3), rows.getLong(5)));
+                assertTrue(rows.next());
+                assertEquals(List.of("k1", "BYTES", 2L), List.of(rows.getString(1), rows.getString(2), rows.getLong(5)));
+                assertArrayEquals(new byte[]{0, 1, -1}, rows.getBytes(4));
+                assertTrue(rows.next());
+                assertEquals(List.of("k3", "TEXT", "v1", 1L), List.of(rows.getString(1), rows.getString(2),
+                        rows.getString(3), rows.getLong(5)));
+            }
+        }
+    }
+
+    @Test
+    void aBatchThatAppliedTheJournalAndThenRolledBackLosesNoJournaledWrite() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            for (int i = 0; i < 10; i++) {
+                String key = "k" + i;
+                store.execute(TIMEOUT, session -> session.store(key, StoredValue.text("kept"), ANY_VERSION));
+            }
+            assertThrows(IllegalStateException.class, () -> store.execute(TIMEOUT, session -> {
+                session.keys(null); // applies the journal in this transaction
+                session.store("k0", StoredValue.text("rolled back"), ANY_VERSION);
+                throw new IllegalStateException("the work fails after writing");
+            }));
+            Leases.endLease(store);
+            assertEquals(10, store.execute(TIMEOUT, MemorySession::size).result());
+            assertEquals(StoredValue.text("kept"), store.execute(TIMEOUT, session -> session.load("k0")).result()
+                    .orElseThrow().value());
         }
     }
 }

@@ -49,15 +49,22 @@ public final class StoreTestProcess {
     }
 
     /**
-     * Writes through the store and dies right after the acknowledgement, while the lease still holds the database
-     * open: the write must survive through DuckDB's write-ahead log alone.
+     * Writes through the store and dies right after the acknowledgement, inside the same lease: the write was never
+     * applied to DuckDB and must survive through the journal alone. The lease is the same when the token is.
      */
     private static void commitThenHalt(Path database, String key, String value) throws Exception {
         MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-        store.execute(Duration.ofSeconds(10), session -> session.store(key, StoredValue.text(value),
-                OptionalLong.empty()));
-        announce(READY);
-        Runtime.getRuntime().halt(HALT_STATUS); // the lease still holds the database open: it never closes it
+        while (true) {
+            long token = store.execute(Duration.ofSeconds(10), session -> session.store(key, StoredValue.text(value),
+                    OptionalLong.empty())).fencingToken();
+            store.execute(Duration.ofSeconds(10), session -> {
+                if (session.fencingToken() == token) {
+                    announce(READY);
+                    Runtime.getRuntime().halt(HALT_STATUS); // holding the lock, the database and the journal
+                }
+                return null; // the lease ended in between (and applied the write): write again in one lease
+            });
+        }
     }
 
     private static void announce(String word) {

@@ -1,0 +1,321 @@
+package dev.robustmemory.store;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.zip.CRC32C;
+
+/**
+ * The memory's own write-ahead journal, {@code <database>.journal}: where a batch's writes become durable before
+ * they are acknowledged, so that a batch costs one write and one {@code fsync} instead of DuckDB upserts (about
+ * 1.5 ms per statement). The lease applies the journal to DuckDB in bulk (when it ends, and every few thousand
+ * writes) and records in the database, in the same transaction, the sequence number it applied up to. Whoever takes
+ * the lock next replays what is beyond that number before doing anything else, so a holder killed with applied
+ * writes still in the journal loses none of them.
+ *
+ * <p><b>Format.</b> A fixed {@value #CAPACITY}-byte file, allocated once so that appends overwrite allocated blocks
+ * (an {@code fsync} then flushes data only, not the file size): a {@value #HEADER_SIZE}-byte header
+ * ({@value #MAGIC}, then at byte {@value #DATABASE_ID_OFFSET} the database's id: a journal left behind by a deleted
+ * database is never replayed into a new one), then records {@code [int length][int crc32c][long seq][byte kind][long version]
+ * [long fencingToken][long writtenMicros][int keyLength][key][int valueLength][value]}, big-endian, where kind 0 is a
+ * deletion and 1 + {@link ValueKind#ordinal()} a value, and the CRC covers everything after itself. Reading stops at
+ * the first record that is torn, fails its CRC or does not continue the sequence: everything after it was never
+ * acknowledged (an acknowledged batch was synced before the next one was written), and older records left over from
+ * before a {@link #reset()} all carry numbers already applied. The database's {@code journal_applied} number says
+ * which records it holds already.
+ *
+ * <p>Used by the lease thread only, under the cross-process lock. A {@link RandomAccessFile}, unlike a channel, is
+ * not closed by an interrupt.
+ */
+final class WriteAheadJournal implements AutoCloseable {
+
+    static final int CAPACITY = 4 * 1024 * 1024;
+    static final String MAGIC = "robustmemory-journal/1";
+    private static final int HEADER_SIZE = 64;
+    private static final int DATABASE_ID_OFFSET = 32;
+    /** length and crc. */
+    private static final int FRAME_SIZE = 8;
+    /** seq, kind, version, fencing token, written-at, key length, value length. */
+    private static final int FIXED_BODY_SIZE = 8 + 1 + 8 + 8 + 8 + 4 + 4;
+    private static final byte DELETED = 0;
+    private static final System.Logger LOG = System.getLogger(WriteAheadJournal.class.getName());
+
+    private final Path path;
+    private final RandomAccessFile file;
+    private long appendAt = HEADER_SIZE;
+    private long lastSeq;
+
+    private WriteAheadJournal(Path path, RandomAccessFile file) {
+        this.path = path;
+        this.file = file;
+    }
+
+    /**
+     * Opens the journal of the database with the given id, creating and allocating it with the given permissions
+     * when absent, and starting it over when it belongs to another database.
+     *
+     * @throws StoreException when the path is a directory or a file that is not a robustmemory journal (left
+     *                        untouched), or cannot be read or written
+     */
+    static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions, long databaseId)
+            throws StoreException {
+        if (Files.isDirectory(path)) {
+            throw new StoreException("The journal path " + path + " is a directory; it must be the memory's journal"
+                                     + " file, which holds acknowledged writes not yet in the database");
+        }
+        try {
+            boolean created = create(path, permissions);
+            RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw");
+            try {
+                if (created || file.length() == 0) {
+                    allocate(file, databaseId);
+                } else {
+                    checkHeader(path, file, databaseId);
+                }
+                return new WriteAheadJournal(path, file);
+            } catch (IOException | RuntimeException e) {
+                file.close();
+                throw e;
+            }
+        } catch (StoreException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new StoreException("Cannot open the journal " + path + ": " + e, e);
+        }
+    }
+
+    private static boolean create(Path path, Optional<Set<PosixFilePermission>> permissions) throws IOException {
+        try {
+            if (permissions.isPresent()) {
+                Files.createFile(path, PosixFilePermissions.asFileAttribute(permissions.get()));
+                Files.setPosixFilePermissions(path, permissions.get()); // the umask narrowed what createFile asked for
+            } else {
+                Files.createFile(path);
+            }
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        }
+    }
+
+    private static void allocate(RandomAccessFile file, long databaseId) throws IOException {
+        byte[] zeros = new byte[64 * 1024];
+        file.seek(0);
+        for (int written = 0; written < CAPACITY; written += zeros.length) {
+            file.write(zeros);
+        }
+        file.seek(0);
+        file.write(MAGIC.getBytes(StandardCharsets.US_ASCII));
+        writeHeaderId(file, databaseId);
+    }
+
+    /** Writes the database id and an empty first record, and syncs: the journal is empty from here on. */
+    private static void writeHeaderId(RandomAccessFile file, long databaseId) throws IOException {
+        file.seek(DATABASE_ID_OFFSET);
+        file.writeLong(databaseId);
+        file.seek(HEADER_SIZE);
+        file.write(new byte[FRAME_SIZE]);
+        file.getFD().sync();
+    }
+
+    private static void checkHeader(Path path, RandomAccessFile file, long databaseId)
+            throws IOException, StoreException {
+        byte[] expected = MAGIC.getBytes(StandardCharsets.US_ASCII);
+        byte[] found = new byte[expected.length];
+        file.seek(0);
+        int read = file.read(found);
+        if (read != found.length || !Arrays.equals(expected, found) || file.length() < CAPACITY) {
+            throw new StoreException(path + " is not a robustmemory journal (it does not start with '" + MAGIC
+                                     + "' or is shorter than " + CAPACITY + " bytes); it was left untouched."
+                                     + " Move it away if it is not this memory's");
+        }
+        file.seek(DATABASE_ID_OFFSET);
+        long journalOf = file.readLong();
+        if (journalOf != databaseId) {
+            LOG.log(System.Logger.Level.WARNING, path + " was the journal of another database (id " + journalOf
+                    + ", this one is " + databaseId + "), probably one deleted with its journal left behind; it is"
+                    + " started over for this database");
+            writeHeaderId(file, databaseId);
+        }
+    }
+
+    Path path() {
+        return path;
+    }
+
+    /** The sequence number of the last write journaled (or, after {@link #recover}, applied). */
+    long lastSeq() {
+        return lastSeq;
+    }
+
+    /**
+     * Reads the writes journaled after {@code appliedSeq}, in order, and positions the journal after them.
+     *
+     * @param appliedSeq the number the database says it applied up to
+     */
+    List<PendingWrite> recover(long appliedSeq) throws StoreException {
+        List<PendingWrite> unapplied = new ArrayList<>();
+        long position = HEADER_SIZE;
+        long previousSeq = -1;
+        lastSeq = appliedSeq;
+        try {
+            while (position + FRAME_SIZE + FIXED_BODY_SIZE <= CAPACITY) {
+                file.seek(position);
+                int length = file.readInt();
+                int crc = file.readInt();
+                if (length < FIXED_BODY_SIZE || length > CAPACITY - position - FRAME_SIZE) {
+                    break;
+                }
+                byte[] body = new byte[length];
+                file.readFully(body);
+                ByteBuffer record = ByteBuffer.wrap(body);
+                long seq = record.getLong(0);
+                if (crc(body) != crc || (previousSeq >= 0 && seq != previousSeq + 1)) {
+                    break;
+                }
+                if (seq > appliedSeq) {
+                    unapplied.add(decode(record));
+                    lastSeq = seq;
+                }
+                previousSeq = seq;
+                position += FRAME_SIZE + length;
+            }
+        } catch (EOFException | BufferUnderflowException | IllegalArgumentException e) {
+            // a torn or garbled record: the end of what was acknowledged
+        } catch (IOException e) {
+            throw new StoreException("Cannot read the journal " + path + ": " + e, e);
+        }
+        appendAt = unapplied.isEmpty() ? HEADER_SIZE : position;
+        return unapplied;
+    }
+
+    /** Whether these writes fit behind the ones already journaled; when not, apply first. */
+    boolean fits(Collection<PendingWrite> writes) {
+        return appendAt + encodedSize(writes) <= CAPACITY;
+    }
+
+    /** Writes and syncs the writes, numbered on from {@link #lastSeq()}; when this returns they are durable. */
+    void append(Collection<PendingWrite> writes) throws StoreException {
+        ByteBuffer records = ByteBuffer.allocate(Math.toIntExact(encodedSize(writes)));
+        long seq = lastSeq;
+        for (PendingWrite write : writes) {
+            encode(records, ++seq, write);
+        }
+        try {
+            file.seek(appendAt);
+            file.write(records.array());
+            file.getFD().sync();
+        } catch (IOException e) {
+            throw new StoreException("Cannot make " + writes.size() + " writes durable in the journal " + path
+                                     + "; they were not acknowledged: " + e, e);
+        }
+        appendAt += records.capacity();
+        lastSeq = seq;
+    }
+
+    /**
+     * Starts the journal over once the database holds everything in it. Not synced: should the zeroed first record
+     * come back after a crash, it and those after it carry numbers already applied, which are skipped.
+     */
+    void reset() {
+        try {
+            file.seek(HEADER_SIZE);
+            file.write(new byte[FRAME_SIZE]);
+            appendAt = HEADER_SIZE;
+        } catch (IOException e) {
+            // Harmless but for space: appends go on after the applied records, which a replay skips.
+            LOG.log(System.Logger.Level.WARNING, "Cannot start the journal " + path + " over: " + e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            file.close();
+        } catch (IOException e) {
+            // nothing was pending: every append was synced
+        }
+    }
+
+    private static long encodedSize(Collection<PendingWrite> writes) {
+        long size = 0;
+        for (PendingWrite write : writes) {
+            size += FRAME_SIZE + bodySize(write);
+        }
+        return size;
+    }
+
+    private static int bodySize(PendingWrite write) {
+        return FIXED_BODY_SIZE + utf8(write.key()).length + write.entry().map(entry -> valueBytes(entry).length)
+                .orElse(0);
+    }
+
+    private static void encode(ByteBuffer records, long seq, PendingWrite write) {
+        byte[] key = utf8(write.key());
+        byte[] value = write.entry().map(WriteAheadJournal::valueBytes).orElse(new byte[0]);
+        int start = records.position();
+        records.putInt(FIXED_BODY_SIZE + key.length + value.length).putInt(0);
+        records.putLong(seq);
+        records.put(write.entry().map(entry -> (byte) (1 + entry.value().kind().ordinal())).orElse(DELETED));
+        records.putLong(write.entry().map(MemoryEntry::version).orElse(0L));
+        records.putLong(write.entry().map(MemoryEntry::fencingToken).orElse(0L));
+        records.putLong(write.writtenMicros());
+        records.putInt(key.length).put(key).putInt(value.length).put(value);
+        CRC32C crc = new CRC32C();
+        crc.update(records.array(), start + FRAME_SIZE, records.position() - start - FRAME_SIZE);
+        records.putInt(start + 4, (int) crc.getValue());
+    }
+
+    private static PendingWrite decode(ByteBuffer record) {
+        record.getLong(); // seq, checked by the caller
+        byte kind = record.get();
+        long version = record.getLong();
+        long fencingToken = record.getLong();
+        long writtenMicros = record.getLong();
+        String key = new String(bytes(record), StandardCharsets.UTF_8);
+        byte[] value = bytes(record);
+        if (kind == DELETED) {
+            return new PendingWrite(key, Optional.empty(), writtenMicros);
+        }
+        ValueKind valueKind = ValueKind.values()[kind - 1];
+        StoredValue stored = valueKind == ValueKind.BYTES
+                             ? StoredValue.bytes(value)
+                             : new StoredValue(valueKind, new String(value, StandardCharsets.UTF_8), null);
+        return new PendingWrite(key, Optional.of(new MemoryEntry(key, stored, version, fencingToken)), writtenMicros);
+    }
+
+    private static byte[] bytes(ByteBuffer record) {
+        byte[] bytes = new byte[record.getInt()];
+        record.get(bytes);
+        return bytes;
+    }
+
+    private static byte[] valueBytes(MemoryEntry entry) {
+        StoredValue value = entry.value();
+        return value.kind() == ValueKind.BYTES ? value.bytes() : utf8(value.text());
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static int crc(byte[] body) {
+        CRC32C crc = new CRC32C();
+        crc.update(body, 0, body.length);
+        return (int) crc.getValue();
+    }
+}
