@@ -16,7 +16,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -28,32 +30,38 @@ import java.util.concurrent.locks.LockSupport;
  * transaction and one commit per batch.
  *
  * <p><b>Hand-off.</b> Waiting processes announce themselves on the lock file ({@link LockGrant#othersWaiting()}). An
- * idle lease is released as soon as someone waits (checked every {@value #PROBE_MICROS} µs) and after
- * {@value #IDLE_RELEASE_MILLIS} ms without work anyway. A busy lease is handed over after its current batch once it
- * has lasted {@value #MIN_TENURE_MILLIS} ms and someone waits, and is renewed (released and taken again, so that
- * others get a chance and the owner record stays fresh) after {@value #MAX_TENURE_MILLIS} ms in any case. Every
- * hand-off closes the database, which checkpoints its write-ahead log, so the next holder never replays much.
+ * idle lease is released after {@value #IDLE_WHILE_OTHERS_WAIT_MILLIS} ms without work when someone waits (checked
+ * every {@value #PROBE_MICROS} µs; shorter would hand over between a caller's answer and its next call, and a
+ * hand-off costs far more) and after {@value #IDLE_RELEASE_MILLIS} ms anyway. A busy lease is handed over after its
+ * current batch once it has lasted {@value #MIN_TENURE_MILLIS} ms and someone waits, and is renewed (released and
+ * taken again, so that others get a chance and the owner record stays fresh) after {@value #MAX_TENURE_MILLIS} ms in
+ * any case. Every hand-off closes the database, which checkpoints DuckDB's write-ahead log.
  *
  * <p><b>Acknowledged means durable.</b> A work's caller learns its outcome only after the batch's commit: its writes
  * synced to the {@link WriteAheadJournal} (one write and one {@code fsync} per batch), or committed to DuckDB when the
- * batch applies the journal. The journal is applied to DuckDB, in bulk and in one transaction, when the lease ends,
- * once {@value #APPLY_AFTER_KEYS} keys are pending, when it is full, and by any batch that writes through SQL
- * (clear). Every lease first replays what a previous holder journaled but did not apply, so a database closed by a
- * normal lease end holds every write, and one left by a killed holder gets the rest at the next grant.
+ * batch applies the journal. Each lease starts by reading what the others journaled since this JVM last looked, so
+ * the writes DuckDB lacks are answered from memory here as everywhere. The journal is applied to DuckDB, in bulk and
+ * in one transaction, once {@value #APPLY_AFTER_KEYS} keys are pending or it is full, by a batch that writes through
+ * SQL (clear) or needs SQL to see every key (keys, size), when a lease ends idle with nobody waiting, and when the
+ * store closes. A killed holder's acknowledged writes are in the journal, where every next holder finds them.
  *
  * <p><b>Isolation.</b> A work that fails without having written (a version conflict, a non-numeric increment, a
  * refused value) fails alone. A work that fails after writing, or after an SQL error that aborts DuckDB's
  * transaction, makes the batch roll back; its works then run again one by one, each in its own transaction.
  *
  * <p><b>Fencing.</b> Each lease takes a new fencing token from the database (committed on its own), publishes it in
- * the lock's owner record and checks before every commit that the lock is still held and the token still its own.
- * When the token grew by exactly one since this JVM's last lease, nobody else wrote in between, so what this JVM
- * knew of the entries is still true and reads keep being served from its cache.
+ * the lock's owner record and the journal's header, and checks before every commit that the lock is still held and
+ * the token still the journal's; a commit that writes DuckDB checks the database's token too.
+ *
+ * <p><b>What this JVM knows.</b> Its {@link EntryCache} and the journal's pending writes stay true across leases: the
+ * others' writes since are in the journal, read at the start of each lease. When the journal's epoch changed (it
+ * was started over, or DuckDB was written directly), this JVM forgets both and reads the journal again.
  */
 final class DatabaseLease {
 
     static final long PROBE_MICROS = 500;
     static final long IDLE_RELEASE_MILLIS = 10;
+    static final long IDLE_WHILE_OTHERS_WAIT_MILLIS = 2;
     static final long MIN_TENURE_MILLIS = 100;
     static final long MAX_TENURE_MILLIS = 1000;
     static final long HAND_OVER_WAIT_MILLIS = 5;
@@ -68,6 +76,8 @@ final class DatabaseLease {
     private final CrossProcessLock lock;
     private final LinkedBlockingQueue<QueuedWork<?>> queue = new LinkedBlockingQueue<>();
     private final EntryCache cache = new EntryCache();
+    /** The journal's writes DuckDB lacks, as of {@link #journalRead}. */
+    private final Map<String, PendingWrite> journaled = new LinkedHashMap<>();
     private final ConcurrentLinkedQueue<LockEvent> takeovers = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     /** The works taken from the queue for the current batch: whatever happens, each gets an outcome. */
@@ -80,7 +90,8 @@ final class DatabaseLease {
     private Connection connection;
     private DuckDbSession session;
     private WriteAheadJournal journal;
-    private long lastFencingToken = -1;
+    /** How far this JVM has read the journal; null when what it knows must be read again. */
+    private WriteAheadJournal.Position journalRead;
     private boolean schemaReady;
     /** Set when the lease ended because others waited: let one of them in before competing again. */
     private boolean handingOver;
@@ -155,7 +166,7 @@ final class DatabaseLease {
                     serveNextBatch();
                 } catch (InterruptedException e) {
                     // Only stop() interrupts this thread (a work's own interrupt is cleared after it runs).
-                    endLease();
+                    endLease(true);
                     failInHand(new StoreException("The memory store for " + database.path() + " is closing"));
                 } catch (RuntimeException e) {
                     // A bug here must not leave callers waiting forever or the lock held: fail what is in hand.
@@ -165,7 +176,7 @@ final class DatabaseLease {
                 }
             }
         } finally {
-            endLease();
+            endLease(true); // a closed store leaves DuckDB holding every write
             IllegalStateException closed =
                     new IllegalStateException("The memory store for " + database.path() + " is closed");
             failInHand(closed);
@@ -184,11 +195,12 @@ final class DatabaseLease {
     private void serveNextBatch() throws InterruptedException {
         List<QueuedWork<?>> batch = nextBatch();
         if (batch == null) {
-            endLease();
+            handingOver = othersWait();
+            endLease(!handingOver); // idle: applying costs nobody anything unless someone waits
         } else if (!batch.isEmpty() && (grant != null || beginLease(batch))) {
             runBatch(batch);
             if (grant != null && handOverDue()) {
-                endLease();
+                endLease(false);
             }
         }
     }
@@ -206,7 +218,8 @@ final class DatabaseLease {
             QueuedWork<?> next;
             while ((next = queue.poll(PROBE_MICROS, TimeUnit.MICROSECONDS)) == null) {
                 long idle = System.nanoTime() - idleSince;
-                if (idle >= TimeUnit.MILLISECONDS.toNanos(IDLE_RELEASE_MILLIS) || othersWait()) {
+                if (idle >= TimeUnit.MILLISECONDS.toNanos(IDLE_RELEASE_MILLIS)
+                        || (idle >= TimeUnit.MILLISECONDS.toNanos(IDLE_WHILE_OTHERS_WAIT_MILLIS) && othersWait())) {
                     return null;
                 }
             }
@@ -255,17 +268,12 @@ final class DatabaseLease {
             // back or this process dies before committing.
             long token = Schema.nextFencingToken(connection);
             grant.publishFencingToken(token);
-            if (token != lastFencingToken + 1) {
-                cache.clear(); // another process had the database in between
-            }
-            lastFencingToken = token;
             journal = database.openJournal(Schema.databaseId(connection));
-            List<PendingWrite> unapplied = journal.recover(Schema.journalApplied(connection));
-            session = DuckDbSession.begin(connection, token, cache);
-            if (!unapplied.isEmpty()) {
-                // A previous holder died (or failed) before applying them: DuckDB must have them before anyone reads.
-                session.replay(unapplied);
-                applyJournal();
+            journal.claim(token);
+            catchUp(journal.catchUp(journalRead, Schema.journalApplied(connection)));
+            session = DuckDbSession.begin(connection, token, cache, journaled);
+            if (journaled.isEmpty() && !journal.isEmpty()) {
+                journal.reset(); // all applied (its applier died before starting it over)
             }
             noteTakeover();
             return true;
@@ -274,6 +282,18 @@ final class DatabaseLease {
             endLease(); // before telling the callers: once they know, the lock is free
             batch.forEach(work -> work.fail(failure));
             return false;
+        }
+    }
+
+    /** Learns the others' writes: the journal's record of a key is newer than anything this JVM knew of it. */
+    private void catchUp(WriteAheadJournal.CatchUp read) {
+        if (read.restarted()) {
+            cache.clear();
+            journaled.clear();
+        }
+        for (PendingWrite write : read.writes()) {
+            journaled.put(write.key(), write);
+            cache.put(write.key(), write.entry());
         }
     }
 
@@ -421,19 +441,18 @@ final class DatabaseLease {
     /** Commits the batch and only then tells each caller its outcome. */
     private void commit(List<Ran<?>> ran, long startNanos) {
         try {
-            if (session.batchWrote()) {
-                long current = Schema.currentFencingToken(connection);
-                if (current != session.fencingToken()) {
-                    throw new LockLostException(lock.path(), "the database's fencing token moved from "
-                            + session.fencingToken() + " to " + current + " during this lease: another writer used it");
-                }
+            if (session.batchWrote() && !journal.isHeldBy(session.fencingToken())) {
+                throw new LockLostException(lock.path(), "the journal names a later grant than this lease's (token "
+                        + session.fencingToken() + "): another writer took over");
             }
             if (session.writesToDatabase() || session.pendingCount() >= APPLY_AFTER_KEYS
                     || !journal.fits(session.batchWrites())) {
                 applyJournal();
             } else {
                 grant.ensureValid(); // reads too: what they saw is only true if no one else could write meanwhile
-                connection.commit();
+                if (session.ranSql()) {
+                    connection.commit();
+                }
                 if (!session.batchWrites().isEmpty()) {
                     journal.append(session.batchWrites());
                 }
@@ -492,32 +511,50 @@ final class DatabaseLease {
      */
     private void applyJournal() throws IOException, SQLException {
         session.applyPending();
+        long current = Schema.currentFencingToken(connection);
+        if (current != session.fencingToken()) {
+            throw new LockLostException(lock.path(), "the database's fencing token moved from "
+                    + session.fencingToken() + " to " + current + " during this lease: another writer used it");
+        }
         Schema.recordJournalApplied(connection, journal.lastSeq());
         grant.ensureValid();
+        journal.newEpoch(); // before the commit: should this process die right after, nobody trusts stale knowledge
         connection.commit();
         session.batchCommitted();
         journal.reset();
     }
 
-    /**
-     * Applies what is pending, closes the database, then releases the lock: DuckDB keeps the file locked until its
-     * last connection closes.
-     */
+    /** Ends the lease after a failure: what this JVM learnt may be wrong, so the next lease reads it again. */
     private void endLease() {
-        if (session != null && session.pendingCount() > 0) {
+        journalRead = null;
+        closeLease();
+    }
+
+    /**
+     * Ends a healthy lease, applying the journal first when asked to (the database then holds every write), and
+     * remembers how far this JVM has read the journal.
+     */
+    private void endLease(boolean apply) {
+        if (session == null) {
+            closeLease();
+            return;
+        }
+        if (apply && session.pendingCount() > 0) {
             try {
                 applyJournal();
             } catch (IOException | SQLException | RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "Applying the journal to " + database.path() + " failed; the"
-                        + " writes stay in " + journal.path() + " and the next holder applies them", e);
-                session.discardBatch();
-                try {
-                    connection.rollback();
-                } catch (SQLException rollbackFailure) {
-                    e.addSuppressed(rollbackFailure); // the connection is closed below anyway
-                }
+                        + " writes stay in " + journal.path() + " and a later lease applies them", e);
+                endLease();
+                return;
             }
         }
+        journalRead = journal.position();
+        closeLease();
+    }
+
+    /** Closes the database, then releases the lock: DuckDB keeps the file locked until its last connection closes. */
+    private void closeLease() {
         if (session != null) {
             session.close();
             session = null;

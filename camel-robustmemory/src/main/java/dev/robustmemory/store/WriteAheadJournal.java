@@ -1,9 +1,7 @@
 package dev.robustmemory.store;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -11,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -20,26 +19,30 @@ import java.util.Set;
 import java.util.zip.CRC32C;
 
 /**
- * The memory's own write-ahead journal, {@code <database>.journal}: where a batch's writes become durable before
- * they are acknowledged, so that a batch costs one write and one {@code fsync} instead of DuckDB upserts (about
- * 1.5 ms per statement). The lease applies the journal to DuckDB in bulk (when it ends, and every few thousand
- * writes) and records in the database, in the same transaction, the sequence number it applied up to. Whoever takes
- * the lock next replays what is beyond that number before doing anything else, so a holder killed with applied
- * writes still in the journal loses none of them.
+ * The memory's own write-ahead journal, {@code <database>.journal}: where writes become durable before they are
+ * acknowledged, so that a batch costs one write and one {@code fsync} instead of DuckDB upserts (about 1.5 ms per
+ * statement), and the log every process reads to learn what the others wrote since it last held the lock.
+ *
+ * <p><b>Life of a record.</b> A holder appends its batches. Whoever holds the lock next first reads what was appended
+ * since it last looked ({@link #catchUp}); the writes not yet in DuckDB are answered from memory by every process. Now
+ * and then a holder applies them all to DuckDB in one transaction that also records the last sequence number applied
+ * ({@code journal_applied} in the database), and then starts the journal over ({@link #reset()}).
  *
  * <p><b>Format.</b> A fixed {@value #CAPACITY}-byte file, allocated once so that appends overwrite allocated blocks
- * (an {@code fsync} then flushes data only, not the file size): a {@value #HEADER_SIZE}-byte header
- * ({@value #MAGIC}, then at byte {@value #DATABASE_ID_OFFSET} the database's id: a journal left behind by a deleted
- * database is never replayed into a new one), then records {@code [int length][int crc32c][long seq][byte kind][long version]
- * [long fencingToken][long writtenMicros][int keyLength][key][int valueLength][value]}, big-endian, where kind 0 is a
- * deletion and 1 + {@link ValueKind#ordinal()} a value, and the CRC covers everything after itself. Reading stops at
- * the first record that is torn, fails its CRC or does not continue the sequence: everything after it was never
- * acknowledged (an acknowledged batch was synced before the next one was written), and older records left over from
- * before a {@link #reset()} all carry numbers already applied. The database's {@code journal_applied} number says
- * which records it holds already.
+ * (an {@code fsync} then flushes data only, not the file size). A {@value #HEADER_SIZE}-byte header: {@value #MAGIC};
+ * at byte {@value #DATABASE_ID_OFFSET} the database's id (a journal left behind by a deleted database is never
+ * replayed into a new one); at {@value #EPOCH_OFFSET} the epoch, which grows whenever what a process learnt from the
+ * journal may no longer hold (the journal started over, or DuckDB was written directly); at
+ * {@value #HOLDER_TOKEN_OFFSET} the fencing token of the current holder. Then records {@code [int length][int crc32c]
+ * [long seq][byte kind][long version][long fencingToken][long writtenMicros][int keyLength][key][int valueLength]
+ * [value]}, big-endian, where kind 0 is a deletion and 1 + {@link ValueKind#ordinal()} a value, and the CRC covers
+ * everything after itself. Reading stops at the first record that is torn, fails its CRC or does not continue the
+ * sequence: everything after it was never acknowledged (an acknowledged batch was synced before the next one was
+ * written), and records left over from before a reset all carry numbers already applied.
  *
- * <p>Used by the lease thread only, under the cross-process lock. A {@link RandomAccessFile}, unlike a channel, is
- * not closed by an interrupt.
+ * <p>Used by a lease thread under the cross-process lock only. A {@link RandomAccessFile}, unlike a channel, is not
+ * closed by an interrupt. The header's epoch and token are written without {@code fsync}: only live processes read
+ * them, through the page cache.
  */
 final class WriteAheadJournal implements AutoCloseable {
 
@@ -47,6 +50,8 @@ final class WriteAheadJournal implements AutoCloseable {
     static final String MAGIC = "robustmemory-journal/1";
     private static final int HEADER_SIZE = 64;
     private static final int DATABASE_ID_OFFSET = 32;
+    private static final int EPOCH_OFFSET = 40;
+    private static final int HOLDER_TOKEN_OFFSET = 48;
     /** length and crc. */
     private static final int FRAME_SIZE = 8;
     /** seq, kind, version, fencing token, written-at, key length, value length. */
@@ -58,6 +63,23 @@ final class WriteAheadJournal implements AutoCloseable {
     private final RandomAccessFile file;
     private long appendAt = HEADER_SIZE;
     private long lastSeq;
+    private long epoch;
+
+    /**
+     * How far a process has read the journal: every record before {@code offset}, the last numbered {@code seq}, in
+     * {@code epoch}.
+     */
+    record Position(long epoch, long offset, long seq) {
+    }
+
+    /**
+     * What {@link #catchUp} read.
+     *
+     * @param restarted true when the reader's knowledge is void (the epoch changed): it must forget what it learnt
+     * @param writes    the writes not in DuckDB yet that the reader did not know, oldest first
+     */
+    record CatchUp(boolean restarted, List<PendingWrite> writes) {
+    }
 
     private WriteAheadJournal(Path path, RandomAccessFile file) {
         this.path = path;
@@ -123,10 +145,14 @@ final class WriteAheadJournal implements AutoCloseable {
         writeHeaderId(file, databaseId);
     }
 
-    /** Writes the database id and an empty first record, and syncs: the journal is empty from here on. */
+    /**
+     * Writes the database id, a random first epoch (a reader that knew an earlier file of this name must start over)
+     * and an empty first record, and syncs: the journal is empty from here on.
+     */
     private static void writeHeaderId(RandomAccessFile file, long databaseId) throws IOException {
         file.seek(DATABASE_ID_OFFSET);
         file.writeLong(databaseId);
+        file.writeLong(new SecureRandom().nextLong());
         file.seek(HEADER_SIZE);
         file.write(new byte[FRAME_SIZE]);
         file.getFD().sync();
@@ -157,50 +183,101 @@ final class WriteAheadJournal implements AutoCloseable {
         return path;
     }
 
-    /** The sequence number of the last write journaled (or, after {@link #recover}, applied). */
+    /** The sequence number of the last write journaled (or applied, when that is later). */
     long lastSeq() {
         return lastSeq;
     }
 
+    /** Where the next reader that knows everything up to now would go on from. */
+    Position position() {
+        return new Position(epoch, appendAt, lastSeq);
+    }
+
+    /** Whether the journal holds no record since it was last started over. */
+    boolean isEmpty() {
+        return appendAt == HEADER_SIZE;
+    }
+
     /**
-     * Reads the writes journaled after {@code appliedSeq}, in order, and positions the journal after them.
+     * Reads the records appended since {@code known} (from the start when {@code known} is null or of another epoch)
+     * and positions the journal after the last of them.
      *
-     * @param appliedSeq the number the database says it applied up to
+     * @param appliedSeq the number DuckDB says it holds the records up to; older ones are not returned
      */
-    List<PendingWrite> recover(long appliedSeq) throws StoreException {
-        List<PendingWrite> unapplied = new ArrayList<>();
-        long position = HEADER_SIZE;
-        long previousSeq = -1;
-        lastSeq = appliedSeq;
+    CatchUp catchUp(Position known, long appliedSeq) throws StoreException {
         try {
-            while (position + FRAME_SIZE + FIXED_BODY_SIZE <= CAPACITY) {
-                file.seek(position);
-                int length = file.readInt();
-                int crc = file.readInt();
-                if (length < FIXED_BODY_SIZE || length > CAPACITY - position - FRAME_SIZE) {
-                    break;
-                }
-                byte[] body = new byte[length];
-                file.readFully(body);
-                ByteBuffer record = ByteBuffer.wrap(body);
-                long seq = record.getLong(0);
-                if (crc(body) != crc || (previousSeq >= 0 && seq != previousSeq + 1)) {
-                    break;
-                }
-                if (seq > appliedSeq) {
-                    unapplied.add(decode(record));
-                    lastSeq = seq;
-                }
-                previousSeq = seq;
-                position += FRAME_SIZE + length;
+            epoch = readLong(EPOCH_OFFSET);
+            boolean restarted = known == null || known.epoch() != epoch;
+            List<PendingWrite> writes = new ArrayList<>();
+            if (restarted) {
+                readChain(HEADER_SIZE, -1, appliedSeq, writes);
+                lastSeq = Math.max(lastSeq, appliedSeq);
+            } else {
+                readChain(known.offset(), known.seq(), appliedSeq, writes);
             }
-        } catch (EOFException | BufferUnderflowException | IllegalArgumentException e) {
-            // a torn or garbled record: the end of what was acknowledged
+            return new CatchUp(restarted, writes);
         } catch (IOException e) {
             throw new StoreException("Cannot read the journal " + path + ": " + e, e);
         }
-        appendAt = unapplied.isEmpty() ? HEADER_SIZE : position;
-        return unapplied;
+    }
+
+    /**
+     * Reads the chain of records from {@code position}, which follows the record numbered {@code previousSeq} (-1:
+     * any number), adding those after {@code appliedSeq} to {@code writes}, and leaves the journal after its end.
+     */
+    private void readChain(long position, long previousSeq, long appliedSeq, List<PendingWrite> writes)
+            throws IOException {
+        long seq = previousSeq;
+        for (ByteBuffer record; (record = readRecord(position)) != null; position += FRAME_SIZE + record.capacity()) {
+            long next = record.getLong(0);
+            if (seq >= 0 && next != seq + 1) {
+                break; // a record left over from an earlier epoch
+            }
+            seq = next;
+            if (seq > appliedSeq) {
+                writes.add(decode(record));
+            }
+        }
+        appendAt = position;
+        lastSeq = seq;
+    }
+
+    /** The body of the whole, intact record at {@code position}, or null when there is none. */
+    private ByteBuffer readRecord(long position) throws IOException {
+        if (position + FRAME_SIZE + FIXED_BODY_SIZE > CAPACITY) {
+            return null;
+        }
+        file.seek(position);
+        int length = file.readInt();
+        int crc = file.readInt();
+        if (length < FIXED_BODY_SIZE || length > CAPACITY - position - FRAME_SIZE) {
+            return null;
+        }
+        byte[] body = new byte[length];
+        file.readFully(body);
+        return crc(body) == crc ? ByteBuffer.wrap(body) : null;
+    }
+
+    /** Names the current holder: from now on a batch of an older grant is refused ({@link #isHeldBy}). */
+    void claim(long fencingToken) throws StoreException {
+        writeHeaderLong(HOLDER_TOKEN_OFFSET, fencingToken);
+    }
+
+    /** The fencing check of a batch about to be journaled: no later grant has claimed the journal. */
+    boolean isHeldBy(long fencingToken) throws StoreException {
+        try {
+            return readLong(HOLDER_TOKEN_OFFSET) == fencingToken;
+        } catch (IOException e) {
+            throw new StoreException("Cannot read the journal " + path + ": " + e, e);
+        }
+    }
+
+    /**
+     * Tells every process that what it learnt from the journal may no longer hold: called before DuckDB is written
+     * directly, so that their next catch-up starts over.
+     */
+    void newEpoch() throws StoreException {
+        writeHeaderLong(EPOCH_OFFSET, ++epoch);
     }
 
     /** Whether these writes fit behind the ones already journaled; when not, apply first. */
@@ -220,6 +297,12 @@ final class WriteAheadJournal implements AutoCloseable {
             file.write(records.array());
             file.getFD().sync();
         } catch (IOException e) {
+            try {
+                file.seek(appendAt);
+                file.write(new byte[FRAME_SIZE]); // so that no reader takes them for acknowledged
+            } catch (IOException unwritable) {
+                e.addSuppressed(unwritable);
+            }
             throw new StoreException("Cannot make " + writes.size() + " writes durable in the journal " + path
                                      + "; they were not acknowledged: " + e, e);
         }
@@ -228,17 +311,33 @@ final class WriteAheadJournal implements AutoCloseable {
     }
 
     /**
-     * Starts the journal over once the database holds everything in it. Not synced: should the zeroed first record
-     * come back after a crash, it and those after it carry numbers already applied, which are skipped.
+     * Starts the journal over, in a new epoch, once the database holds everything in it. Not synced: should the
+     * zeroed first record come back after a crash, it and those after it carry numbers already applied, which are
+     * skipped.
      */
     void reset() {
         try {
             file.seek(HEADER_SIZE);
             file.write(new byte[FRAME_SIZE]);
             appendAt = HEADER_SIZE;
+            newEpoch();
         } catch (IOException e) {
             // Harmless but for space: appends go on after the applied records, which a replay skips.
             LOG.log(System.Logger.Level.WARNING, "Cannot start the journal " + path + " over: " + e);
+        }
+    }
+
+    private long readLong(long offset) throws IOException {
+        file.seek(offset);
+        return file.readLong();
+    }
+
+    private void writeHeaderLong(long offset, long value) throws StoreException {
+        try {
+            file.seek(offset);
+            file.writeLong(value);
+        } catch (IOException e) {
+            throw new StoreException("Cannot write the header of the journal " + path + ": " + e, e);
         }
     }
 

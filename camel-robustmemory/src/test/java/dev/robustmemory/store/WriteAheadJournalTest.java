@@ -35,13 +35,13 @@ class WriteAheadJournalTest {
         List<PendingWrite> second = List.of(write("c", StoredValue.bytes(new byte[]{0, -1, 7})),
                 PendingWrite.deletion("a"));
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            assertEquals(List.of(), journal.recover(0));
+            assertEquals(List.of(), readAll(journal, 0));
             journal.append(first);
             journal.append(second);
             assertEquals(4, journal.lastSeq());
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            assertEquals(List.of(first.get(1), second.get(0), second.get(1)), journal.recover(1));
+            assertEquals(List.of(first.get(1), second.get(0), second.get(1)), readAll(journal, 1));
             assertEquals(4, journal.lastSeq());
         }
     }
@@ -50,7 +50,7 @@ class WriteAheadJournalTest {
     void aTornLastRecordEndsRecoveryAtTheRecordsBeforeIt() throws Exception {
         List<PendingWrite> acknowledged = List.of(write("a", StoredValue.text("1")));
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            journal.recover(0);
+            readAll(journal, 0);
             journal.append(acknowledged);
             journal.append(List.of(write("b", StoredValue.text("never acknowledged"))));
         }
@@ -61,11 +61,11 @@ class WriteAheadJournalTest {
             file.write('N'); // the page holding the record's end did not reach the disk whole
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            assertEquals(acknowledged, journal.recover(0));
+            assertEquals(acknowledged, readAll(journal, 0));
             journal.append(List.of(write("c", StoredValue.text("next"))));
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            List<PendingWrite> recovered = journal.recover(0);
+            List<PendingWrite> recovered = readAll(journal, 0);
             assertEquals(List.of("a", "c"), recovered.stream().map(PendingWrite::key).toList(),
                     "the next append overwrote the torn record");
         }
@@ -74,39 +74,39 @@ class WriteAheadJournalTest {
     @Test
     void afterAResetOnlyLaterWritesComeBackAndTheirNumbersGoOn() throws Exception {
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            journal.recover(0);
+            readAll(journal, 0);
             journal.append(List.of(write("old", StoredValue.text("applied")), write("older", StoredValue.text("too"))));
             journal.reset();
             journal.append(List.of(write("new", StoredValue.text("pending"))));
             assertEquals(3, journal.lastSeq());
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            assertEquals(List.of("new"), journal.recover(2).stream().map(PendingWrite::key).toList());
+            assertEquals(List.of("new"), readAll(journal, 2).stream().map(PendingWrite::key).toList());
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            journal.recover(3);
+            readAll(journal, 3);
             journal.reset();
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            assertEquals(List.of(), journal.recover(3));
+            assertEquals(List.of(), readAll(journal, 3));
         }
     }
 
     @Test
     void aJournalLeftByAnotherDatabaseIsNeverReplayed() throws Exception {
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            journal.recover(0);
+            readAll(journal, 0);
             journal.append(List.of(write("from-a-deleted-database", StoredValue.text("x"))));
         }
         try (WriteAheadJournal journal = open(DATABASE_ID + 1)) {
-            assertEquals(List.of(), journal.recover(0));
+            assertEquals(List.of(), readAll(journal, 0));
         }
     }
 
     @Test
     void aJournalThatFillsUpSaysSoBeforeWriting() throws Exception {
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            journal.recover(0);
+            readAll(journal, 0);
             List<PendingWrite> half = List.of(write("big", StoredValue.bytes(new byte[WriteAheadJournal.CAPACITY / 2])));
             assertTrue(journal.fits(half));
             journal.append(half);
@@ -137,6 +137,64 @@ class WriteAheadJournalTest {
         WriteAheadJournal.open(path(), Optional.of(PosixFilePermissions.fromString("rw-rw----")), DATABASE_ID).close();
         assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(path())));
         assertEquals(WriteAheadJournal.CAPACITY, Files.size(path()));
+    }
+
+    @Test
+    void aReaderThatKnowsWhereItLeftOffGetsOnlyTheLaterWrites() throws Exception {
+        WriteAheadJournal.Position known;
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            readAll(journal, 0);
+            journal.append(List.of(write("mine", StoredValue.text("1"))));
+            known = journal.position();
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            WriteAheadJournal.CatchUp nothingNew = journal.catchUp(known, 0);
+            assertEquals(new WriteAheadJournal.CatchUp(false, List.of()), nothingNew);
+            journal.append(List.of(write("theirs", StoredValue.text("2"))));
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            WriteAheadJournal.CatchUp read = journal.catchUp(known, 0);
+            assertFalse(read.restarted());
+            assertEquals(List.of("theirs"), read.writes().stream().map(PendingWrite::key).toList());
+            assertEquals(2, journal.lastSeq());
+        }
+    }
+
+    @Test
+    void aNewEpochMakesEveryReaderStartOver() throws Exception {
+        WriteAheadJournal.Position known;
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            readAll(journal, 0);
+            journal.append(List.of(write("a", StoredValue.text("1"))));
+            known = journal.position();
+            journal.newEpoch(); // DuckDB is about to be written directly
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            WriteAheadJournal.CatchUp read = journal.catchUp(known, 0);
+            assertTrue(read.restarted());
+            assertEquals(List.of("a"), read.writes().stream().map(PendingWrite::key).toList());
+            known = journal.position();
+            journal.reset();
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(new WriteAheadJournal.CatchUp(true, List.of()), journal.catchUp(known, 1));
+            journal.append(List.of(write("b", StoredValue.text("2"))));
+            assertEquals(2, journal.lastSeq(), "numbers go on from the applied one");
+        }
+    }
+
+    @Test
+    void theJournalNamesItsLatestClaimant() throws Exception {
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            journal.claim(7);
+            assertTrue(journal.isHeldBy(7));
+            journal.claim(8);
+            assertFalse(journal.isHeldBy(7), "an older grant's batch is refused");
+        }
+    }
+
+    private static List<PendingWrite> readAll(WriteAheadJournal journal, long appliedSeq) throws StoreException {
+        return journal.catchUp(null, appliedSeq).writes();
     }
 
     private WriteAheadJournal open(long databaseId) throws StoreException {
