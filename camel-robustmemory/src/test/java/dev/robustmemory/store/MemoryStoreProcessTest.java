@@ -174,6 +174,39 @@ class MemoryStoreProcessTest {
         assertEquals(Optional.of("committed"), rawValue("k"), "the next holder applied the journal");
     }
 
+    @Test
+    void whatThisJvmKnowsFollowsTheWritesOfAnotherProcess() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
+             ChildJvm other = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.SERVE_COMMANDS,
+                     database.toString())) {
+            other.awaitLine(StoreTestProcess.READY, CHILD_START);
+            store.execute(TIMEOUT, session -> session.store("k", StoredValue.text("mine"), OptionalLong.empty()));
+            assertEquals(Optional.of("mine"), textOf(store, "k"));
+
+            runInOther(other, "store k theirs"); // journaled by the other process, not applied
+            assertEquals(Optional.of("theirs"), textOf(store, "k"));
+            assertEquals(2, store.execute(TIMEOUT, session -> session.load("k")).result().orElseThrow().version());
+
+            runInOther(other, "delete k");
+            assertEquals(Optional.empty(), textOf(store, "k"));
+
+            store.execute(TIMEOUT, session -> session.store("p/1", StoredValue.text("x"), OptionalLong.empty()));
+            assertEquals(Optional.of("x"), textOf(store, "p/1"));
+            runInOther(other, "clear p/"); // DuckDB written directly
+            assertEquals(Optional.empty(), textOf(store, "p/1"));
+            assertEquals(0, store.execute(TIMEOUT, MemorySession::size).result());
+        }
+    }
+
+    private static void runInOther(ChildJvm other, String command) throws Exception {
+        other.tell(command);
+        other.awaitLine(StoreTestProcess.DONE, CHILD_START);
+    }
+
+    private static Optional<String> textOf(MemoryStore store, String key) throws Exception {
+        return store.execute(TIMEOUT, session -> session.load(key)).result().map(entry -> entry.value().text());
+    }
+
     /** The key's text as DuckDB itself has it, without the store (and its journal). */
     private Optional<String> rawValue(String key) throws SQLException {
         try (Connection connection = DriverManager.getConnection("jdbc:duckdb:" + database);

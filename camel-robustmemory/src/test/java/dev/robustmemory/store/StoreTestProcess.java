@@ -1,6 +1,9 @@
 package dev.robustmemory.store;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -16,6 +19,8 @@ public final class StoreTestProcess {
     static final String HOLD_DUCKDB = "hold-duckdb";
     static final String STORE_AND_WAIT = "store-and-wait";
     static final String COMMIT_THEN_HALT = "commit-then-halt";
+    static final String SERVE_COMMANDS = "serve-commands";
+    static final String DONE = "DONE";
     static final String READY = "READY";
     static final int HALT_STATUS = 99;
 
@@ -28,6 +33,7 @@ public final class StoreTestProcess {
             case HOLD_DUCKDB -> holdWithoutTheLock(database);
             case STORE_AND_WAIT -> storeAndWait(database);
             case COMMIT_THEN_HALT -> commitThenHalt(database, args[2], args[3]);
+            case SERVE_COMMANDS -> serveCommands(database);
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
         }
     }
@@ -64,6 +70,28 @@ public final class StoreTestProcess {
                 }
                 return null; // the lease ended in between (and applied the write): write again in one lease
             });
+        }
+    }
+
+    /**
+     * Runs the commands read from standard input, one per line ({@code store KEY VALUE}, {@code delete KEY},
+     * {@code clear PREFIX}), printing {@value #DONE} after each.
+     */
+    private static void serveCommands(Path database) throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
+             BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            announce(READY);
+            for (String command; (command = commands.readLine()) != null; ) {
+                String line = command;
+                String[] words = line.split(" ");
+                store.execute(Duration.ofSeconds(10), session -> switch (words[0]) {
+                    case "store" -> session.store(words[1], StoredValue.text(words[2]), OptionalLong.empty());
+                    case "delete" -> session.delete(words[1]);
+                    case "clear" -> session.clear(words[1]);
+                    default -> throw new IllegalArgumentException("unknown command " + line);
+                });
+                announce(DONE);
+            }
         }
     }
 
