@@ -559,4 +559,20 @@ class MemoryStoreTest {
                     .orElseThrow().value());
         }
     }
+
+    @Test
+    void aValueLargerThanTheJournalGoesStraightToDuckDbAndLosesNothingAroundIt() throws Exception {
+        byte[] big = new byte[WriteAheadJournal.CAPACITY + 1];
+        new Random(3).nextBytes(big);
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")))) {
+            store.execute(TIMEOUT, session -> session.store("before", StoredValue.text("b"), ANY_VERSION));
+            store.execute(TIMEOUT, session -> session.store("big", StoredValue.bytes(big), ANY_VERSION));
+            store.execute(TIMEOUT, session -> session.store("after", StoredValue.text("a"), ANY_VERSION));
+            Leases.endLease(store);
+            assertArrayEquals(big, store.execute(TIMEOUT, session -> session.load("big")).result().orElseThrow()
+                    .value().bytes());
+            assertEquals(List.of("after", "before", "big"), store.execute(TIMEOUT, session -> session.keys(null))
+                    .result());
+        }
+    }
 }
