@@ -10,7 +10,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,7 +36,7 @@ final class QueuedWork<T> {
     private final CompletableFuture<Outcome<T>> outcome = new CompletableFuture<>();
     private volatile boolean lockAttempted;
     /** The pending deadline check of an asynchronous caller; null for a caller that watches its own deadline. */
-    private volatile ScheduledFuture<?> deadlineCheck;
+    private volatile DeadlineTimer.Check deadlineCheck;
 
     QueuedWork(MemoryStore store, MemoryWork<T> work, Duration timeout) {
         this.store = store;
@@ -116,7 +115,7 @@ final class QueuedWork<T> {
         watchDeadline(lease, deadlineNanos - System.nanoTime());
         outcome.whenComplete((result, failure) -> {
             Runnable deliver = () -> {
-                deadlineCheck.cancel(false);
+                deadlineCheck.cancel();
                 if (failure == null) {
                     answer.complete(result);
                 } else {
