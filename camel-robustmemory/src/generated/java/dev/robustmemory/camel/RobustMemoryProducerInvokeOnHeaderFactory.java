@@ -19,15 +19,15 @@ public class RobustMemoryProducerInvokeOnHeaderFactory implements InvokeOnHeader
     public Object invoke(Object obj, String key, Exchange exchange, AsyncCallback callback) throws Exception {
         dev.robustmemory.camel.RobustMemoryProducer target = (dev.robustmemory.camel.RobustMemoryProducer) obj;
         switch (key) {
-        case "cleanup": target.onCleanup(exchange.getMessage()); return null;
-        case "clear": target.onClear(exchange.getMessage()); return null;
-        case "delete": target.onDelete(exchange.getMessage()); return null;
-        case "exists": target.onExists(exchange.getMessage()); return null;
-        case "increment": target.onIncrement(exchange.getMessage()); return null;
-        case "keys": target.onKeys(exchange.getMessage()); return null;
-        case "load": target.onLoad(exchange.getMessage()); return null;
-        case "size": target.onSize(exchange.getMessage()); return null;
-        case "store": target.onStore(exchange.getMessage()); return null;
+        case "cleanup": target.onCleanup(exchange.getMessage(), callback); return callback;
+        case "clear": target.onClear(exchange.getMessage(), callback); return callback;
+        case "delete": target.onDelete(exchange.getMessage(), callback); return callback;
+        case "exists": target.onExists(exchange.getMessage(), callback); return callback;
+        case "increment": target.onIncrement(exchange.getMessage(), callback); return callback;
+        case "keys": target.onKeys(exchange.getMessage(), callback); return callback;
+        case "load": target.onLoad(exchange.getMessage(), callback); return callback;
+        case "size": target.onSize(exchange.getMessage(), callback); return callback;
+        case "store": target.onStore(exchange.getMessage(), callback); return callback;
         default: return null;
         }
     }

@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.stream.Stream;
 
 import dev.robustmemory.lock.LockException;
@@ -60,6 +62,7 @@ public class RobustMemoryComponent extends DefaultComponent {
     private final Map<Path, MemoryMonitor> monitors = new HashMap<>();
     private final HealthCheckRepository healthChecks = new MemoryHealthChecks();
     private HealthCheckRegistry healthCheckRegistry;
+    private ExecutorService completionExecutor;
 
     public RobustMemoryConfiguration getConfiguration() {
         return configuration;
@@ -102,6 +105,10 @@ public class RobustMemoryComponent extends DefaultComponent {
         if (healthCheckRegistry != null) {
             healthCheckRegistry.register(healthChecks);
         }
+        // Cached, not fixed: a continuation may block (say, a processor that sends to this memory and waits), and a
+        // fixed pool whose threads all waited for answers that only the pool could deliver would deadlock.
+        completionExecutor =
+                getCamelContext().getExecutorServiceManager().newCachedThreadPool(this, "RobustMemoryCompletion");
     }
 
     @Override
@@ -120,6 +127,9 @@ public class RobustMemoryComponent extends DefaultComponent {
             }
         }
         openStores.clear();
+        // After closing the stores, whose queued works fail now: a plain shutdown still delivers those failures.
+        getCamelContext().getExecutorServiceManager().shutdown(completionExecutor);
+        completionExecutor = null;
         super.doStop();
     }
 
@@ -144,6 +154,14 @@ public class RobustMemoryComponent extends DefaultComponent {
             openStores.put(settings, store);
         }
         return store;
+    }
+
+    /**
+     * Where the producers' exchanges continue once the memory has answered: a thread of this component, never the
+     * store's lease thread.
+     */
+    synchronized Executor completionExecutor() {
+        return completionExecutor;
     }
 
     /** The monitor of a memory in use, created when first asked for. */

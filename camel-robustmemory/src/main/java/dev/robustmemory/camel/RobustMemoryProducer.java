@@ -5,11 +5,13 @@ import java.io.InputStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 import dev.robustmemory.store.MemoryEntry;
+import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.MemoryWork;
 import dev.robustmemory.store.Outcome;
@@ -42,7 +44,11 @@ import static dev.robustmemory.camel.RobustMemoryConstants.VERSION;
 /**
  * Performs one memory operation per message: the header {@code CamelRobustMemoryOperation}, else the endpoint's
  * {@code operation} option, selects one of the {@code @InvokeOnHeader} methods below. Each runs exactly one
- * {@link MemoryStore#execute} call, so each message takes the lock once and commits or rolls back as a whole.
+ * {@link MemoryStore#executeAsync} call, so each message takes the lock once and commits or rolls back as a whole.
+ *
+ * <p><b>Asynchronous.</b> The calling thread only checks the message and queues the work; it never waits for the
+ * lock. The exchange continues on the component's completion executor once the work has committed (or failed, or
+ * timed out), never on the store's lease thread, which a route calling the memory again would otherwise block.
  *
  * <p>Bodies after each operation: store keeps the body (a stream body, which storing consumes, is replaced by the
  * bytes stored); load puts the value; exists and delete a Boolean; keys a sorted {@code List<String>}; clear and
@@ -63,6 +69,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     private LockStatistics statistics;
     private LockInspector inspector;
     private Duration defaultLockTimeout;
+    /** Runs what follows each operation (the rest of the route, usually): never the store's lease thread. */
+    private Executor completions;
 
     public RobustMemoryProducer(RobustMemoryEndpoint endpoint) {
         super(endpoint, OPERATION, () -> endpoint.getConfiguration().getOperation().name());
@@ -78,6 +86,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         statistics = endpoint.statisticsIfMonitored(store);
         inspector = endpoint.inspector(store);
         defaultLockTimeout = endpoint.getConfiguration().lockTimeoutDuration();
+        completions = endpoint.getComponent().completionExecutor();
     }
 
     @Override
@@ -97,109 +106,134 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     }
 
     @InvokeOnHeader("store")
-    public void onStore(Message message) throws Exception {
+    public void onStore(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
         Object body = message.getBody();
         StoredValue value = checkedValue(body);
         OptionalLong expectedVersion = expectedVersion(message);
-        Outcome<MemoryEntry> outcome = execute(message, RobustMemoryOperation.store,
-                session -> session.store(key, value, expectedVersion));
-        if (body instanceof InputStream) {
-            message.setBody(value.bytes());
-        }
-        message.setHeader(VERSION, outcome.result().version());
-        message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+        execute(message, callback, RobustMemoryOperation.store, session -> session.store(key, value, expectedVersion),
+                outcome -> {
+                    if (body instanceof InputStream) {
+                        message.setBody(value.bytes());
+                    }
+                    message.setHeader(VERSION, outcome.result().version());
+                    message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+                });
     }
 
     @InvokeOnHeader("load")
-    public void onLoad(Message message) throws Exception {
+    public void onLoad(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
-        Optional<MemoryEntry> entry =
-                execute(message, RobustMemoryOperation.load, session -> session.load(key)).result();
-        message.setHeader(FOUND, entry.isPresent());
-        message.setHeader(VERSION, entry.map(MemoryEntry::version).orElse(0L));
-        message.setBody(entry.map(found -> codec.decode(found.value())).orElse(null));
+        execute(message, callback, RobustMemoryOperation.load, session -> session.load(key), outcome -> {
+            Optional<MemoryEntry> entry = outcome.result();
+            message.setHeader(FOUND, entry.isPresent());
+            message.setHeader(VERSION, entry.map(MemoryEntry::version).orElse(0L));
+            message.setBody(entry.map(found -> codec.decode(found.value())).orElse(null));
+        });
     }
 
     @InvokeOnHeader("delete")
-    public void onDelete(Message message) throws Exception {
+    public void onDelete(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
-        Outcome<Boolean> outcome = execute(message, RobustMemoryOperation.delete, session -> session.delete(key));
-        message.setBody(outcome.result());
-        message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+        execute(message, callback, RobustMemoryOperation.delete, session -> session.delete(key), outcome -> {
+            message.setBody(outcome.result());
+            message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+        });
     }
 
     @InvokeOnHeader("exists")
-    public void onExists(Message message) throws Exception {
+    public void onExists(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
-        message.setBody(execute(message, RobustMemoryOperation.exists, session -> session.exists(key)).result());
+        execute(message, callback, RobustMemoryOperation.exists, session -> session.exists(key),
+                outcome -> message.setBody(outcome.result()));
     }
 
     @InvokeOnHeader("keys")
-    public void onKeys(Message message) throws Exception {
+    public void onKeys(Message message, AsyncCallback callback) {
         String prefix = message.getHeader(KEY_PREFIX, String.class);
-        List<String> keys = execute(message, RobustMemoryOperation.keys, session -> session.keys(prefix)).result();
-        message.setBody(keys);
+        execute(message, callback, RobustMemoryOperation.keys, session -> session.keys(prefix),
+                outcome -> message.setBody(outcome.result()));
     }
 
     @InvokeOnHeader("clear")
-    public void onClear(Message message) throws Exception {
+    public void onClear(Message message, AsyncCallback callback) {
         String prefix = message.getHeader(KEY_PREFIX, String.class);
-        Outcome<Long> outcome = execute(message, RobustMemoryOperation.clear, session -> session.clear(prefix));
-        message.setBody(outcome.result());
-        message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+        execute(message, callback, RobustMemoryOperation.clear, session -> session.clear(prefix), outcome -> {
+            message.setBody(outcome.result());
+            message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+        });
     }
 
     @InvokeOnHeader("size")
-    public void onSize(Message message) throws Exception {
-        message.setBody(execute(message, RobustMemoryOperation.size, session -> session.size()).result());
+    public void onSize(Message message, AsyncCallback callback) {
+        execute(message, callback, RobustMemoryOperation.size, MemorySession::size,
+                outcome -> message.setBody(outcome.result()));
     }
 
     @InvokeOnHeader("increment")
-    public void onIncrement(Message message) throws Exception {
+    public void onIncrement(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
         long delta = delta(message.getBody());
-        Outcome<MemoryEntry> outcome = execute(message, RobustMemoryOperation.increment,
-                session -> session.increment(key, delta));
-        message.setBody(codec.decode(outcome.result().value()));
-        message.setHeader(VERSION, outcome.result().version());
-        message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+        execute(message, callback, RobustMemoryOperation.increment, session -> session.increment(key, delta),
+                outcome -> {
+                    message.setBody(codec.decode(outcome.result().value()));
+                    message.setHeader(VERSION, outcome.result().version());
+                    message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+                });
     }
 
+    /** Takes no lock (the inspection only tries it), but reads lock files: done off the calling thread too. */
     @InvokeOnHeader("cleanup")
-    public void onCleanup(Message message) throws Exception {
-        message.setBody(inspector.inspect().stream().map(LockEvents::toMap).toList());
-        if (statistics != null) {
-            setTotals(message);
-        }
+    public void onCleanup(Message message, AsyncCallback callback) {
+        completions.execute(() -> complete(message, callback, () -> {
+            message.setBody(inspector.inspect().stream().map(LockEvents::toMap).toList());
+            if (statistics != null) {
+                setTotals(message);
+            }
+        }));
     }
 
     /**
-     * Runs the work under the lock, waiting at most this message's lock timeout, and records what the lock request
-     * came to.
+     * Queues the work for the lock, waiting at most this message's lock timeout, and returns at once; when the
+     * outcome comes (on the component's completion executor), records what the lock request came to, applies the
+     * outcome to the message and lets the exchange continue. What fails before the work is queued is thrown here.
      */
-    private <T> Outcome<T> execute(Message message, RobustMemoryOperation operation, MemoryWork<T> work)
-            throws IOException, InterruptedException {
+    private <T> void execute(Message message, AsyncCallback callback, RobustMemoryOperation operation,
+                             MemoryWork<T> work, OutcomeHandler<T> onSuccess) {
+        Duration lockTimeout = lockTimeout(message);
         long start = System.nanoTime();
-        Outcome<T> outcome;
+        CompletionStage<Outcome<T>> pending;
         try {
-            outcome = store.execute(lockTimeout(message), work);
-        } catch (InterruptedException e) {
-            // The exchange fails with it, but the thread's owner (a shutting-down executor) must still see it.
-            // Not counted: an interrupted wait says nothing about the lock.
-            Thread.currentThread().interrupt();
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            monitor.collectTakeovers(store); // the lock may have been taken over even if the work failed
-            if (statistics != null) {
-                long elapsed = System.nanoTime() - start;
-                if (LockStatistics.TIMEOUT.equals(statistics.recordFailed(operation, e, elapsed))) {
-                    message.setHeader(LOCK_WAIT_TIME, LockStatistics.millis(elapsed));
-                }
-                setTotals(message);
-            }
+            pending = store.executeAsync(lockTimeout, work, completions);
+        } catch (RuntimeException e) {
+            recordFailure(message, operation, e, start);
             throw e;
         }
+        pending.whenComplete((outcome, failure) -> complete(message, callback, () -> {
+            if (failure == null) {
+                recordSuccess(message, operation, outcome, start);
+                onSuccess.apply(outcome);
+                return;
+            }
+            if (failure instanceof Exception e) { // an Error is not a lock request's outcome: not counted
+                recordFailure(message, operation, e, start);
+            }
+            message.getExchange().setException(failure);
+        }));
+    }
+
+    /** Finishes an exchange that went asynchronous: whatever the step throws fails it, and it continues in any case. */
+    private static void complete(Message message, AsyncCallback callback, CompletionStep step) {
+        try {
+            step.run();
+        } catch (Exception e) {
+            message.getExchange().setException(e);
+        } finally {
+            callback.done(false);
+        }
+    }
+
+    private <T> void recordSuccess(Message message, RobustMemoryOperation operation, Outcome<T> outcome, long start) {
         monitor.collectTakeovers(store);
         if (statistics != null) {
             statistics.recordCompleted(operation, outcome.waitNanos(), outcome.holdNanos(), System.nanoTime() - start);
@@ -207,7 +241,17 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
             message.setHeader(LOCK_HOLD_TIME, LockStatistics.millis(outcome.holdNanos()));
             setTotals(message);
         }
-        return outcome;
+    }
+
+    private void recordFailure(Message message, RobustMemoryOperation operation, Exception failure, long start) {
+        monitor.collectTakeovers(store); // the lock may have been taken over even if the work failed
+        if (statistics != null) {
+            long elapsed = System.nanoTime() - start;
+            if (LockStatistics.TIMEOUT.equals(statistics.recordFailed(operation, failure, elapsed))) {
+                message.setHeader(LOCK_WAIT_TIME, LockStatistics.millis(elapsed));
+            }
+            setTotals(message);
+        }
     }
 
     /** The memory's running totals, including this operation (and any that other threads finished meanwhile). */
@@ -286,5 +330,17 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         }
         throw new IllegalArgumentException(what + " must be a whole number (Long, Integer or numeric text), not "
                                            + value.getClass().getName() + " '" + value + "'");
+    }
+
+    /** What a successful outcome does to the message. */
+    @FunctionalInterface
+    private interface OutcomeHandler<T> {
+        void apply(Outcome<T> outcome) throws Exception;
+    }
+
+    /** The last step of an asynchronous operation, run on the completion executor. */
+    @FunctionalInterface
+    private interface CompletionStep {
+        void run() throws Exception;
     }
 }

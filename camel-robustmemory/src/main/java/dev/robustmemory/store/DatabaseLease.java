@@ -19,7 +19,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -108,21 +110,35 @@ final class DatabaseLease {
 
     <T> Outcome<T> execute(MemoryStore caller, Duration timeout, MemoryWork<T> work)
             throws IOException, InterruptedException {
+        refuseReentrantUse();
+        if (Thread.interrupted()) {
+            throw new InterruptedException("Interrupted before the work was queued; it never ran");
+        }
+        return enqueue(caller, timeout, work).await(this);
+    }
+
+    <T> CompletionStage<Outcome<T>> executeAsync(MemoryStore caller, Duration timeout, MemoryWork<T> work,
+                                                 Executor completions) {
+        refuseReentrantUse();
+        return enqueue(caller, timeout, work).answerOn(this, completions);
+    }
+
+    private void refuseReentrantUse() {
         if (Thread.currentThread() == thread) {
             // It would wait for itself until its timeout: refuse loudly instead.
             throw new IllegalStateException("Re-entrant use: a work called execute on the memory " + database.path()
                                             + "; use the session the work was given");
         }
-        if (Thread.interrupted()) {
-            throw new InterruptedException("Interrupted before the work was queued; it never ran");
-        }
+    }
+
+    private <T> QueuedWork<T> enqueue(MemoryStore caller, Duration timeout, MemoryWork<T> work) {
         QueuedWork<T> queued = new QueuedWork<>(caller, work, timeout);
         queue.add(queued);
         if (stopping) {
             queue.remove(queued);
             throw new IllegalStateException("The memory store for " + database.path() + " is closed");
         }
-        return queued.await(this);
+        return queued;
     }
 
     Path lockFile() {

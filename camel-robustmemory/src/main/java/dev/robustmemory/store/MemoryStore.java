@@ -15,6 +15,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -148,6 +150,33 @@ public final class MemoryStore implements AutoCloseable {
      * @throws InterruptedException when interrupted while waiting; nothing is held and nothing was written
      */
     public <T> Outcome<T> execute(Duration lockTimeout, MemoryWork<T> work) throws IOException, InterruptedException {
+        checkCall(lockTimeout, work);
+        return registration.lease().execute(this, lockTimeout, work);
+    }
+
+    /**
+     * As {@link #execute}, without a thread waiting: the work is queued for the same lease, under the same lock
+     * timeout, and the returned stage completes with its outcome or with the exception {@code execute} would have
+     * thrown (an interrupt aside: nothing waits that could be interrupted). A work that has started is never
+     * abandoned at the timeout, since it may already have committed, so every work gets exactly one outcome.
+     *
+     * <p>The stage is completed by a task on {@code completions}, never on the lease thread: a continuation that
+     * waited for this memory there would wait for itself. Only when {@code completions} rejects the task (it was
+     * shut down) does the thread that decided the outcome complete the stage, so that it completes in any case.
+     * Completing or cancelling the returned stage does not affect the work.
+     *
+     * @param completions runs the task that completes the returned stage; give it room for every caller in flight
+     * @throws IllegalArgumentException for a negative timeout
+     * @throws IllegalStateException    when the store is closed, or when called by a work (use its session)
+     */
+    public <T> CompletionStage<Outcome<T>> executeAsync(Duration lockTimeout, MemoryWork<T> work,
+                                                        Executor completions) {
+        checkCall(lockTimeout, work);
+        Objects.requireNonNull(completions, "completions");
+        return registration.lease().executeAsync(this, lockTimeout, work, completions);
+    }
+
+    private void checkCall(Duration lockTimeout, MemoryWork<?> work) {
         Objects.requireNonNull(work, "work");
         if (lockTimeout.isNegative()) {
             throw new IllegalArgumentException("Lock timeout must not be negative: " + lockTimeout);
@@ -155,7 +184,6 @@ public final class MemoryStore implements AutoCloseable {
         if (closed.get()) {
             throw new IllegalStateException("The memory store for " + database + " is closed");
         }
-        return registration.lease().execute(this, lockTimeout, work);
     }
 
     /**

@@ -6,7 +6,10 @@ import dev.robustmemory.lock.OwnerRecordReading;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +35,8 @@ final class QueuedWork<T> {
     private final AtomicInteger state = new AtomicInteger(QUEUED);
     private final CompletableFuture<Outcome<T>> outcome = new CompletableFuture<>();
     private volatile boolean lockAttempted;
+    /** The pending deadline check of an asynchronous caller; null for a caller that watches its own deadline. */
+    private volatile DeadlineTimer.Check deadlineCheck;
 
     QueuedWork(MemoryStore store, MemoryWork<T> work, Duration timeout) {
         this.store = store;
@@ -71,24 +76,20 @@ final class QueuedWork<T> {
     }
 
     /**
-     * Waits for the outcome. At the deadline, a work that has not started is cancelled and fails with a lock timeout
-     * naming the holder, but only once the lock was tried for it: a zero timeout means "try once", not "never try".
-     * A work that has started is always waited for, since it may already have committed.
+     * Waits for the outcome, watching the deadline itself (see {@link #expire}). A work that has started is always
+     * waited for, since it may already have committed; an interrupt cancels only a work that has not.
      */
     Outcome<T> await(DatabaseLease lease) throws IOException, InterruptedException {
         try {
+            long waitNanos = deadlineNanos - System.nanoTime();
+            boolean watching = true;
             while (true) {
                 try {
-                    long remaining = deadlineNanos - System.nanoTime();
-                    return outcome.get(Math.max(remaining, ATTEMPT_POLL_NANOS), TimeUnit.NANOSECONDS);
+                    return watching ? outcome.get(Math.max(waitNanos, ATTEMPT_POLL_NANOS), TimeUnit.NANOSECONDS)
+                                    : outcome.get();
                 } catch (TimeoutException e) {
-                    if (!lease.isServing() && state.compareAndSet(QUEUED, CANCELLED)) {
-                        throw new IllegalStateException("The memory store's lease thread has stopped; the work never ran");
-                    }
-                    if ((lockAttempted || lease.isWaitingForLock()) && state.compareAndSet(QUEUED, CANCELLED)) {
-                        OwnerRecordReading holder = lease.ownerRecord();
-                        throw new LockTimeoutException(lease.lockFile(), timeout, describe(holder), holder);
-                    }
+                    watching = expire(lease);
+                    waitNanos = ATTEMPT_POLL_NANOS;
                 }
             }
         } catch (InterruptedException e) {
@@ -101,6 +102,63 @@ final class QueuedWork<T> {
         } catch (ExecutionException e) {
             throw rethrow(e.getCause());
         }
+    }
+
+    /**
+     * The outcome, delivered by a task on {@code completions} (never on the lease thread, whose next batch a
+     * continuation would hold up), with the deadline watched by the {@link DeadlineTimer} instead of a waiting
+     * thread. When {@code completions} rejects the task (say, it was shut down), the thread that decided the outcome
+     * delivers it, so that no caller is left without one.
+     */
+    CompletionStage<Outcome<T>> answerOn(DatabaseLease lease, Executor completions) {
+        CompletableFuture<Outcome<T>> answer = new CompletableFuture<>();
+        watchDeadline(lease, deadlineNanos - System.nanoTime());
+        outcome.whenComplete((result, failure) -> {
+            Runnable deliver = () -> {
+                deadlineCheck.cancel();
+                if (failure == null) {
+                    answer.complete(result);
+                } else {
+                    answer.completeExceptionally(failure);
+                }
+            };
+            try {
+                completions.execute(deliver);
+            } catch (RejectedExecutionException e) {
+                deliver.run();
+            }
+        });
+        return answer;
+    }
+
+    private void watchDeadline(DatabaseLease lease, long delayNanos) {
+        deadlineCheck = DeadlineTimer.schedule(() -> {
+            if (expire(lease)) {
+                watchDeadline(lease, ATTEMPT_POLL_NANOS);
+            }
+        }, delayNanos);
+    }
+
+    /**
+     * What the caller's deadline does, once reached, to a work that has not started: cancels it and fails it with a
+     * lock timeout naming the holder, but only once the lock was tried for it (a zero timeout means "try once", not
+     * "never try"); or, when the lease thread has stopped, with an {@link IllegalStateException}. A work that has
+     * started is left alone: it may already have committed, and its outcome will come.
+     *
+     * @return whether to check again a little later: the work still waits for the lease thread's first try
+     */
+    private boolean expire(DatabaseLease lease) {
+        if (!lease.isServing() && state.compareAndSet(QUEUED, CANCELLED)) {
+            fail(new IllegalStateException("The memory store's lease thread has stopped; the work never ran"));
+            return false;
+        }
+        if ((lockAttempted || lease.isWaitingForLock()) && state.compareAndSet(QUEUED, CANCELLED)) {
+            OwnerRecordReading holder = lease.ownerRecord();
+            fail(new LockTimeoutException(lease.lockFile(), timeout, describe(holder), holder));
+            return false;
+        }
+        // A work failed before it started (its lease could not begin) stays QUEUED but needs no more watching.
+        return state.get() == QUEUED && !outcome.isDone();
     }
 
     private Outcome<T> awaitStarted() throws IOException {
