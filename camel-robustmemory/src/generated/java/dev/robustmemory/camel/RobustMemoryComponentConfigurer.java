@@ -59,6 +59,7 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "operation": getOrCreateConfiguration(target).setOperation(property(camelContext, dev.robustmemory.camel.RobustMemoryOperation.class, value)); return true;
         case "stalelockthreshold":
         case "staleLockThreshold": getOrCreateConfiguration(target).setStaleLockThreshold(property(camelContext, java.lang.String.class, value)); return true;
+        case "synchronous": getOrCreateConfiguration(target).setSynchronous(property(camelContext, boolean.class, value)); return true;
         default: return false;
         }
     }
@@ -100,6 +101,7 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "operation": return dev.robustmemory.camel.RobustMemoryOperation.class;
         case "stalelockthreshold":
         case "staleLockThreshold": return java.lang.String.class;
+        case "synchronous": return boolean.class;
         default: return null;
         }
     }
@@ -137,6 +139,7 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "operation": return getOrCreateConfiguration(target).getOperation();
         case "stalelockthreshold":
         case "staleLockThreshold": return getOrCreateConfiguration(target).getStaleLockThreshold();
+        case "synchronous": return getOrCreateConfiguration(target).isSynchronous();
         default: return null;
         }
     }

@@ -76,6 +76,7 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "staleLockThreshold": target.getConfiguration().setStaleLockThreshold(property(camelContext, java.lang.String.class, value)); return true;
         case "startscheduler":
         case "startScheduler": target.setStartScheduler(property(camelContext, boolean.class, value)); return true;
+        case "synchronous": target.getConfiguration().setSynchronous(property(camelContext, boolean.class, value)); return true;
         case "timeunit":
         case "timeUnit": target.setTimeUnit(property(camelContext, java.util.concurrent.TimeUnit.class, value)); return true;
         case "usefixeddelay":
@@ -140,6 +141,7 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "staleLockThreshold": return java.lang.String.class;
         case "startscheduler":
         case "startScheduler": return boolean.class;
+        case "synchronous": return boolean.class;
         case "timeunit":
         case "timeUnit": return java.util.concurrent.TimeUnit.class;
         case "usefixeddelay":
@@ -205,6 +207,7 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "staleLockThreshold": return target.getConfiguration().getStaleLockThreshold();
         case "startscheduler":
         case "startScheduler": return target.isStartScheduler();
+        case "synchronous": return target.getConfiguration().isSynchronous();
         case "timeunit":
         case "timeUnit": return target.getTimeUnit();
         case "usefixeddelay":

@@ -24,7 +24,7 @@ public class RobustMemoryEndpointUriFactory extends org.apache.camel.support.com
     private static final Set<String> ENDPOINT_IDENTITY_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(32);
+        Set<String> props = new HashSet<>(33);
         props.add("allowNetworkFileSystem");
         props.add("backoffErrorThreshold");
         props.add("backoffIdleThreshold");
@@ -55,6 +55,7 @@ public class RobustMemoryEndpointUriFactory extends org.apache.camel.support.com
         props.add("sendEmptyMessageWhenIdle");
         props.add("staleLockThreshold");
         props.add("startScheduler");
+        props.add("synchronous");
         props.add("timeUnit");
         props.add("useFixedDelay");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);

@@ -75,6 +75,14 @@ public class RobustMemoryConfiguration implements Cloneable {
     private boolean monitorLocks = true;
 
     /**
+     * Whether the calling thread runs each operation and waits for its outcome instead of continuing the exchange on
+     * the component's completion thread: saves a thread hand-off (some 20 µs) when the caller waits anyway, at the
+     * cost of a blocked thread while the lock is busy.
+     */
+    @UriParam(label = "producer,advanced", defaultValue = "false")
+    private boolean synchronous;
+
+    /**
      * Consumer and cleanup operation: also inspect every robustmemory lock file in this directory (each file named
      * name.lock that holds a robustmemory owner record), not only the memory's own lock file. Other .lock files are
      * left alone.
@@ -157,6 +165,14 @@ public class RobustMemoryConfiguration implements Cloneable {
 
     public void setMonitorLocks(boolean monitorLocks) {
         this.monitorLocks = monitorLocks;
+    }
+
+    public boolean isSynchronous() {
+        return synchronous;
+    }
+
+    public void setSynchronous(boolean synchronous) {
+        this.synchronous = synchronous;
     }
 
     public String getLockDirectory() {

@@ -7,6 +7,7 @@ import java.math.BigInteger;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
@@ -48,7 +49,8 @@ import static dev.robustmemory.camel.RobustMemoryConstants.VERSION;
  *
  * <p><b>Asynchronous.</b> The calling thread only checks the message and queues the work; it never waits for the
  * lock. The exchange continues on the component's completion executor once the work has committed (or failed, or
- * timed out), never on the store's lease thread, which a route calling the memory again would otherwise block.
+ * timed out), never on the store's lease thread, which a route calling the memory again would otherwise block. With
+ * the {@code synchronous} option the calling thread waits for the outcome and continues the exchange itself.
  *
  * <p>Bodies after each operation: store keeps the body (a stream body, which storing consumes, is replaced by the
  * bytes stored); load puts the value; exists and delete a Boolean; keys a sorted {@code List<String>}; clear and
@@ -71,6 +73,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     private Duration defaultLockTimeout;
     /** Runs what follows each operation (the rest of the route, usually): never the store's lease thread. */
     private Executor completions;
+    private boolean synchronous;
 
     public RobustMemoryProducer(RobustMemoryEndpoint endpoint) {
         super(endpoint, OPERATION, () -> endpoint.getConfiguration().getOperation().name());
@@ -87,6 +90,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         inspector = endpoint.inspector(store);
         defaultLockTimeout = endpoint.getConfiguration().lockTimeoutDuration();
         completions = endpoint.getComponent().completionExecutor();
+        synchronous = endpoint.getConfiguration().isSynchronous();
     }
 
     @Override
@@ -185,12 +189,17 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     /** Takes no lock (the inspection only tries it), but reads lock files: done off the calling thread too. */
     @InvokeOnHeader("cleanup")
     public void onCleanup(Message message, AsyncCallback callback) {
-        completions.execute(() -> complete(message, callback, () -> {
+        Runnable cleanup = () -> complete(message, callback, () -> {
             message.setBody(inspector.inspect().stream().map(LockEvents::toMap).toList());
             if (statistics != null) {
                 setTotals(message);
             }
-        }));
+        });
+        if (synchronous) {
+            cleanup.run();
+        } else {
+            completions.execute(cleanup);
+        }
     }
 
     /**
@@ -204,7 +213,9 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         long start = System.nanoTime();
         CompletionStage<Outcome<T>> pending;
         try {
-            pending = store.executeAsync(lockTimeout, work, completions);
+            pending = synchronous
+                      ? executeHere(lockTimeout, work)
+                      : store.executeAsync(lockTimeout, work, completions);
         } catch (RuntimeException e) {
             recordFailure(message, operation, e, start);
             throw e;
@@ -220,6 +231,18 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
             }
             message.getExchange().setException(failure);
         }));
+    }
+
+    /** The synchronous option: the outcome, or the failure, of the work run while this thread waits. */
+    private <T> CompletionStage<Outcome<T>> executeHere(Duration lockTimeout, MemoryWork<T> work) {
+        try {
+            return CompletableFuture.completedFuture(store.execute(lockTimeout, work));
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /** Finishes an exchange that went asynchronous: whatever the step throws fails it, and it continues in any case. */

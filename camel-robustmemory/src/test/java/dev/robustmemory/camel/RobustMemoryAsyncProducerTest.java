@@ -110,6 +110,24 @@ class RobustMemoryAsyncProducerTest extends RobustMemoryTestSupport {
     }
 
     @Test
+    void withTheSynchronousOptionTheCallingThreadWaitsAndContinuesTheExchange() throws Exception {
+        String uri = "robustmemory:k?synchronous=true&lockTimeout=200ms";
+        AsyncProducer producer = startedProducer(uri);
+        Pending done = new Pending(producer, "v");
+        assertEquals(0, done.done.getCount(), "completed before process returned");
+        assertEquals(Thread.currentThread(), done.doneOn.get());
+        assertEquals(1L, done.exchange.getMessage().getHeader(VERSION));
+
+        try (LockGrant held = holdLockElsewhere(uri)) {
+            Pending timedOut = new Pending(producer, "w");
+            assertEquals(0, timedOut.done.getCount(), "this thread waited for the lock until its timeout");
+            assertInstanceOf(LockTimeoutException.class, timedOut.exchange.getException());
+            assertEquals(1, timedOut.doneCalls.get());
+        }
+        producer.stop();
+    }
+
+    @Test
     void aTimedOutAsynchronousMessageFailsWithTheLockTimeoutOnce() throws Exception {
         String uri = "robustmemory:k?lockTimeout=200ms";
         AsyncProducer producer = startedProducer(uri);
