@@ -66,7 +66,7 @@ class WriteAheadJournalTest {
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             List<PendingWrite> recovered = readAll(journal, 0);
-            assertEquals(List.of("a", "c"), recovered.stream().map(PendingWrite::key).toList(),
+            assertEquals(List.of("a", "c"), keysOf(recovered),
                     "the next append overwrote the torn record");
         }
     }
@@ -81,7 +81,7 @@ class WriteAheadJournalTest {
             assertEquals(3, journal.lastSeq());
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            assertEquals(List.of("new"), readAll(journal, 2).stream().map(PendingWrite::key).toList());
+            assertEquals(List.of("new"), keysOf(readAll(journal, 2)));
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             readAll(journal, 3);
@@ -143,9 +143,7 @@ class WriteAheadJournalTest {
     void aReaderThatKnowsWhereItLeftOffGetsOnlyTheLaterWrites() throws Exception {
         WriteAheadJournal.Position known;
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            readAll(journal, 0);
-            journal.append(List.of(write("mine", StoredValue.text("1"))));
-            known = journal.position();
+            known = appendFirst(journal, "mine");
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             WriteAheadJournal.CatchUp nothingNew = journal.catchUp(known, 0);
@@ -155,7 +153,7 @@ class WriteAheadJournalTest {
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             WriteAheadJournal.CatchUp read = journal.catchUp(known, 0);
             assertFalse(read.restarted());
-            assertEquals(List.of("theirs"), read.writes().stream().map(PendingWrite::key).toList());
+            assertEquals(List.of("theirs"), keysOf(read.writes()));
             assertEquals(2, journal.lastSeq());
         }
     }
@@ -164,15 +162,13 @@ class WriteAheadJournalTest {
     void aNewEpochMakesEveryReaderStartOver() throws Exception {
         WriteAheadJournal.Position known;
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            readAll(journal, 0);
-            journal.append(List.of(write("a", StoredValue.text("1"))));
-            known = journal.position();
+            known = appendFirst(journal, "a");
             journal.newEpoch(); // DuckDB is about to be written directly
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             WriteAheadJournal.CatchUp read = journal.catchUp(known, 0);
             assertTrue(read.restarted());
-            assertEquals(List.of("a"), read.writes().stream().map(PendingWrite::key).toList());
+            assertEquals(List.of("a"), keysOf(read.writes()));
             known = journal.position();
             journal.reset();
         }
@@ -191,6 +187,17 @@ class WriteAheadJournalTest {
             journal.claim(8);
             assertFalse(journal.isHeldBy(7), "an older grant's batch is refused");
         }
+    }
+
+    /** Reads a fresh journal, appends one write and returns the position after it. */
+    private static WriteAheadJournal.Position appendFirst(WriteAheadJournal journal, String key) throws StoreException {
+        readAll(journal, 0);
+        journal.append(List.of(write(key, StoredValue.text("1"))));
+        return journal.position();
+    }
+
+    private static List<String> keysOf(List<PendingWrite> writes) {
+        return writes.stream().map(PendingWrite::key).toList();
     }
 
     private static List<PendingWrite> readAll(WriteAheadJournal journal, long appliedSeq) throws StoreException {
