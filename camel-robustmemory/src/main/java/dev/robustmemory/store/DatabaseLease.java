@@ -284,9 +284,10 @@ final class DatabaseLease {
             // back or this process dies before committing.
             long token = Schema.nextFencingToken(connection);
             grant.publishFencingToken(token);
-            journal = database.openJournal(Schema.databaseId(connection));
+            Schema.JournalState state = Schema.journalState(connection);
+            journal = database.openJournal(state.databaseId());
             journal.claim(token);
-            catchUp(journal.catchUp(journalRead, Schema.journalApplied(connection)));
+            catchUp(journal.catchUp(journalRead, state.appliedSeq()));
             session = DuckDbSession.begin(connection, token, cache, journaled);
             if (journaled.isEmpty() && !journal.isEmpty()) {
                 journal.reset(); // all applied (its applier died before starting it over)

@@ -44,7 +44,7 @@ final class DuckDbSession implements MemorySession {
     private static final String SELECT_VERSION = "SELECT version FROM " + Schema.ENTRIES + " WHERE key = ?";
     private static final String DELETE_KEY = "DELETE FROM " + Schema.ENTRIES + " WHERE key = ?";
     private static final String PENDING = "robustmemory_pending";
-    private static final String CREATE_PENDING = "CREATE TEMP TABLE " + PENDING + " (key VARCHAR,"
+    private static final String CREATE_PENDING = "CREATE TEMP TABLE IF NOT EXISTS " + PENDING + " (key VARCHAR,"
             + " deleted BOOLEAN, kind VARCHAR, text_value VARCHAR, bytes_value BLOB, version BIGINT,"
             + " fencing_token BIGINT, written_micros BIGINT)";
     private static final String DELETE_PENDING_DELETIONS = "DELETE FROM " + Schema.ENTRIES + " WHERE key IN (SELECT key"
@@ -98,16 +98,9 @@ final class DuckDbSession implements MemorySession {
         this.journaled = journaled;
     }
 
-    /**
-     * Starts the session of a lease on a connection in autocommit mode and leaves it in manual-commit mode. The
-     * temporary table of {@link #applyPending()} is created first, on its own: a rolled-back batch must not take it
-     * away from under the prepared merge.
-     */
+    /** Starts the session of a lease on a connection in autocommit mode and leaves it in manual-commit mode. */
     static DuckDbSession begin(Connection connection, long fencingToken, EntryCache cache,
                                Map<String, PendingWrite> journaled) throws SQLException {
-        try (Statement create = connection.createStatement()) {
-            create.execute(CREATE_PENDING);
-        }
         connection.setAutoCommit(false);
         return new DuckDbSession(connection, fencingToken, cache, journaled);
     }
@@ -418,8 +411,15 @@ final class DuckDbSession implements MemorySession {
         insert.executeUpdate();
     }
 
-    /** Appends the rows to a temporary table and merges it in: two statements whatever the row count. */
+    /**
+     * Appends the rows to a temporary table and merges it in: two statements whatever the row count. The table is
+     * created in the transaction, so a rollback can take it away: these statements are not kept prepared.
+     */
     private void merge(Collection<PendingWrite> rows) throws SQLException {
+        ranSql = true;
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(CREATE_PENDING);
+        }
         try (DuckDBAppender appender = connection.unwrap(DuckDBConnection.class)
                 .createAppender(DuckDBConnection.DEFAULT_SCHEMA, PENDING)) {
             for (PendingWrite row : rows) {
@@ -440,9 +440,11 @@ final class DuckDbSession implements MemorySession {
                 appender.append(row.writtenMicros()).endRow();
             }
         }
-        statement(DELETE_PENDING_DELETIONS).executeUpdate();
-        statement(MERGE_PENDING).executeUpdate();
-        statement(EMPTY_PENDING).executeUpdate();
+        try (Statement statement = connection.createStatement()) {
+            statement.executeUpdate(DELETE_PENDING_DELETIONS);
+            statement.executeUpdate(MERGE_PENDING);
+            statement.executeUpdate(EMPTY_PENDING);
+        }
     }
 
     /** The prefix as DuckDB will see it: null means all keys, and no character may be altered on the way. */

@@ -85,14 +85,23 @@ final class Schema {
         return readMeta(connection, FENCING_TOKEN);
     }
 
-    /** A random number drawn when the database was created: tells its journal from one of an older database. */
-    static long databaseId(Connection connection) throws SQLException {
-        return readMeta(connection, DATABASE_ID);
+    /**
+     * What the database says of its journal, in one query (it is read at every lease).
+     *
+     * @param databaseId a random number drawn when the database was created: tells its journal from one of an older
+     *                   database
+     * @param appliedSeq the sequence number of the last journal record applied to the entries
+     */
+    record JournalState(long databaseId, long appliedSeq) {
     }
 
-    /** The sequence number of the last journal record applied to the entries. */
-    static long journalApplied(Connection connection) throws SQLException {
-        return readMeta(connection, JOURNAL_APPLIED);
+    static JournalState journalState(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT max(value) FILTER (WHERE name = '" + DATABASE_ID
+                     + "'), max(value) FILTER (WHERE name = '" + JOURNAL_APPLIED + "') FROM " + META)) {
+            rows.next();
+            return new JournalState(rows.getLong(1), rows.getLong(2));
+        }
     }
 
     /** Records, in the transaction that applies them, that the entries hold the journal up to {@code seq}. */
