@@ -13,7 +13,9 @@ enum Backend {
     /** The robustmemory Camel producer. */
     COMPONENT(directory -> ComponentSession.open(directory, "")),
     /** The producer with monitorLocks=false: what the metrics headers and meters cost, by difference. */
-    COMPONENT_UNMONITORED(directory -> ComponentSession.open(directory, "&monitorLocks=false"));
+    COMPONENT_UNMONITORED(directory -> ComponentSession.open(directory, "&monitorLocks=false")),
+    /** The producer with synchronous=true: the calling thread waits, no hand-off to the completion executor. */
+    COMPONENT_SYNCHRONOUS(directory -> ComponentSession.open(directory, "&synchronous=true"));
 
     @FunctionalInterface
     private interface Opener {

@@ -37,6 +37,8 @@ public final class Benchmark {
     /** M1 (not in issue 4): monitoring on ÷ off for the cheapest operation; the metrics should cost next to nothing. */
     private static final String COMPONENT_LOAD_UNMONITORED = "component-load-1t-unmonitored";
     private static final String SQLITE_STORE_16T = "sqlite-store-16t";
+    /** M2 (not in issue 4): the synchronous option's rows, judged against the default (asynchronous) ones. */
+    private static final String COMPONENT_MIXED_4JVM = "component-mixed-4jvm-x4t";
     private static final String SQLITE_MIXED_4JVM = "sqlite-mixed-4jvm-x4t";
 
     /** A table row: what is measured, and the goals of issue 4 it is judged by (none for a baseline). */
@@ -107,12 +109,20 @@ public final class Benchmark {
                 new Row(new InProcessWorkload(COMPONENT_LOAD_UNMONITORED, "as component-load-1t with"
                         + " monitorLocks=false (the metrics' cost, by difference)", Backend.COMPONENT_UNMONITORED,
                         Mix.LOAD, 1)),
+                new Row(new InProcessWorkload("component-load-1t-synchronous", "as component-load-1t with"
+                        + " synchronous=true (the calling thread waits; no completion hand-off)",
+                        Backend.COMPONENT_SYNCHRONOUS, Mix.LOAD, 1),
+                        new RatioTo("M2", COMPONENT_LOAD, 1.0)),
                 new Row(new InProcessWorkload("component-store-16t", "robustmemory producer, 16 threads storing"
                         + " distinct keys, 1 JVM", Backend.COMPONENT, Mix.STORE, 16),
                         new RatioTo("P3", RAW_UPSERT, 20), new RatioTo("P7", SQLITE_STORE_16T, 1.0)),
-                new Row(new MultiJvmWorkload("component-mixed-4jvm-x4t", "robustmemory producer, one database,"
+                new Row(new MultiJvmWorkload(COMPONENT_MIXED_4JVM, "robustmemory producer, one database,"
                         + " 4 JVMs x 4 threads, 50/50 store/load, total", Backend.COMPONENT, Mix.MIXED, 4, 4),
                         new RatioTo("P4", NAIVE_MIXED_4JVM, 20), new FairShare("P4", 0.5),
+                        new RatioTo("P7", SQLITE_MIXED_4JVM, 1.0)),
+                new Row(new MultiJvmWorkload("component-mixed-4jvm-x4t-synchronous", "as component-mixed-4jvm-x4t"
+                        + " with synchronous=true", Backend.COMPONENT_SYNCHRONOUS, Mix.MIXED, 4, 4),
+                        new RatioTo("M2", COMPONENT_MIXED_4JVM, 1.0), new FairShare("P4", 0.5),
                         new RatioTo("P7", SQLITE_MIXED_4JVM, 1.0)));
     }
 
