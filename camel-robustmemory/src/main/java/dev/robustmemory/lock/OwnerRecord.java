@@ -81,8 +81,9 @@ public record OwnerRecord(State state, ProcessIdentity holder, Instant acquiredA
      * Parses a slot as read from a lock file. An empty or all-zero slot is a fresh lock file and reads as
      * {@link OwnerRecordReading#absent()}; anything else that does not parse is reported as corrupt, with its text.
      */
-    static OwnerRecordReading parse(byte[] slot, int length) {
-        if (isBlank(slot, length)) {
+    static OwnerRecordReading parse(byte[] slot, int readLength) {
+        int length = withoutTrailingZeros(slot, readLength);
+        if (length == 0) {
             return OwnerRecordReading.absent();
         }
         String text = new String(slot, 0, length, StandardCharsets.UTF_8);
@@ -114,13 +115,13 @@ public record OwnerRecord(State state, ProcessIdentity holder, Instant acquiredA
         }
     }
 
-    private static boolean isBlank(byte[] slot, int length) {
-        for (int i = 0; i < length; i++) {
-            if (slot[i] != 0) {
-                return false;
-            }
+    /** Zero bytes at the end are no part of the text: they are where a lock file was lengthened to a whole slot. */
+    private static int withoutTrailingZeros(byte[] slot, int length) {
+        int end = length;
+        while (end > 0 && slot[end - 1] == 0) {
+            end--;
         }
-        return true;
+        return end;
     }
 
     private static String crc(byte[] bytes, int length) {
