@@ -68,7 +68,7 @@ public final class CrossProcessLock {
     private final AtomicInteger waiting = new AtomicInteger();
     private volatile Thread holderThread;
     // The handle, the identity of the file it was opened on, and the owner-record slot of that file mapped into
-    // memory (null until an acquisition maps it); guarded by "this". The mapping is touched only right after making
+    // memory (null until an acquisition finds the file long enough to map it); guarded by "this". The mapping is touched only right after making
     // sure that the file covers the slot: mapped bytes past the end of a file (another program truncated it) are no
     // part of the file, and touching a page wholly past it faults with an InternalError that the JVM may raise
     // later, outside any handler.
@@ -135,7 +135,7 @@ public final class CrossProcessLock {
                     LockGrant grant = new LockGrant(this, fileLock, waitNanos, record, previous);
                     holderThread = Thread.currentThread();
                     return grant;
-                } catch (RuntimeException e) {
+                } catch (LockException | RuntimeException e) {
                     releaseQuietly(fileLock);
                     throw e;
                 }
@@ -313,15 +313,19 @@ public final class CrossProcessLock {
     /**
      * Maps the owner-record slot of the handle into memory, so that a holder reads and writes its record without a
      * system call. Only before locking through the handle: mapping is a channel operation, and an interrupt during
-     * one closes the channel, which would drop every record lock this JVM holds on the file. Mapping lengthens a
-     * shorter file to a whole slot with zero bytes (which read as no record); it never shortens one.
+     * one closes the channel, which would drop every record lock this JVM holds on the file. And only once the file
+     * covers the slot, because mapping would lengthen it, and only a holder changes a lock file: until a first holder
+     * has written a record, records go through the handle.
      */
     private void mapSlot() throws LockException, InterruptedException {
         if (mappedSlot != null) {
             return;
         }
         try {
-            mappedSlot = handle().getChannel().map(FileChannel.MapMode.READ_WRITE, 0, OwnerRecord.SLOT_SIZE);
+            RandomAccessFile handle = handle();
+            if (handle.length() >= OwnerRecord.SLOT_SIZE) {
+                mappedSlot = handle.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, OwnerRecord.SLOT_SIZE);
+            }
         } catch (ClosedByInterruptException e) {
             Thread.interrupted(); // reported as the exception below; the next handle() reopens the closed channel
             throw new InterruptedException("Interrupted while preparing the lock file");
@@ -332,14 +336,14 @@ public final class CrossProcessLock {
 
     /**
      * After locking: whether the path still names the file that was locked. A file shortened by another program since
-     * it was mapped gets its whole slot back, because mapped bytes past the end of a file fault when touched.
+     * it was mapped gets its whole slot back, so that the mapping may be touched.
      */
     private boolean lockedFileIsAtPath() throws LockException {
         BasicFileAttributes atPath = attributesAtPath();
         if (atPath == null || !openedFileKey.equals(atPath.fileKey())) {
             return false;
         }
-        if (atPath.size() < OwnerRecord.SLOT_SIZE) {
+        if (mappedSlot != null && atPath.size() < OwnerRecord.SLOT_SIZE) {
             try {
                 file.setLength(OwnerRecord.SLOT_SIZE); // lengthens only, and only by the holder
             } catch (IOException e) {
@@ -353,25 +357,32 @@ public final class CrossProcessLock {
      * Right after locking, and after {@link #lockedFileIsAtPath} made the file cover the slot: copies the previous
      * holder's record raw (parsed only if someone asks) and puts the new holder's record in its place.
      */
-    private synchronized byte[] takeOverSlot(OwnerRecord record) {
+    private synchronized byte[] takeOverSlot(OwnerRecord record) throws LockException {
         byte[] previous = new byte[OwnerRecord.SLOT_SIZE];
-        mappedSlot.get(0, previous);
-        mappedSlot.put(0, record.toSlot());
+        if (mappedSlot == null) { // a fresh lock file (see mapSlot)
+            readSlot(previous);
+            writeSlot(record);
+        } else {
+            mappedSlot.get(0, previous);
+            mappedSlot.put(0, record.toSlot());
+        }
         return previous;
     }
 
     /** Rewrites the owner record of a grant; only by its holder. */
     synchronized void writeHeldSlot(OwnerRecord record) throws LockException {
-        boolean fileCoversSlot;
-        try {
-            fileCoversSlot = file.length() >= OwnerRecord.SLOT_SIZE;
-        } catch (IOException e) {
-            throw new LockException(path, "Cannot read the size of the lock file", e);
-        }
-        if (fileCoversSlot) {
+        if (mappedSlot != null && fileCoversSlot()) {
             mappedSlot.put(0, record.toSlot());
         } else {
-            writeSlot(record); // lengthens the file again
+            writeSlot(record); // lengthens a file that another program shortened
+        }
+    }
+
+    private boolean fileCoversSlot() throws LockException {
+        try {
+            return file.length() >= OwnerRecord.SLOT_SIZE;
+        } catch (IOException e) {
+            throw new LockException(path, "Cannot read the size of the lock file", e);
         }
     }
 
