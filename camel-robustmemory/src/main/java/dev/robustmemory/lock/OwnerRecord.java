@@ -22,9 +22,9 @@ import java.util.zip.CRC32;
  * processStart=2026-11-26T16:03:18.120Z
  * host=worker-1
  * bootId=6f1c...
- * acquiredAt=2026-11-26T16:05:00.001Z
+ * acquiredAt=2026-11-26T16:05:00.001250300Z
  * fencingToken=42
- * releasedAt=2026-11-26T16:05:00.020Z     (empty while held)
+ * releasedAt=2026-11-26T16:05:00.020031700Z     (empty while held)
  * checksum=1c291ca3
  * </pre>
  */
