@@ -45,7 +45,8 @@ import java.util.concurrent.locks.LockSupport;
  * record lock this process holds on it, so each lock file is opened once per JVM ({@link #open}) and all access,
  * including reading the owner record, goes through that one handle. Locking and record I/O use calls that an
  * interrupt cannot abort ({@code tryLock}, {@code RandomAccessFile} reads and writes, and a memory mapping of the
- * record), because an interrupted channel operation closes the channel and with it the lock.
+ * record made while nothing is locked through the handle), because an interrupted channel operation closes the
+ * channel and with it the lock.
  */
 public final class CrossProcessLock {
 
@@ -68,10 +69,10 @@ public final class CrossProcessLock {
     private final AtomicInteger waiting = new AtomicInteger();
     private volatile Thread holderThread;
     // The handle, the identity of the file it was opened on, and the owner-record slot of that file mapped into
-    // memory (null until an acquisition finds the file long enough to map it); guarded by "this". The mapping is touched only right after making
-    // sure that the file covers the slot: mapped bytes past the end of a file (another program truncated it) are no
-    // part of the file, and touching a page wholly past it faults with an InternalError that the JVM may raise
-    // later, outside any handler.
+    // memory (null until an acquisition finds the file long enough to map it); guarded by "this". The mapping is
+    // touched only right after making sure that the file covers the slot: mapped bytes past the end of a file
+    // (another program truncated it) are no part of the file, and touching a page wholly past it faults with an
+    // InternalError that the JVM may raise later, outside any handler.
     private RandomAccessFile file;
     private Object openedFileKey;
     private MappedByteBuffer mappedSlot;
@@ -280,7 +281,9 @@ public final class CrossProcessLock {
         try {
             while (true) {
                 synchronized (this) {
-                    mapSlot();
+                    if (announcement == null) {
+                        mapSlot(); // only while nothing is locked through the handle: see mapSlot
+                    }
                     FileLock fileLock = tryLockFile();
                     if (fileLock != null) {
                         if (lockedFileIsAtPath()) {
@@ -312,10 +315,11 @@ public final class CrossProcessLock {
 
     /**
      * Maps the owner-record slot of the handle into memory, so that a holder reads and writes its record without a
-     * system call. Only before locking through the handle: mapping is a channel operation, and an interrupt during
-     * one closes the channel, which would drop every record lock this JVM holds on the file. And only once the file
-     * covers the slot, because mapping would lengthen it, and only a holder changes a lock file: until a first holder
-     * has written a record, records go through the handle.
+     * system call. Only while this JVM locks nothing through the handle (the gate keeps its other threads from
+     * locking meanwhile): mapping is a channel operation, and an interrupt during one closes the channel, which would
+     * drop every record lock this JVM holds on the file. And only once the file covers the slot, because mapping
+     * would lengthen it, and only a holder changes a lock file: until a first holder has written a record, records go
+     * through the handle.
      */
     private void mapSlot() throws LockException, InterruptedException {
         if (mappedSlot != null) {
