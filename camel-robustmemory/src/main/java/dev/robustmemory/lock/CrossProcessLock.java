@@ -3,6 +3,9 @@ package dev.robustmemory.lock;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -41,8 +44,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>One file handle per lock file per JVM.</b> On Linux, closing <em>any</em> descriptor of a file drops every
  * record lock this process holds on it, so each lock file is opened once per JVM ({@link #open}) and all access,
  * including reading the owner record, goes through that one handle. Locking and record I/O use calls that an
- * interrupt cannot abort ({@code tryLock} and {@code RandomAccessFile} writes), because an interrupted channel
- * operation closes the channel and with it the lock.
+ * interrupt cannot abort ({@code tryLock}, {@code RandomAccessFile} reads and writes, and a memory mapping of the
+ * record made while nothing is locked through the handle), because an interrupted channel operation closes the
+ * channel and with it the lock.
  */
 public final class CrossProcessLock {
 
@@ -64,9 +68,14 @@ public final class CrossProcessLock {
     private final Semaphore gate = new Semaphore(1, true);
     private final AtomicInteger waiting = new AtomicInteger();
     private volatile Thread holderThread;
-    // The handle and the identity of the file it was opened on; guarded by "this".
+    // The handle, the identity of the file it was opened on, and the owner-record slot of that file mapped into
+    // memory (null until an acquisition finds the file long enough to map it); guarded by "this". The mapping is
+    // touched only right after making sure that the file covers the slot: mapped bytes past the end of a file
+    // (another program truncated it) are no part of the file, and touching a page wholly past it faults with an
+    // InternalError that the JVM may raise later, outside any handler.
     private RandomAccessFile file;
     private Object openedFileKey;
+    private MappedByteBuffer mappedSlot;
 
     private CrossProcessLock(Path path) {
         this.path = path;
@@ -119,10 +128,12 @@ public final class CrossProcessLock {
             try {
                 FileLock fileLock = lockFileUntil(start + timeoutNanos, timeout);
                 try {
-                    // Read raw under the lock (nobody else writes now); parsed only if someone asks.
-                    byte[] previous = new byte[OwnerRecord.SLOT_SIZE];
-                    int length = readSlot(previous);
-                    LockGrant grant = new LockGrant(this, fileLock, System.nanoTime() - start, previous, length);
+                    long waitNanos = System.nanoTime() - start;
+                    // Token 0 until the storage behind the lock hands out this grant's token (publishFencingToken).
+                    OwnerRecord record = new OwnerRecord(OwnerRecord.State.HELD, ProcessIdentity.current(),
+                            Instant.now(), 0, null);
+                    byte[] previous = takeOverSlot(record);
+                    LockGrant grant = new LockGrant(this, fileLock, waitNanos, record, previous);
                     holderThread = Thread.currentThread();
                     return grant;
                 } catch (LockException | RuntimeException e) {
@@ -223,7 +234,7 @@ public final class CrossProcessLock {
 
     void release(LockGrant grant, FileLock fileLock) {
         try {
-            writeSlot(grant.record().withState(OwnerRecord.State.RELEASED, Instant.now()));
+            writeHeldSlot(grant.record().withState(OwnerRecord.State.RELEASED, Instant.now()));
         } catch (LockException e) {
             // The record is advisory; the lock itself must still be released below.
         } finally {
@@ -239,17 +250,21 @@ public final class CrossProcessLock {
         if (!fileLock.isValid() || !fileLock.channel().isOpen()) {
             throw new LockLostException(path, "the locking channel was closed");
         }
-        Object keyAtPath = fileKeyAtPath();
-        if (keyAtPath == null) {
+        BasicFileAttributes atPath = attributesAtPath();
+        if (atPath == null) {
             throw new LockLostException(path, "the lock file was deleted while held");
         }
         synchronized (this) {
-            if (!keyAtPath.equals(openedFileKey)) {
+            if (!atPath.fileKey().equals(openedFileKey)) {
                 throw new LockLostException(path, "the lock file was replaced while held");
             }
         }
     }
 
+    /**
+     * Writes the owner record through the file handle, lengthening a shorter file; for writers that took the lock
+     * without {@link #acquire}. A grant's holder writes through {@link #writeHeldSlot} instead.
+     */
     synchronized void writeSlot(OwnerRecord record) throws LockException {
         try {
             RandomAccessFile handle = handle();
@@ -266,9 +281,12 @@ public final class CrossProcessLock {
         try {
             while (true) {
                 synchronized (this) {
+                    if (announcement == null) {
+                        mapSlot(); // only while nothing is locked through the handle: see mapSlot
+                    }
                     FileLock fileLock = tryLockFile();
                     if (fileLock != null) {
-                        if (openedFileKey.equals(fileKeyAtPath())) {
+                        if (lockedFileIsAtPath()) {
                             return fileLock;
                         }
                         // Someone deleted or replaced the file: we locked an inode nobody else will look at.
@@ -292,6 +310,83 @@ public final class CrossProcessLock {
             if (announcement != null) {
                 releaseQuietly(announcement);
             }
+        }
+    }
+
+    /**
+     * Maps the owner-record slot of the handle into memory, so that a holder reads and writes its record without a
+     * system call. Only while this JVM locks nothing through the handle (the gate keeps its other threads from
+     * locking meanwhile): mapping is a channel operation, and an interrupt during one closes the channel, which would
+     * drop every record lock this JVM holds on the file. And only once the file covers the slot, because mapping
+     * would lengthen it, and only a holder changes a lock file: until a first holder has written a record, records go
+     * through the handle.
+     */
+    private void mapSlot() throws LockException, InterruptedException {
+        if (mappedSlot != null) {
+            return;
+        }
+        try {
+            RandomAccessFile handle = handle();
+            if (handle.length() >= OwnerRecord.SLOT_SIZE) {
+                mappedSlot = handle.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, OwnerRecord.SLOT_SIZE);
+            }
+        } catch (ClosedByInterruptException e) {
+            Thread.interrupted(); // reported as the exception below; the next handle() reopens the closed channel
+            throw new InterruptedException("Interrupted while preparing the lock file");
+        } catch (IOException e) {
+            throw new LockException(path, "Cannot map the owner record into memory", e);
+        }
+    }
+
+    /**
+     * After locking: whether the path still names the file that was locked. A file shortened by another program since
+     * it was mapped gets its whole slot back, so that the mapping may be touched.
+     */
+    private boolean lockedFileIsAtPath() throws LockException {
+        BasicFileAttributes atPath = attributesAtPath();
+        if (atPath == null || !openedFileKey.equals(atPath.fileKey())) {
+            return false;
+        }
+        if (mappedSlot != null && atPath.size() < OwnerRecord.SLOT_SIZE) {
+            try {
+                file.setLength(OwnerRecord.SLOT_SIZE); // lengthens only, and only by the holder
+            } catch (IOException e) {
+                throw new LockException(path, "Cannot restore the owner record slot", e);
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Right after locking, and after {@link #lockedFileIsAtPath} made the file cover the slot: copies the previous
+     * holder's record raw (parsed only if someone asks) and puts the new holder's record in its place.
+     */
+    private synchronized byte[] takeOverSlot(OwnerRecord record) throws LockException {
+        byte[] previous = new byte[OwnerRecord.SLOT_SIZE];
+        if (mappedSlot == null) { // a fresh lock file (see mapSlot)
+            readSlot(previous);
+            writeSlot(record);
+        } else {
+            mappedSlot.get(0, previous);
+            mappedSlot.put(0, record.toSlot());
+        }
+        return previous;
+    }
+
+    /** Rewrites the owner record of a grant; only by its holder. */
+    synchronized void writeHeldSlot(OwnerRecord record) throws LockException {
+        if (mappedSlot != null && fileCoversSlot()) {
+            mappedSlot.put(0, record.toSlot());
+        } else {
+            writeSlot(record); // lengthens a file that another program shortened
+        }
+    }
+
+    private boolean fileCoversSlot() throws LockException {
+        try {
+            return file.length() >= OwnerRecord.SLOT_SIZE;
+        } catch (IOException e) {
+            throw new LockException(path, "Cannot read the size of the lock file", e);
         }
     }
 
@@ -351,6 +446,7 @@ public final class CrossProcessLock {
     }
 
     private void reopen() throws LockException {
+        mappedSlot = null; // it belongs to the old handle's file
         if (file != null) {
             try {
                 file.close(); // only reached when this JVM holds no lock on it (replaced file or closed channel)
@@ -360,7 +456,8 @@ public final class CrossProcessLock {
         }
         try {
             file = new RandomAccessFile(path.toFile(), "rw");
-            openedFileKey = fileKeyAtPath();
+            BasicFileAttributes opened = attributesAtPath();
+            openedFileKey = opened == null ? null : opened.fileKey();
         } catch (FileNotFoundException e) {
             throw new LockException(path, describeOpenFailure(path), e);
         }
@@ -369,9 +466,9 @@ public final class CrossProcessLock {
         }
     }
 
-    private Object fileKeyAtPath() {
+    private BasicFileAttributes attributesAtPath() {
         try {
-            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            return Files.readAttributes(path, BasicFileAttributes.class);
         } catch (IOException e) {
             return null;
         }

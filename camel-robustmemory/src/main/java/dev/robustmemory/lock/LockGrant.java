@@ -2,7 +2,6 @@ package dev.robustmemory.lock;
 
 import java.nio.channels.FileLock;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -16,21 +15,17 @@ public final class LockGrant implements AutoCloseable {
     private final long waitNanos;
     private final long acquiredAtNanos = System.nanoTime();
     private final byte[] previousSlot;
-    private final int previousLength;
     private OwnerRecordReading previousRecord;
     private final AtomicBoolean released = new AtomicBoolean();
     private volatile OwnerRecord record;
 
-    LockGrant(CrossProcessLock lock, FileLock fileLock, long waitNanos, byte[] previousSlot, int previousLength)
-            throws LockException {
+    /** For a record already written to the lock file, in place of {@code previousSlot}. */
+    LockGrant(CrossProcessLock lock, FileLock fileLock, long waitNanos, OwnerRecord record, byte[] previousSlot) {
         this.lock = lock;
         this.fileLock = fileLock;
         this.waitNanos = waitNanos;
+        this.record = record;
         this.previousSlot = previousSlot;
-        this.previousLength = previousLength;
-        // Token 0 until the storage behind the lock hands out this grant's token (publishFencingToken).
-        this.record = new OwnerRecord(OwnerRecord.State.HELD, ProcessIdentity.current(), Instant.now(), 0, null);
-        lock.writeSlot(record);
     }
 
     public Path lockFile() {
@@ -55,7 +50,7 @@ public final class LockGrant implements AutoCloseable {
     /** The record found in the lock file when this grant was obtained, before it was overwritten. */
     public synchronized OwnerRecordReading previousRecord() {
         if (previousRecord == null) {
-            previousRecord = OwnerRecord.parse(previousSlot, previousLength);
+            previousRecord = OwnerRecord.parse(previousSlot, previousSlot.length);
         }
         return previousRecord;
     }
@@ -72,7 +67,7 @@ public final class LockGrant implements AutoCloseable {
     /** Writes the fencing token that the protected storage issued for this grant into the owner record. */
     public void publishFencingToken(long token) throws LockException {
         record = record.withFencingToken(token);
-        lock.writeSlot(record);
+        lock.writeHeldSlot(record);
     }
 
     /**

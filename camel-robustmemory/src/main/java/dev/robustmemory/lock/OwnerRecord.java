@@ -2,6 +2,7 @@ package dev.robustmemory.lock;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.zip.CRC32;
@@ -21,9 +22,9 @@ import java.util.zip.CRC32;
  * processStart=2026-11-26T16:03:18.120Z
  * host=worker-1
  * bootId=6f1c...
- * acquiredAt=2026-11-26T16:05:00.001Z
+ * acquiredAt=2026-11-26T16:05:00.001250300Z
  * fencingToken=42
- * releasedAt=2026-11-26T16:05:00.020Z     (empty while held)
+ * releasedAt=2026-11-26T16:05:00.020031700Z     (empty while held)
  * checksum=1c291ca3
  * </pre>
  */
@@ -55,34 +56,111 @@ public record OwnerRecord(State state, ProcessIdentity holder, Instant acquiredA
     }
 
     byte[] toSlot() {
-        StringBuilder text = new StringBuilder(256)
-                .append(MAGIC).append('\n')
-                .append("state=").append(state).append('\n')
-                .append("pid=").append(holder.pid()).append('\n')
-                .append("processStart=").append(orEmpty(holder.processStart())).append('\n')
-                .append("host=").append(holder.host()).append('\n')
-                .append("bootId=").append(holder.bootId()).append('\n')
-                .append("acquiredAt=").append(acquiredAt).append('\n')
-                .append("fencingToken=").append(fencingToken).append('\n')
-                .append("releasedAt=").append(orEmpty(releasedAt)).append('\n');
-        byte[] body = text.toString().getBytes(StandardCharsets.UTF_8);
-        byte[] checksum = ("checksum=" + crc(body, body.length) + "\n").getBytes(StandardCharsets.UTF_8);
-        if (body.length + checksum.length > SLOT_SIZE) {
-            throw new IllegalStateException("Owner record longer than " + SLOT_SIZE + " bytes (host name too long?)");
+        SlotWriter slot = new SlotWriter()
+                .ascii(MAGIC).newline()
+                .ascii("state=").ascii(state.name()).newline()
+                .bytes(holder.equals(ProcessIdentity.current()) ? CURRENT_HOLDER_LINES : holderLines(holder))
+                .ascii("acquiredAt=").instant(acquiredAt).newline()
+                .ascii("fencingToken=").decimal(fencingToken).newline()
+                .ascii("releasedAt=").instant(releasedAt).newline();
+        return slot.ascii("checksum=" + crc(slot.bytes, slot.length)).newline().padded();
+    }
+
+    /** The lines that name the holder: the same in every record a process writes, so this process's are kept. */
+    private static final byte[] CURRENT_HOLDER_LINES = holderLines(ProcessIdentity.current());
+
+    private static byte[] holderLines(ProcessIdentity holder) {
+        return ("pid=" + holder.pid() + "\nprocessStart=" + orEmpty(holder.processStart()) + "\nhost=" + holder.host()
+                + "\nbootId=" + holder.bootId() + "\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The last whole second written as a date, such as {@code 2026-11-26T16:05:00}: formatting a date costs more than
+     * the rest of a record, and a holder writes two records in the same second. Shared by threads without
+     * synchronisation: a record's fields are final, so a thread sees either an older second or a whole new one.
+     */
+    private static FormattedSecond lastSecond = FormattedSecond.of(0);
+
+    private record FormattedSecond(long epochSecond, byte[] text) {
+        static FormattedSecond of(long epochSecond) {
+            String iso = Instant.ofEpochSecond(epochSecond).toString(); // "2026-11-26T16:05:00Z"
+            return new FormattedSecond(epochSecond,
+                    iso.substring(0, iso.length() - 1).getBytes(StandardCharsets.US_ASCII));
         }
-        byte[] slot = new byte[SLOT_SIZE];
-        java.util.Arrays.fill(slot, (byte) '\n');
-        System.arraycopy(body, 0, slot, 0, body.length);
-        System.arraycopy(checksum, 0, slot, body.length, checksum.length);
-        return slot;
+    }
+
+    /** Writes the text of a record into a slot-sized array, refusing to run past its end. */
+    private static final class SlotWriter {
+        private final byte[] bytes = new byte[SLOT_SIZE];
+        private int length;
+
+        SlotWriter ascii(String text) {
+            ensureRoom(text.length());
+            for (int i = 0; i < text.length(); i++) {
+                bytes[length++] = (byte) text.charAt(i);
+            }
+            return this;
+        }
+
+        SlotWriter bytes(byte[] text) {
+            ensureRoom(text.length);
+            System.arraycopy(text, 0, bytes, length, text.length);
+            length += text.length;
+            return this;
+        }
+
+        SlotWriter newline() {
+            ensureRoom(1);
+            bytes[length++] = '\n';
+            return this;
+        }
+
+        SlotWriter decimal(long value) {
+            return ascii(Long.toString(value));
+        }
+
+        /** ISO-8601 in UTC with nine decimals, as {@link Instant#parse} reads it; nothing for null. */
+        SlotWriter instant(Instant instant) {
+            if (instant == null) {
+                return this;
+            }
+            FormattedSecond second = lastSecond;
+            if (second.epochSecond() != instant.getEpochSecond()) {
+                second = FormattedSecond.of(instant.getEpochSecond());
+                lastSecond = second;
+            }
+            bytes(second.text());
+            ensureRoom(11);
+            bytes[length++] = '.';
+            int nanos = instant.getNano();
+            for (int divisor = 100_000_000; divisor > 0; divisor /= 10) {
+                bytes[length++] = (byte) ('0' + nanos / divisor % 10);
+            }
+            bytes[length++] = 'Z';
+            return this;
+        }
+
+        /** The slot: the text, then newlines up to its size. */
+        byte[] padded() {
+            Arrays.fill(bytes, length, SLOT_SIZE, (byte) '\n');
+            return bytes;
+        }
+
+        private void ensureRoom(int count) {
+            if (length + count > SLOT_SIZE) {
+                throw new IllegalStateException("Owner record longer than " + SLOT_SIZE
+                        + " bytes (host name too long?)");
+            }
+        }
     }
 
     /**
      * Parses a slot as read from a lock file. An empty or all-zero slot is a fresh lock file and reads as
      * {@link OwnerRecordReading#absent()}; anything else that does not parse is reported as corrupt, with its text.
      */
-    static OwnerRecordReading parse(byte[] slot, int length) {
-        if (isBlank(slot, length)) {
+    static OwnerRecordReading parse(byte[] slot, int readLength) {
+        int length = withoutTrailingZeros(slot, readLength);
+        if (length == 0) {
             return OwnerRecordReading.absent();
         }
         String text = new String(slot, 0, length, StandardCharsets.UTF_8);
@@ -114,13 +192,13 @@ public record OwnerRecord(State state, ProcessIdentity holder, Instant acquiredA
         }
     }
 
-    private static boolean isBlank(byte[] slot, int length) {
-        for (int i = 0; i < length; i++) {
-            if (slot[i] != 0) {
-                return false;
-            }
+    /** Zero bytes at the end are no part of the text: they are where a lock file was lengthened to a whole slot. */
+    private static int withoutTrailingZeros(byte[] slot, int length) {
+        int end = length;
+        while (end > 0 && slot[end - 1] == 0) {
+            end--;
         }
-        return true;
+        return end;
     }
 
     private static String crc(byte[] bytes, int length) {

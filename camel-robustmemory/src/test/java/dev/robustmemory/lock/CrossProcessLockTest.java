@@ -242,6 +242,42 @@ class CrossProcessLockTest {
     }
 
     @Test
+    void readingAndInspectingAFreshLockFileLeaveItEmpty() throws Exception {
+        CrossProcessLock lock = lock("a.lock");
+        assertEquals(OwnerRecordReading.absent(), lock.readOwnerRecord());
+        assertEquals(java.util.Optional.empty(), lock.inspect(Duration.ofHours(1), false));
+        assertEquals(0, Files.size(lock.path()), "only a holder may lengthen a lock file to a whole record");
+    }
+
+    @Test
+    void aLockFileTruncatedBetweenGrantsGetsAWholeRecordAgain() throws Exception {
+        CrossProcessLock lock = lock("a.lock");
+        lock.acquire(SHORT).close();
+        Files.write(lock.path(), "#!".getBytes(StandardCharsets.UTF_8)); // another program, between two grants
+        try (LockGrant grant = lock.acquire(SHORT)) {
+            assertTrue(grant.previousRecord().isCorrupt());
+            assertTrue(grant.previousRecord().corruptText().startsWith("#!"), grant.previousRecord().describe());
+            assertEquals(OwnerRecord.State.HELD, lock.readOwnerRecord().record().state());
+        }
+        assertEquals(OwnerRecord.State.RELEASED, lock.readOwnerRecord().record().state());
+        assertEquals(OwnerRecord.SLOT_SIZE, Files.size(lock.path()));
+    }
+
+    @Test
+    void aLockFileEmptiedWhileHeldGetsTheHoldersWholeRecordAtItsNextWrite() throws Exception {
+        CrossProcessLock lock = lock("a.lock");
+        try (LockGrant grant = lock.acquire(SHORT)) {
+            // Another program empties the file (here this JVM, which also drops its record lock: not the point).
+            Files.write(lock.path(), new byte[0]);
+            grant.publishFencingToken(7);
+            assertEquals(7, lock.readOwnerRecord().record().fencingToken());
+            Files.write(lock.path(), new byte[0]);
+        }
+        assertEquals(OwnerRecord.State.RELEASED, lock.readOwnerRecord().record().state());
+        assertEquals(OwnerRecord.SLOT_SIZE, Files.size(lock.path()));
+    }
+
+    @Test
     void aRecordLeftHeldByADeadHolderIsNoticedByTheNextHolder() throws Exception {
         CrossProcessLock lock = lock("a.lock");
         ProcessIdentity dead = new ProcessIdentity(Long.MAX_VALUE - 1, null, ProcessIdentity.current().host(),
