@@ -363,23 +363,33 @@ public final class CrossProcessLock {
      */
     private synchronized byte[] takeOverSlot(OwnerRecord record) throws LockException {
         byte[] previous = new byte[OwnerRecord.SLOT_SIZE];
-        if (mappedSlot == null) { // a fresh lock file (see mapSlot)
-            readSlot(previous);
-            writeSlot(record);
-        } else {
-            mappedSlot.get(0, previous);
-            mappedSlot.put(0, record.toSlot());
+        if (mappedSlot != null) {
+            try {
+                mappedSlot.get(0, previous);
+                mappedSlot.put(0, record.toSlot());
+                return previous;
+            } catch (InternalError shortenedMeanwhile) {
+                // Another program shortened the file between the size check and this copy; a bulk copy's fault
+                // surfaces here at once. The handle writes (and lengthens) instead; the next grant maps again.
+                mappedSlot = null;
+            }
         }
+        readSlot(previous); // a fresh lock file (see mapSlot)
+        writeSlot(record);
         return previous;
     }
 
     /** Rewrites the owner record of a grant; only by its holder. */
     synchronized void writeHeldSlot(OwnerRecord record) throws LockException {
         if (mappedSlot != null && fileCoversSlot()) {
-            mappedSlot.put(0, record.toSlot());
-        } else {
-            writeSlot(record); // lengthens a file that another program shortened
+            try {
+                mappedSlot.put(0, record.toSlot());
+                return;
+            } catch (InternalError shortenedMeanwhile) {
+                mappedSlot = null; // as in takeOverSlot
+            }
         }
+        writeSlot(record); // lengthens a file that another program shortened
     }
 
     private boolean fileCoversSlot() throws LockException {
