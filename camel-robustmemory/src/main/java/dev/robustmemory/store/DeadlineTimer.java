@@ -1,5 +1,6 @@
 package dev.robustmemory.store;
 
+import java.util.NoSuchElementException;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -50,7 +51,7 @@ final class DeadlineTimer {
 
     private static void run() {
         while (true) {
-            Check first = CHECKS.isEmpty() ? null : CHECKS.first();
+            Check first = firstCheck();
             long now = System.nanoTime();
             if (first != null && first.dueNanos - now <= 0) {
                 if (CHECKS.remove(first)) {
@@ -61,7 +62,7 @@ final class DeadlineTimer {
             wakeAtNanos = first == null ? Long.MAX_VALUE : first.dueNanos;
             // A second look after publishing the wake-up time: a check added meanwhile either is seen here, or its
             // scheduler saw the new wake-up time and unparks this thread.
-            if ((CHECKS.isEmpty() ? null : CHECKS.first()) != first) {
+            if (firstCheck() != first) {
                 continue;
             }
             if (first == null) {
@@ -69,6 +70,15 @@ final class DeadlineTimer {
             } else {
                 LockSupport.parkNanos(first.dueNanos - now);
             }
+        }
+    }
+
+    /** The earliest check, or null; callers on other threads cancel checks at any moment. */
+    private static Check firstCheck() {
+        try {
+            return CHECKS.first();
+        } catch (NoSuchElementException emptiedMeanwhile) {
+            return null;
         }
     }
 
