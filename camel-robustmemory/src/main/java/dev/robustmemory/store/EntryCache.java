@@ -5,9 +5,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What this JVM knows of the memory's entries, valid only while nobody else can have written: during a lease, and
- * across leases when no other grant came in between (the fencing token grew by exactly one). Holds the entries
- * recently read or written, including "known absent"; large values are not kept.
+ * What this JVM knows of the memory's entries: the entries it recently read or wrote, including "known absent", and
+ * the others' writes it read from the journal; large values are not kept. It stays true from one lease to the next
+ * because every other process's write since is in the journal, which each lease reads first; the lease clears it
+ * when that chain is broken (the journal's epoch changed).
  *
  * <p>Used by the lease thread only, so it needs no locking.
  */
