@@ -77,6 +77,12 @@ final class DatabaseFile {
         if (Files.exists(database) && !Files.isRegularFile(database)) {
             throw new StoreException("The database path " + database + " is not a regular file");
         }
+        Path journal = database.resolveSibling(database.getFileName() + ".journal");
+        if (Files.isDirectory(journal)) {
+            throw new StoreException("The journal path " + journal + " is a directory; it must be free for the"
+                                     + " memory's journal file, which holds acknowledged writes not yet in the"
+                                     + " database");
+        }
         Path directory = database.getParent();
         try {
             Files.createDirectories(directory);

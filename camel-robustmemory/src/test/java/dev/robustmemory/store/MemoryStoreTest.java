@@ -109,6 +109,15 @@ class MemoryStoreTest {
     }
 
     @Test
+    void refusesADirectoryAtTheJournalPathBeforeCreatingAnything() throws Exception {
+        Files.createDirectory(directory.resolve("memory.duckdb.journal"));
+        Path database = directory.resolve("memory.duckdb");
+        assertMessageContains(assertThrows(StoreException.class, () -> MemoryStore.open(StoreSettings.of(database))),
+                "memory.duckdb.journal is a directory");
+        assertFalse(Files.exists(database));
+    }
+
+    @Test
     void refusesInMemoryAndOtherSpecialNamesWithoutCreatingALockFile() {
         for (String special : new String[]{":memory:", ":memory:shared", ":anything"}) {
             StoreException e = assertThrows(StoreException.class, () -> MemoryStore.open(StoreSettings.of(Path.of(special))));
