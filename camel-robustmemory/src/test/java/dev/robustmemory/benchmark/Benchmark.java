@@ -116,6 +116,9 @@ public final class Benchmark {
                 new Row(new InProcessWorkload("component-store-16t", "robustmemory producer, 16 threads storing"
                         + " distinct keys, 1 JVM", Backend.COMPONENT, Mix.STORE, 16),
                         new RatioTo("P3", RAW_UPSERT, 20), new RatioTo("P7", SQLITE_STORE_16T, 1.0)),
+                new Row(new InProcessWorkload("component-mixed-1jvm-x4t", "robustmemory producer, 1 JVM x 4"
+                        + " threads, 50/50 store/load: one holder's pace, without hand-offs", Backend.COMPONENT,
+                        Mix.MIXED, 4)),
                 new Row(new MultiJvmWorkload(COMPONENT_MIXED_4JVM, "robustmemory producer, one database,"
                         + " 4 JVMs x 4 threads, 50/50 store/load, total", Backend.COMPONENT, Mix.MIXED, 4, 4),
                         new RatioTo("P4", NAIVE_MIXED_4JVM, 20), new FairShare("P4", 0.5),
