@@ -462,18 +462,18 @@ final class DatabaseLease {
                 throw new LockLostException(lock.path(), "the journal names a later grant than this lease's (token "
                         + session.fencingToken() + "): another writer took over");
             }
-            if (session.writesToDatabase() || session.pendingCount() >= APPLY_AFTER_KEYS
-                    || !journal.fits(session.batchWrites())) {
+            if (session.writesToDatabase() || session.pendingCount() >= APPLY_AFTER_KEYS) {
                 applyJournal();
             } else {
                 grant.ensureValid(); // reads too: what they saw is only true if no one else could write meanwhile
                 if (session.ranSql()) {
                     connection.commit();
                 }
-                if (!session.batchWrites().isEmpty()) {
-                    journal.append(session.batchWrites());
+                if (session.batchWrites().isEmpty() || journal.append(session.batchWrites())) {
+                    session.batchCommitted();
+                } else {
+                    applyJournal(); // too big for what is left of the journal: to DuckDB, with all pending writes
                 }
-                session.batchCommitted();
             }
         } catch (IOException | SQLException | RuntimeException e) {
             rollback();

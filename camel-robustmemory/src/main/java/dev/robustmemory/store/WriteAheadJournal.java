@@ -1,5 +1,6 @@
 package dev.robustmemory.store;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -249,13 +250,13 @@ final class WriteAheadJournal implements AutoCloseable {
         }
         file.seek(position);
         int length = file.readInt();
-        int crc = file.readInt();
+        int storedCrc = file.readInt();
         if (length < FIXED_BODY_SIZE || length > CAPACITY - position - FRAME_SIZE) {
             return null;
         }
         byte[] body = new byte[length];
         file.readFully(body);
-        return crc(body) == crc ? ByteBuffer.wrap(body) : null;
+        return crc(body, 0, body.length) == storedCrc ? ByteBuffer.wrap(body) : null;
     }
 
     /** Names the current holder: from now on a batch of an older grant is refused ({@link #isHeldBy}). */
@@ -280,21 +281,22 @@ final class WriteAheadJournal implements AutoCloseable {
         writeHeaderLong(EPOCH_OFFSET, ++epoch);
     }
 
-    /** Whether these writes fit behind the ones already journaled; when not, apply first. */
-    boolean fits(Collection<PendingWrite> writes) {
-        return appendAt + encodedSize(writes) <= CAPACITY;
-    }
-
-    /** Writes and syncs the writes, numbered on from {@link #lastSeq()}; when this returns they are durable. */
-    void append(Collection<PendingWrite> writes) throws StoreException {
-        ByteBuffer records = ByteBuffer.allocate(Math.toIntExact(encodedSize(writes)));
+    /**
+     * Writes and syncs the writes, numbered on from {@link #lastSeq()}: when this returns true they are durable.
+     * False, with nothing written, when they do not fit behind the records already here: apply those first.
+     */
+    boolean append(Collection<PendingWrite> writes) throws StoreException {
+        ByteArrayOutputStream records = new ByteArrayOutputStream();
         long seq = lastSeq;
         for (PendingWrite write : writes) {
-            encode(records, ++seq, write);
+            records.writeBytes(encode(++seq, write));
+            if (appendAt + records.size() > CAPACITY) {
+                return false;
+            }
         }
         try {
             file.seek(appendAt);
-            file.write(records.array());
+            file.write(records.toByteArray());
             file.getFD().sync();
         } catch (IOException e) {
             try {
@@ -306,8 +308,9 @@ final class WriteAheadJournal implements AutoCloseable {
             throw new StoreException("Cannot make " + writes.size() + " writes durable in the journal " + path
                                      + "; they were not acknowledged: " + e, e);
         }
-        appendAt += records.capacity();
+        appendAt += records.size();
         lastSeq = seq;
+        return true;
     }
 
     /**
@@ -350,33 +353,20 @@ final class WriteAheadJournal implements AutoCloseable {
         }
     }
 
-    private static long encodedSize(Collection<PendingWrite> writes) {
-        long size = 0;
-        for (PendingWrite write : writes) {
-            size += FRAME_SIZE + bodySize(write);
-        }
-        return size;
-    }
-
-    private static int bodySize(PendingWrite write) {
-        return FIXED_BODY_SIZE + utf8(write.key()).length + write.entry().map(entry -> valueBytes(entry).length)
-                .orElse(0);
-    }
-
-    private static void encode(ByteBuffer records, long seq, PendingWrite write) {
+    private static byte[] encode(long seq, PendingWrite write) {
         byte[] key = utf8(write.key());
         byte[] value = write.entry().map(WriteAheadJournal::valueBytes).orElse(new byte[0]);
-        int start = records.position();
-        records.putInt(FIXED_BODY_SIZE + key.length + value.length).putInt(0);
-        records.putLong(seq);
-        records.put(write.entry().map(entry -> (byte) (1 + entry.value().kind().ordinal())).orElse(DELETED));
-        records.putLong(write.entry().map(MemoryEntry::version).orElse(0L));
-        records.putLong(write.entry().map(MemoryEntry::fencingToken).orElse(0L));
-        records.putLong(write.writtenMicros());
-        records.putInt(key.length).put(key).putInt(value.length).put(value);
-        CRC32C crc = new CRC32C();
-        crc.update(records.array(), start + FRAME_SIZE, records.position() - start - FRAME_SIZE);
-        records.putInt(start + 4, (int) crc.getValue());
+        int bodySize = FIXED_BODY_SIZE + key.length + value.length;
+        ByteBuffer record = ByteBuffer.allocate(FRAME_SIZE + bodySize);
+        record.putInt(bodySize).putInt(0);
+        record.putLong(seq);
+        record.put(write.entry().map(entry -> (byte) (1 + entry.value().kind().ordinal())).orElse(DELETED));
+        record.putLong(write.entry().map(MemoryEntry::version).orElse(0L));
+        record.putLong(write.entry().map(MemoryEntry::fencingToken).orElse(0L));
+        record.putLong(write.writtenMicros());
+        record.putInt(key.length).put(key).putInt(value.length).put(value);
+        record.putInt(4, crc(record.array(), FRAME_SIZE, bodySize));
+        return record.array();
     }
 
     private static PendingWrite decode(ByteBuffer record) {
@@ -412,9 +402,9 @@ final class WriteAheadJournal implements AutoCloseable {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static int crc(byte[] body) {
+    private static int crc(byte[] bytes, int offset, int length) {
         CRC32C crc = new CRC32C();
-        crc.update(body, 0, body.length);
+        crc.update(bytes, offset, length);
         return (int) crc.getValue();
     }
 }

@@ -104,15 +104,15 @@ class WriteAheadJournalTest {
     }
 
     @Test
-    void aJournalThatFillsUpSaysSoBeforeWriting() throws Exception {
+    void aJournalThatIsFullRefusesAnAppendWithoutWritingIt() throws Exception {
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             readAll(journal, 0);
             List<PendingWrite> half = List.of(write("big", StoredValue.bytes(new byte[WriteAheadJournal.CAPACITY / 2])));
-            assertTrue(journal.fits(half));
-            journal.append(half);
-            assertFalse(journal.fits(half));
+            assertTrue(journal.append(half));
+            assertFalse(journal.append(half));
+            assertEquals(1, journal.lastSeq(), "nothing was written");
             journal.reset();
-            assertTrue(journal.fits(half));
+            assertTrue(journal.append(half));
         }
     }
 
