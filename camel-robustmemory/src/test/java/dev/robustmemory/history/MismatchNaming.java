@@ -77,7 +77,8 @@ final class MismatchNaming {
         if (earlier != null) {
             boolean resurrected = seenPresent && state.get(key).isEmpty();
             findings.report(resurrected ? Anomaly.Kind.RESURRECTED_KEY : kind, mismatch.problem()
-                    + "; the key was in that state until revision " + earlier.replacedBy().revision(),
+                    + "; the answer fits the key as it was before revision " + earlier.replacedBy().revision()
+                    + ", when the second operation below changed it",
                     step.op(), earlier.replacedBy().cause());
             return;
         }
