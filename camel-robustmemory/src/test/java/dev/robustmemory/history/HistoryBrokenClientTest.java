@@ -30,8 +30,9 @@ class HistoryBrokenClientTest {
     @CsvSource({"stale-reads, STALE_READ", "lost-update, LOST_UPDATE"})
     void aBrokenClientIsCaught(String broken, Anomaly.Kind expected) throws Exception {
         long seed = Long.getLong("history.seed", System.nanoTime());
-        try (WorkloadJvm jvm = WorkloadJvm.start(directory, directory.resolve("memory.duckdb"), 1, THREADS, seed,
-                OPS_PER_THREAD, broken)) {
+        WorkloadJvm.Setup setup = new WorkloadJvm.Setup(directory.resolve("memory.duckdb"), directory,
+                directory.resolve("tmp"), THREADS, broken);
+        try (WorkloadJvm jvm = WorkloadJvm.start(setup, 1, seed, OPS_PER_THREAD)) {
             jvm.awaitDone(Duration.ofSeconds(90));
             Verdict verdict = HistoryChecker.check(History.read(List.of(jvm.log())));
             System.out.printf("history --broken=%s: seed %d, %s%n", broken, seed, verdict.summary());

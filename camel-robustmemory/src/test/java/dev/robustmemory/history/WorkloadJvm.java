@@ -22,18 +22,29 @@ final class WorkloadJvm implements AutoCloseable {
     }
 
     /**
+     * What the workload JVMs of a run share.
+     *
+     * @param logs   where each writes its history, {@code p<index>.log}
+     * @param tmp    their java.io.tmpdir: a killed JVM leaves DuckDB's native library there
+     * @param broken a {@link HistoryWorkload.Fault}, as written on the command line
+     */
+    record Setup(Path database, Path logs, Path tmp, int threads, String broken) {
+    }
+
+    /**
      * Starts the workload and returns once it has opened the memory.
      *
+     * @param index        its label is {@code p<index>}: unique in a run, as its written values must be
      * @param opsPerThread 0 to run until {@link #finish} (or a kill)
-     * @param broken       a {@link HistoryWorkload.Fault}, as written on its command line
      */
-    static WorkloadJvm start(Path directory, Path database, int index, int threads, long seed, long opsPerThread,
-                             String broken) throws IOException, InterruptedException {
+    static WorkloadJvm start(Setup setup, int index, long seed, long opsPerThread)
+            throws IOException, InterruptedException {
         String label = "p" + index;
-        Path log = directory.resolve(label + ".log");
-        ChildJvm child = ChildJvm.start(directory.resolve("tmp"), HistoryWorkload.class,
-                "--database=" + database, "--log=" + log, "--process=" + label, "--threads=" + threads,
-                "--seed=" + seed, "--ops=" + opsPerThread, "--broken=" + broken);
+        Path log = setup.logs().resolve(label + ".log");
+        ChildJvm child = ChildJvm.start(setup.tmp(), HistoryWorkload.class,
+                "--database=" + setup.database(), "--log=" + log, "--process=" + label,
+                "--threads=" + setup.threads(), "--seed=" + seed, "--ops=" + opsPerThread,
+                "--broken=" + setup.broken());
         WorkloadJvm jvm = new WorkloadJvm(label, log, child);
         try {
             child.awaitLine(HistoryWorkload.READY, START);
