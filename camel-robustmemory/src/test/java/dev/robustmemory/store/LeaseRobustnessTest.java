@@ -51,9 +51,7 @@ class LeaseRobustnessTest {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database()))) {
             store.execute(TIMEOUT, session -> session.increment("n", 1));
             Leases.endLease(store);
-            try (ChildJvm foreign = ChildJvm.start(directory.resolve("tmp"), StoreTestProcess.class,
-                    StoreTestProcess.HOLD_DUCKDB, database().toString())) {
-                foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
+            try (ChildJvm foreign = StoreTestProcess.holdingDuckDb(directory.resolve("tmp"), database())) {
                 AtomicBoolean injected = new AtomicBoolean();
                 store.onDatabaseHeldByAnotherProgram(() -> {
                     if (injected.compareAndSet(false, true)) {

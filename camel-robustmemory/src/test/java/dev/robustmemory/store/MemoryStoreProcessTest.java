@@ -64,8 +64,7 @@ class MemoryStoreProcessTest {
     void whileAProgramHoldsTheDatabaseAShortTimeoutBatchedWithALongOneFailsAtItsOwnDeadline() throws Exception {
         ExecutorService completions = Executors.newSingleThreadExecutor();
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
-            foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
+             ChildJvm foreign = StoreTestProcess.holdingDuckDb(childTemp, database)) {
             long start = System.nanoTime();
             var patient = store.executeAsync(Duration.ofSeconds(3), session -> session.increment("n", 1), completions)
                     .toCompletableFuture();
@@ -89,8 +88,7 @@ class MemoryStoreProcessTest {
     @Test
     void aProgramHoldingTheDatabaseWithoutTheLockIsRetriedUntilTheTimeoutThenNamed() throws Exception {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
-            foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
+             ChildJvm foreign = StoreTestProcess.holdingDuckDb(childTemp, database)) {
             AtomicInteger refusals = new AtomicInteger();
             store.onDatabaseHeldByAnotherProgram(refusals::incrementAndGet);
 
@@ -125,8 +123,7 @@ class MemoryStoreProcessTest {
     void theWorkRunsOnceTheForeignProgramLetsGo() throws Exception {
         ExecutorService caller = Executors.newSingleThreadExecutor();
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
-            foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
+             ChildJvm foreign = StoreTestProcess.holdingDuckDb(childTemp, database)) {
             CountDownLatch refused = new CountDownLatch(1);
             store.onDatabaseHeldByAnotherProgram(refused::countDown);
 
@@ -147,8 +144,7 @@ class MemoryStoreProcessTest {
     @Test
     void anInterruptWhileWaitingForTheForeignProgramLeavesNothingHeldAndNothingWritten() throws Exception {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
-            foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
+             ChildJvm foreign = StoreTestProcess.holdingDuckDb(childTemp, database)) {
             Thread caller = Thread.currentThread();
             AtomicBoolean interrupted = new AtomicBoolean();
             store.onDatabaseHeldByAnotherProgram(() -> {
