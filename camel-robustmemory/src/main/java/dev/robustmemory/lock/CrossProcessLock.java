@@ -7,6 +7,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -76,6 +77,7 @@ public final class CrossProcessLock {
     private RandomAccessFile file;
     private Object openedFileKey;
     private MappedByteBuffer mappedSlot;
+    private volatile FaultInjector faults = FaultInjector.NONE;
 
     private CrossProcessLock(Path path) {
         this.path = path;
@@ -102,11 +104,13 @@ public final class CrossProcessLock {
     }
 
     /**
-     * Waits up to {@code timeout} for the lock. A zero timeout tries once without waiting.
+     * Waits up to {@code timeout} for the lock. A zero timeout tries once without waiting. Whatever this throws, an
+     * {@link Error} included, nothing is held afterwards: neither the record lock nor this JVM's turn.
      *
      * @throws LockTimeoutException when the lock stayed held; it names the holder
      * @throws LockException        at once when the failure is not contention (I/O error, permission, directory),
-     *                              or when the calling thread already holds this lock (no silent re-entry)
+     *                              when the calling thread already holds this lock (no silent re-entry), or when
+     *                              this JVM locks the file through another channel (a hard link, foreign code)
      * @throws InterruptedException when the waiting thread is interrupted; nothing is held then
      */
     public LockGrant acquire(Duration timeout) throws LockException, InterruptedException {
@@ -125,27 +129,43 @@ public final class CrossProcessLock {
                 throw new LockTimeoutException(path, timeout, "another thread of this process (pid "
                         + ProcessIdentity.current().pid() + ")", readOwnerRecord());
             }
+            boolean granted = false;
             try {
-                FileLock fileLock = lockFileUntil(start + timeoutNanos, timeout);
-                try {
-                    long waitNanos = System.nanoTime() - start;
-                    // Token 0 until the storage behind the lock hands out this grant's token (publishFencingToken).
-                    OwnerRecord record = new OwnerRecord(OwnerRecord.State.HELD, ProcessIdentity.current(),
-                            Instant.now(), 0, null);
-                    byte[] previous = takeOverSlot(record);
-                    LockGrant grant = new LockGrant(this, fileLock, waitNanos, record, previous);
-                    holderThread = Thread.currentThread();
-                    return grant;
-                } catch (LockException | RuntimeException e) {
-                    releaseQuietly(fileLock);
-                    throw e;
+                LockGrant grant = grant(lockFileUntil(start + timeoutNanos, timeout), start);
+                granted = true;
+                return grant;
+            } finally {
+                if (!granted) {
+                    gate.release();
                 }
-            } catch (IOException | InterruptedException | RuntimeException | Error e) {
-                gate.release();
-                throw e;
             }
         } finally {
             waiting.decrementAndGet();
+        }
+    }
+
+    /**
+     * Turns a record lock just taken into the grant. Whatever is thrown on the way, an Error too, releases the record
+     * lock: a caller that got no grant has nothing to close, and a record lock nobody can release blocks every
+     * process until this JVM exits.
+     */
+    private LockGrant grant(FileLock fileLock, long start) throws LockException {
+        boolean granted = false;
+        try {
+            long waitNanos = System.nanoTime() - start;
+            // Token 0 until the storage behind the lock hands out this grant's token (publishFencingToken).
+            OwnerRecord record = new OwnerRecord(OwnerRecord.State.HELD, ProcessIdentity.current(), Instant.now(), 0,
+                    null);
+            byte[] previous = takeOverSlot(record);
+            faults.at(FaultPoint.HANDING_OUT_GRANT);
+            LockGrant grant = new LockGrant(this, fileLock, waitNanos, record, previous);
+            holderThread = Thread.currentThread();
+            granted = true;
+            return grant;
+        } finally {
+            if (!granted) {
+                releaseQuietly(fileLock);
+            }
         }
     }
 
@@ -286,11 +306,10 @@ public final class CrossProcessLock {
                     }
                     FileLock fileLock = tryLockFile();
                     if (fileLock != null) {
-                        if (lockedFileIsAtPath()) {
+                        if (keptBecauseAtPath(fileLock)) {
                             return fileLock;
                         }
                         // Someone deleted or replaced the file: we locked an inode nobody else will look at.
-                        releaseQuietly(fileLock);
                         announcement = null; // it lived on the old file, which reopen() closes
                         reopen();
                         continue;
@@ -338,11 +357,25 @@ public final class CrossProcessLock {
         }
     }
 
+    /** Keeps a record lock just taken when the path still names the locked file, else (or on any failure) releases it. */
+    private boolean keptBecauseAtPath(FileLock fileLock) throws LockException {
+        boolean atPath = false;
+        try {
+            atPath = lockedFileIsAtPath();
+            return atPath;
+        } finally {
+            if (!atPath) {
+                releaseQuietly(fileLock);
+            }
+        }
+    }
+
     /**
      * After locking: whether the path still names the file that was locked. A file shortened by another program since
      * it was mapped gets its whole slot back, so that the mapping may be touched.
      */
     private boolean lockedFileIsAtPath() throws LockException {
+        faults.at(FaultPoint.CHECKING_LOCKED_FILE);
         BasicFileAttributes atPath = attributesAtPath();
         if (atPath == null || !openedFileKey.equals(atPath.fileKey())) {
             return false;
@@ -409,10 +442,15 @@ public final class CrossProcessLock {
     }
 
     /**
-     * Whether another process announces that it waits for the lock. Only the holder asks, and no thread of this
-     * JVM holds the waiter byte while this JVM holds the lock (its waiters queue at the gate, not on the file).
+     * Whether another process announces that it waits for the lock. Only the holder of {@code held} asks, and no
+     * thread of this JVM holds the waiter byte while this JVM holds the lock (its waiters queue at the gate, not on
+     * the file): the gate opens only after the record lock is released, and a waiter announces itself only under this
+     * monitor, so a record lock found valid here keeps this JVM's waiters off the waiter byte during the probe.
      */
-    synchronized boolean anotherProcessWaits() throws LockException {
+    synchronized boolean anotherProcessWaits(FileLock held) throws LockException {
+        if (!held.isValid()) {
+            throw new LockLostException(path, "the grant's record lock is no longer held");
+        }
         FileLock probe = tryLockRegion(WAITER_BYTE, false);
         if (probe == null) {
             return true;
@@ -428,6 +466,12 @@ public final class CrossProcessLock {
     private synchronized FileLock tryLockRegion(long position, boolean shared) throws LockException {
         try {
             return handle().getChannel().tryLock(position, 1, shared);
+        } catch (OverlappingFileLockException e) {
+            // Not contention: the JVM keeps one table of record locks per file, and this instance's own locks never
+            // overlap (the gate and the waiter byte see to that), so the lock comes from outside this instance.
+            throw new LockException(path, "Cannot lock the lock file: this JVM already holds a lock on this file"
+                    + " through another channel (another path to the same file, such as a hard link, or code that"
+                    + " locks it without CrossProcessLock)", e);
         } catch (IOException e) {
             throw new LockException(path, "Cannot lock the lock file: " + e.getMessage(), e);
         }
@@ -482,6 +526,20 @@ public final class CrossProcessLock {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /** The places between taking the record lock and handing out the grant where a test may make a failure happen. */
+    enum FaultPoint { CHECKING_LOCKED_FILE, HANDING_OUT_GRANT }
+
+    /** Fault injection for tests: throws at a {@link FaultPoint} as a failing disk or the JVM itself might. */
+    interface FaultInjector {
+        FaultInjector NONE = point -> { };
+
+        void at(FaultPoint point) throws LockException;
+    }
+
+    void injectFaults(FaultInjector injector) {
+        faults = injector;
     }
 
     private static void releaseQuietly(FileLock fileLock) {
