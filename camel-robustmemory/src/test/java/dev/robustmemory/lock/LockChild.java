@@ -57,7 +57,7 @@ public final class LockChild {
     }
 
     /** Whether another JVM can take the lock right now: what a leaked record lock in the test's JVM would prevent. */
-    static String probe(Path lockFile, Path tmpDir) throws Exception {
+    public static String probe(Path lockFile, Path tmpDir) throws Exception {
         try (ChildJvm child = ChildJvm.start(tmpDir, LockChild.class, "probe", lockFile.toString())) {
             String answer = child.awaitLine("PROBE ", Duration.ofSeconds(30)).substring("PROBE ".length());
             child.awaitExit(Duration.ofSeconds(30));
