@@ -1,10 +1,8 @@
 package dev.robustmemory.lock;
 
 import dev.robustmemory.testing.FuseMount;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,27 +13,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** A lock file on a real FUSE mount: refused with the reason, and usable once explicitly allowed. */
 class CrossProcessLockNetworkFileSystemTest {
 
-    @TempDir
-    Path dir;
-    private FuseMount fuse;
-
-    @BeforeEach
-    void mountFuse() throws Exception {
-        fuse = FuseMount.start(dir).orElse(null);
-        assumeTrue(fuse != null, "this machine cannot mount FUSE (needs root and /dev/fuse)");
-    }
-
-    @AfterEach
-    void unmount() throws Exception {
-        if (fuse != null) {
-            fuse.close();
-        }
-    }
+    @RegisterExtension
+    final FuseMount fuse = new FuseMount();
 
     @Test
     void aLockFileOnFuseIsRefusedSayingWhyAndWhatToDo() {
@@ -59,6 +42,6 @@ class CrossProcessLockNetworkFileSystemTest {
             }
             assertEquals(OwnerRecord.State.RELEASED, lock.readOwnerRecord().record().state());
         }
-        assertEquals(OwnerRecord.SLOT_SIZE, Files.size(dir.resolve("backing/locks/m.lock")), "written through FUSE");
+        assertEquals(OwnerRecord.SLOT_SIZE, Files.size(fuse.backing().resolve("locks/m.lock")), "written through FUSE");
     }
 }

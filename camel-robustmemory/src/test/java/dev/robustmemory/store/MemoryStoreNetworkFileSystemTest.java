@@ -3,10 +3,8 @@ package dev.robustmemory.store;
 import dev.robustmemory.lock.LockException;
 import dev.robustmemory.lock.LockFileSettings;
 import dev.robustmemory.testing.FuseMount;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,29 +17,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** A memory whose database is on a real FUSE mount: refused by its open, and working once explicitly allowed. */
 class MemoryStoreNetworkFileSystemTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-    @TempDir
-    Path dir;
-    private FuseMount fuse;
-
-    @BeforeEach
-    void mountFuse() throws Exception {
-        fuse = FuseMount.start(dir).orElse(null);
-        assumeTrue(fuse != null, "this machine cannot mount FUSE (needs root and /dev/fuse)");
-    }
-
-    @AfterEach
-    void unmount() throws Exception {
-        if (fuse != null) {
-            fuse.close();
-        }
-    }
+    @RegisterExtension
+    final FuseMount fuse = new FuseMount();
 
     @Test
     void aDatabaseOnFuseIsRefusedWhenTheMemoryIsOpened() {
@@ -63,6 +46,6 @@ class MemoryStoreNetworkFileSystemTest {
             assertEquals(Optional.of(StoredValue.text("on fuse")),
                     store.execute(TIMEOUT, session -> session.load("k")).result().map(MemoryEntry::value));
         }
-        assertTrue(Files.size(dir.resolve("backing/memories/orders.duckdb")) > 0, "written through FUSE");
+        assertTrue(Files.size(fuse.backing().resolve("memories/orders.duckdb")) > 0, "written through FUSE");
     }
 }
