@@ -9,9 +9,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
@@ -169,10 +171,14 @@ class MemoryStoreProcessTest {
         Files.setLastModifiedTime(abandoned, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         Path starting = Files.write(childTemp.resolve("libduckdb_java222.so"), new byte[]{1});
 
-        try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.STORE_AND_WAIT, database.toString())) {
+        // Held open as a starting JVM holds the copy it writes: the janitor keeps such a copy however long the child
+        // takes to start, where a copy nobody has open is kept only for a few seconds.
+        try (FileChannel writer = FileChannel.open(starting, StandardOpenOption.WRITE);
+             ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.STORE_AND_WAIT,
+                     database.toString())) {
             child.awaitLine(StoreTestProcess.READY, CHILD_START);
             assertEquals(Set.of(starting.getFileName().toString()), nativeLibraryCopies(childTemp),
-                    "the running child deleted its own copy and the abandoned one, not the young one");
+                    "the running child deleted its own copy and the abandoned one, not the one being written");
             child.kill9();
         }
         assertEquals(Set.of(starting.getFileName().toString()), nativeLibraryCopies(childTemp));
