@@ -150,8 +150,7 @@ final class RevisionReplay {
      */
     private List<Mismatch> walk(int from, int to, MemoryModel model, List<Placement> tentative, boolean adopting) {
         List<Mismatch> mismatches = new ArrayList<>();
-        int next = 0;
-        long latestInvocation = Long.MIN_VALUE;
+        Inserting inserting = new Inserting(tentative, model);
         for (int k = from; k <= to; k++) {
             Segment segment = segments.get(k);
             if (adopting && k > from && hasRoom(segment)) {
@@ -159,31 +158,23 @@ final class RevisionReplay {
             }
             walkBudget -= segment.reads().size() + 1;
             for (Step read : segment.reads()) {
-                for (; next < tentative.size() && tentative.get(next).revision() <= read.revision(); next++) {
-                    Placement placement = tentative.get(next);
-                    if (!apply(placement.op(), placement.revision(), model, false, false)) {
-                        return null;
-                    }
-                    latestInvocation = Math.max(latestInvocation, placement.op().invokedNanos());
+                if (!inserting.upTo(read.revision() + 1)) {
+                    return null;
                 }
                 if (!adopting) {
-                    if (latestInvocation >= read.op().completedNanos()) {
+                    if (!inserting.allSeenBy(read)) {
                         return null;
                     }
                     Mismatch.of(read, model).ifPresent(mismatches::add);
                 }
             }
-            for (; next < tentative.size() && tentative.get(next).revision() < segment.limit(); next++) {
-                Placement placement = tentative.get(next);
-                if (!apply(placement.op(), placement.revision(), model, false, false)) {
-                    return null;
-                }
-                latestInvocation = Math.max(latestInvocation, placement.op().invokedNanos());
+            if (!inserting.upTo(segment.limit())) {
+                return null;
             }
             Step change = segment.change();
             if (change != null) {
                 if (!adopting) {
-                    if (latestInvocation >= change.op().completedNanos()) {
+                    if (!inserting.allSeenBy(change)) {
                         return null;
                     }
                     Mismatch.of(change, model).ifPresent(mismatches::add);
@@ -194,6 +185,37 @@ final class RevisionReplay {
             }
         }
         return mismatches;
+    }
+
+    /** The tentative placements of one walk, applied to its model as the walk passes their revisions. */
+    private final class Inserting {
+
+        private final List<Placement> placements;
+        private final MemoryModel model;
+        private int next;
+        private long latestInvocation = Long.MIN_VALUE;
+
+        Inserting(List<Placement> placements, MemoryModel model) {
+            this.placements = placements;
+            this.model = model;
+        }
+
+        /** Applies those below {@code revision}; false when one would change nothing where it stands. */
+        boolean upTo(long revision) {
+            for (; next < placements.size() && placements.get(next).revision() < revision; next++) {
+                Placement placement = placements.get(next);
+                if (!apply(placement.op(), placement.revision(), model, false, false)) {
+                    return false;
+                }
+                latestInvocation = Math.max(latestInvocation, placement.op().invokedNanos());
+            }
+            return true;
+        }
+
+        /** Whether every placement applied so far was invoked before {@code step}, which sees them, completed. */
+        boolean allSeenBy(Step step) {
+            return latestInvocation < step.op().completedNanos();
+        }
     }
 
     /**
