@@ -79,8 +79,13 @@ public final class MemoryStore implements AutoCloseable {
                 settings.lockFileSettings().filePermissions());
         refuseAsLockFile(database, DatabaseFile.canonical(settings.lockFile())); // before the lock creates the file
         CrossProcessLock lock = CrossProcessLock.open(settings.lockFile(), settings.lockFileSettings());
-        refuseAsLockFile(database, lock.path()); // a symbolic link may have led there
-        return new MemoryStore(settings, database.path(), lock, register(database, lock));
+        try {
+            refuseAsLockFile(database, lock.path()); // a symbolic link may have led there
+            return new MemoryStore(settings, database.path(), lock, register(database, lock));
+        } catch (StoreException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
     }
 
     public StoreSettings settings() {
@@ -200,7 +205,8 @@ public final class MemoryStore implements AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            unregister(database);
+            unregister(database); // first: the lease's grant keeps the lock file open until it is released
+            lock.close();
         }
     }
 
