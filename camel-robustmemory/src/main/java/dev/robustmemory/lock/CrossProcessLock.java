@@ -710,11 +710,20 @@ public final class CrossProcessLock implements AutoCloseable {
         }
     }
 
-    private static void refuseNetworkFileSystem(Path lockFile, LockFileSettings settings) throws IOException {
-        String type = Files.getFileStore(lockFile.getParent()).type().toLowerCase(Locale.ROOT);
+    /**
+     * The type of the file system of {@code directory} when it is a network or FUSE file system, where record locks
+     * (and so DuckDB's own) may be granted to two processes at once; empty for a local one.
+     */
+    public static Optional<String> networkFileSystemType(Path directory) throws IOException {
+        String type = Files.getFileStore(directory).type().toLowerCase(Locale.ROOT);
         boolean network = NETWORK_FILE_SYSTEMS.contains(type) || type.startsWith("fuse");
-        if (network && !settings.allowNetworkFileSystem()) {
-            throw new LockException(lockFile, "The lock file is on a '" + type + "' file system, where record locks"
+        return network ? Optional.of(type) : Optional.empty();
+    }
+
+    private static void refuseNetworkFileSystem(Path lockFile, LockFileSettings settings) throws IOException {
+        Optional<String> type = networkFileSystemType(lockFile.getParent());
+        if (type.isPresent() && !settings.allowNetworkFileSystem()) {
+            throw new LockException(lockFile, "The lock file is on a '" + type.get() + "' file system, where record locks"
                     + " can be granted to two processes at once; use a local file system or set"
                     + " allowNetworkFileSystem=true if you accept that risk");
         }
