@@ -66,6 +66,8 @@ public final class CrossProcessLock implements AutoCloseable {
     private static final long FIRST_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     /** The wait overshoots the timeout by at most this much, and a released lock is noticed this fast. */
     public static final long MAX_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+    /** Far enough for "forever", near enough that deadlines computed from it never overflow. */
+    public static final Duration LONGEST_WAIT = Duration.ofNanos(Long.MAX_VALUE / 4);
     private static final Set<String> NETWORK_FILE_SYSTEMS = Set.of("nfs", "nfs4", "cifs", "smb", "smb2", "smb3",
             "smbfs", "9p", "ceph", "glusterfs", "lustre", "gpfs", "afs", "ncpfs", "davfs", "sshfs", "virtiofs");
     /** The open instances by real path; guarded by itself, and taken before any instance's monitor. */
@@ -146,7 +148,8 @@ public final class CrossProcessLock implements AutoCloseable {
 
     /** The identity of the file the handle is open on, else of the file at the path (null when there is none). */
     private synchronized Object fileKey() {
-        if (openedFileKey != null) {
+        // Only an open handle keeps its inode from being reused by a file created since (an interrupt closes it).
+        if (openedFileKey != null && file != null && file.getChannel().isOpen()) {
             return openedFileKey;
         }
         BasicFileAttributes atPath = attributesAtPath();
@@ -243,7 +246,8 @@ public final class CrossProcessLock implements AutoCloseable {
                                           + " already holds this lock; release the outer grant first");
         }
         long start = System.nanoTime();
-        long timeoutNanos = Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
+        // Clamped before converting: toNanos() throws for a timeout of more than 292 years.
+        long timeoutNanos = timeout.compareTo(LONGEST_WAIT) > 0 ? LONGEST_WAIT.toNanos() : timeout.toNanos();
         retainOrRefuse(); // handed to the grant, which drops it when released
         boolean granted = false;
         waiting.incrementAndGet();
@@ -706,11 +710,20 @@ public final class CrossProcessLock implements AutoCloseable {
         }
     }
 
-    private static void refuseNetworkFileSystem(Path lockFile, LockFileSettings settings) throws IOException {
-        String type = Files.getFileStore(lockFile.getParent()).type().toLowerCase(Locale.ROOT);
+    /**
+     * The type of the file system of {@code directory} when it is a network or FUSE file system, where record locks
+     * (and so DuckDB's own) may be granted to two processes at once; empty for a local one.
+     */
+    public static Optional<String> networkFileSystemType(Path directory) throws IOException {
+        String type = Files.getFileStore(directory).type().toLowerCase(Locale.ROOT);
         boolean network = NETWORK_FILE_SYSTEMS.contains(type) || type.startsWith("fuse");
-        if (network && !settings.allowNetworkFileSystem()) {
-            throw new LockException(lockFile, "The lock file is on a '" + type + "' file system, where record locks"
+        return network ? Optional.of(type) : Optional.empty();
+    }
+
+    private static void refuseNetworkFileSystem(Path lockFile, LockFileSettings settings) throws IOException {
+        Optional<String> type = networkFileSystemType(lockFile.getParent());
+        if (type.isPresent() && !settings.allowNetworkFileSystem()) {
+            throw new LockException(lockFile, "The lock file is on a '" + type.get() + "' file system, where record locks"
                     + " can be granted to two processes at once; use a local file system or set"
                     + " allowNetworkFileSystem=true if you accept that risk");
         }

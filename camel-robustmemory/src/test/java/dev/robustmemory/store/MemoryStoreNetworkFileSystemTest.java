@@ -1,10 +1,10 @@
 package dev.robustmemory.store;
 
-import dev.robustmemory.lock.LockException;
 import dev.robustmemory.lock.LockFileSettings;
 import dev.robustmemory.testing.FuseMount;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,10 +29,21 @@ class MemoryStoreNetworkFileSystemTest {
     @Test
     void aDatabaseOnFuseIsRefusedWhenTheMemoryIsOpened() {
         Path database = fuse.root().resolve("memories/orders.duckdb");
-        LockException e = assertThrows(LockException.class, () -> MemoryStore.open(StoreSettings.of(database)));
+        StoreException e = assertThrows(StoreException.class, () -> MemoryStore.open(StoreSettings.of(database)));
         assertTrue(e.getMessage().contains("'" + fuse.type() + "' file system"), e.getMessage());
         assertTrue(e.getMessage().contains("allowNetworkFileSystem=true"), e.getMessage());
         assertFalse(Files.exists(database), "nothing was created but its directory");
+    }
+
+    @Test
+    void aDatabaseOnFuseIsRefusedEvenWithItsLockFileOnALocalDisk(@TempDir Path local) {
+        Path database = fuse.root().resolve("orders.duckdb");
+        StoreSettings localLock = new StoreSettings(database, local.resolve("orders.lock"),
+                LockFileSettings.defaults(), StoreSettings.DEFAULT_MAX_VALUE_SIZE);
+        StoreException e = assertThrows(StoreException.class, () -> MemoryStore.open(localLock));
+        assertTrue(e.getMessage().contains("The database " + database), e.getMessage());
+        assertTrue(e.getMessage().contains("'" + fuse.type() + "' file system"), e.getMessage());
+        assertFalse(Files.exists(local.resolve("orders.lock")), "refused before the lock file was made");
     }
 
     @Test
