@@ -60,8 +60,24 @@ final class WriteAheadJournal implements AutoCloseable {
     private static final byte DELETED = 0;
     private static final System.Logger LOG = System.getLogger(WriteAheadJournal.class.getName());
 
+    /**
+     * Where the journal's bytes meet the disk: writes bytes at an offset and syncs them. A seam for tests that make
+     * the disk fail after the bytes were written, as a dying disk or a failed {@code fsync} does.
+     */
+    interface Disk {
+
+        Disk FILE_SYSTEM = (file, offset, bytes) -> {
+            file.seek(offset);
+            file.write(bytes);
+            file.getFD().sync();
+        };
+
+        void writeAndSync(RandomAccessFile file, long offset, byte[] bytes) throws IOException;
+    }
+
     private final Path path;
     private final RandomAccessFile file;
+    private final Disk disk;
     private long appendAt = HEADER_SIZE;
     private long lastSeq;
     private long epoch;
@@ -82,9 +98,10 @@ final class WriteAheadJournal implements AutoCloseable {
     record CatchUp(boolean restarted, List<PendingWrite> writes) {
     }
 
-    private WriteAheadJournal(Path path, RandomAccessFile file) {
+    private WriteAheadJournal(Path path, RandomAccessFile file, Disk disk) {
         this.path = path;
         this.file = file;
+        this.disk = disk;
     }
 
     /**
@@ -96,6 +113,11 @@ final class WriteAheadJournal implements AutoCloseable {
      */
     static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions, long databaseId)
             throws StoreException {
+        return open(path, permissions, databaseId, Disk.FILE_SYSTEM);
+    }
+
+    static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions, long databaseId,
+                                  Disk disk) throws StoreException {
         if (Files.isDirectory(path)) {
             throw new StoreException("The journal path " + path + " is a directory; it must be the memory's journal"
                                      + " file, which holds acknowledged writes not yet in the database");
@@ -109,7 +131,7 @@ final class WriteAheadJournal implements AutoCloseable {
                 } else {
                     checkHeader(path, file, databaseId);
                 }
-                return new WriteAheadJournal(path, file);
+                return new WriteAheadJournal(path, file, disk);
             } catch (IOException | RuntimeException e) {
                 file.close();
                 throw e;
@@ -295,9 +317,7 @@ final class WriteAheadJournal implements AutoCloseable {
             }
         }
         try {
-            file.seek(appendAt);
-            file.write(records.toByteArray());
-            file.getFD().sync();
+            disk.writeAndSync(file, appendAt, records.toByteArray());
         } catch (IOException e) {
             try {
                 file.seek(appendAt);
