@@ -306,6 +306,9 @@ final class WriteAheadJournal implements AutoCloseable {
     /**
      * Writes and syncs the writes, numbered on from {@link #lastSeq()}: when this returns true they are durable.
      * False, with nothing written, when they do not fit behind the records already here: apply those first.
+     *
+     * @throws StoreException when they cannot be made durable: they were not acknowledged and are erased from the
+     *                        file, or, should even that fail, their outcome is unknown, which the message says
      */
     boolean append(Collection<PendingWrite> writes) throws StoreException {
         ByteArrayOutputStream records = new ByteArrayOutputStream();
@@ -319,18 +322,29 @@ final class WriteAheadJournal implements AutoCloseable {
         try {
             disk.writeAndSync(file, appendAt, records.toByteArray());
         } catch (IOException e) {
-            try {
-                file.seek(appendAt);
-                file.write(new byte[FRAME_SIZE]); // so that no reader takes them for acknowledged
-            } catch (IOException unwritable) {
-                e.addSuppressed(unwritable);
-            }
-            throw new StoreException("Cannot make " + writes.size() + " writes durable in the journal " + path
-                                     + "; they were not acknowledged: " + e, e);
+            throw failedAppend(writes.size(), records.size(), e);
         }
         appendAt += records.size();
         lastSeq = seq;
         return true;
+    }
+
+    /**
+     * After a failed append its bytes may be in the file, whole or in part: in the page cache every process reads,
+     * and perhaps on the disk. All of them are overwritten with zeros and synced, so that neither a reader nor a
+     * later, shorter batch that ends inside them ever takes a part of them for acknowledged.
+     */
+    private StoreException failedAppend(int writes, int length, IOException failure) {
+        try {
+            disk.writeAndSync(file, appendAt, new byte[length]);
+        } catch (IOException unerased) {
+            failure.addSuppressed(unerased);
+            return new StoreException("Cannot make " + writes + " writes durable in the journal " + path
+                                      + ", nor erase them again: their outcome is unknown (the next reader may take"
+                                      + " them for written) and the disk is failing: " + failure, failure);
+        }
+        return new StoreException("Cannot make " + writes + " writes durable in the journal " + path
+                                  + "; they were not acknowledged, and were erased: " + failure, failure);
     }
 
     /**

@@ -3,11 +3,14 @@ package dev.robustmemory.store;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 
@@ -89,6 +92,31 @@ class WriteAheadJournalTest {
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             assertEquals(List.of(), readAll(journal, 3));
+        }
+    }
+
+    @Test
+    void aFailedAppendIsNeverReadNotEvenBehindALaterShorterBatch() throws Exception {
+        List<PendingWrite> acknowledged = List.of(write("a", StoredValue.text("1")));
+        List<PendingWrite> failed = List.of(write("f1", StoredValue.text("failed")),
+                write("f2", StoredValue.text("failed")), write("f3", StoredValue.text("failed")));
+        // Record for record the same sizes as the failed batch's first two: its third would follow them exactly.
+        List<PendingWrite> later = List.of(write("g1", StoredValue.text("stored")),
+                write("g2", StoredValue.text("stored")));
+        FaultyDisk disk = new FaultyDisk();
+        try (WriteAheadJournal journal = open(DATABASE_ID, disk)) {
+            readAll(journal, 0);
+            journal.append(acknowledged);
+            disk.next(FaultyDisk.Fault.WRITES_THEN_FAILS);
+            StoreException e = assertThrows(StoreException.class, () -> journal.append(failed));
+            assertTrue(e.getMessage().contains("were not acknowledged"), e.getMessage());
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(List.of("a"), keysOf(readAll(journal, 0)), "the next holder does not see the failed batch");
+            journal.append(later);
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(List.of("a", "g1", "g2"), keysOf(readAll(journal, 0)));
         }
     }
 
@@ -205,10 +233,48 @@ class WriteAheadJournalTest {
     }
 
     private WriteAheadJournal open(long databaseId) throws StoreException {
-        return WriteAheadJournal.open(path(), Optional.empty(), databaseId);
+        return open(databaseId, WriteAheadJournal.Disk.FILE_SYSTEM);
+    }
+
+    private WriteAheadJournal open(long databaseId, WriteAheadJournal.Disk disk) throws StoreException {
+        return WriteAheadJournal.open(path(), Optional.empty(), databaseId, disk);
     }
 
     private static PendingWrite write(String key, StoredValue value) {
         return PendingWrite.of(new MemoryEntry(key, value, 3, 9));
+    }
+
+    /** The file system, except that the calls told to fail do so, as a dying disk or a failed {@code fsync} does. */
+    private static final class FaultyDisk implements WriteAheadJournal.Disk {
+
+        enum Fault {
+            /** The bytes reach the page cache (every reader sees them); the {@code fsync} fails. */
+            WRITES_THEN_FAILS,
+            /** Only the first half of the bytes is written, then the write fails: a crash in the middle of it. */
+            WRITES_HALF_THEN_FAILS,
+            /** Nothing is written. */
+            FAILS
+        }
+
+        private final Deque<Fault> faults = new ArrayDeque<>();
+
+        /** The next call (after those already told to fail) fails this way. */
+        void next(Fault fault) {
+            faults.add(fault);
+        }
+
+        @Override
+        public void writeAndSync(RandomAccessFile file, long offset, byte[] bytes) throws IOException {
+            Fault fault = faults.poll();
+            if (fault == null) {
+                FILE_SYSTEM.writeAndSync(file, offset, bytes);
+                return;
+            }
+            if (fault != Fault.FAILS) {
+                file.seek(offset);
+                file.write(bytes, 0, fault == Fault.WRITES_THEN_FAILS ? bytes.length : bytes.length / 2);
+            }
+            throw new IOException("injected disk failure: " + fault);
+        }
     }
 }
