@@ -4,10 +4,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -30,7 +32,8 @@ import java.util.zip.CRC32C;
  * ({@code journal_applied} in the database), and then starts the journal over ({@link #reset()}).
  *
  * <p><b>Format.</b> A fixed {@value #CAPACITY}-byte file, allocated once so that appends overwrite allocated blocks
- * (an {@code fsync} then flushes data only, not the file size). A {@value #HEADER_SIZE}-byte header: {@value #MAGIC};
+ * (an {@code fsync} then flushes data only, not the file size), and created whole in one step (written beside the
+ * path as {@code <journal>.creating}, synced, renamed into place): a file at the path is never a half-made journal. A {@value #HEADER_SIZE}-byte header: {@value #MAGIC};
  * at byte {@value #DATABASE_ID_OFFSET} the database's id (a journal left behind by a deleted database is never
  * replayed into a new one); at {@value #EPOCH_OFFSET} the epoch, which grows whenever what a process learnt from the
  * journal may no longer hold (the journal started over, or DuckDB was written directly); at
@@ -105,8 +108,9 @@ final class WriteAheadJournal implements AutoCloseable {
     }
 
     /**
-     * Opens the journal of the database with the given id, creating and allocating it with the given permissions
-     * when absent, and starting it over when it belongs to another database.
+     * Opens the journal of the database with the given id. A new one is created, with the given permissions, when
+     * there is none, when the file at the path is what an interrupted creation of an older version left (zeros only,
+     * perhaps shorter), and when it is the journal of another database.
      *
      * @throws StoreException when the path is a directory or a file that is not a robustmemory journal (left
      *                        untouched), or cannot be read or written
@@ -123,19 +127,10 @@ final class WriteAheadJournal implements AutoCloseable {
                                      + " file, which holds acknowledged writes not yet in the database");
         }
         try {
-            boolean created = create(path, permissions);
-            RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw");
-            try {
-                if (created || file.length() == 0) {
-                    allocate(file, databaseId);
-                } else {
-                    checkHeader(path, file, databaseId);
-                }
-                return new WriteAheadJournal(path, file, disk);
-            } catch (IOException | RuntimeException e) {
-                file.close();
-                throw e;
+            if (needsCreating(path, databaseId)) {
+                create(path, permissions, newJournal(databaseId), disk);
             }
+            return new WriteAheadJournal(path, new RandomAccessFile(path.toFile(), "rw"), disk);
         } catch (StoreException e) {
             throw e;
         } catch (IOException e) {
@@ -143,62 +138,95 @@ final class WriteAheadJournal implements AutoCloseable {
         }
     }
 
-    private static boolean create(Path path, Optional<Set<PosixFilePermission>> permissions) throws IOException {
-        try {
-            if (permissions.isPresent()) {
-                Files.createFile(path, PosixFilePermissions.asFileAttribute(permissions.get()));
-                Files.setPosixFilePermissions(path, permissions.get()); // the umask narrowed what createFile asked for
-            } else {
-                Files.createFile(path);
-            }
-            return true;
-        } catch (FileAlreadyExistsException e) {
-            return false;
-        }
-    }
-
-    private static void allocate(RandomAccessFile file, long databaseId) throws IOException {
-        byte[] zeros = new byte[64 * 1024];
-        file.seek(0);
-        for (int written = 0; written < CAPACITY; written += zeros.length) {
-            file.write(zeros);
-        }
-        file.seek(0);
-        file.write(MAGIC.getBytes(StandardCharsets.US_ASCII));
-        writeHeaderId(file, databaseId);
-    }
-
     /**
-     * Writes the database id, a random first epoch (a reader that knew an earlier file of this name must start over)
-     * and an empty first record, and syncs: the journal is empty from here on.
+     * Whether a new journal must be put at the path.
+     *
+     * @throws StoreException when the file there has foreign content: it might be someone's data
      */
-    private static void writeHeaderId(RandomAccessFile file, long databaseId) throws IOException {
-        file.seek(DATABASE_ID_OFFSET);
-        file.writeLong(databaseId);
-        file.writeLong(new SecureRandom().nextLong());
-        file.seek(HEADER_SIZE);
-        file.write(new byte[FRAME_SIZE]);
-        file.getFD().sync();
+    private static boolean needsCreating(Path path, long databaseId) throws IOException, StoreException {
+        if (!Files.exists(path)) {
+            return true;
+        }
+        try (RandomAccessFile found = new RandomAccessFile(path.toFile(), "r")) {
+            if (startsWithMagic(found) && found.length() >= CAPACITY) {
+                long journalOf = readLong(found, DATABASE_ID_OFFSET);
+                if (journalOf == databaseId) {
+                    return false;
+                }
+                LOG.log(System.Logger.Level.WARNING, path + " was the journal of another database (id " + journalOf
+                        + ", this one is " + databaseId + "), probably one deleted with its journal left behind; it"
+                        + " is started over for this database");
+                return true;
+            }
+            if (holdsZerosOnly(found)) {
+                LOG.log(System.Logger.Level.INFO, path + " holds zeros only, as an interrupted creation of the"
+                        + " journal by an older version leaves it; it is created again");
+                return true;
+            }
+        }
+        throw new StoreException(path + " is not a robustmemory journal (it does not start with '" + MAGIC
+                                 + "' or is shorter than " + CAPACITY + " bytes); it was left untouched."
+                                 + " Move it away if it is not this memory's");
     }
 
-    private static void checkHeader(Path path, RandomAccessFile file, long databaseId)
-            throws IOException, StoreException {
+    private static boolean startsWithMagic(RandomAccessFile file) throws IOException {
         byte[] expected = MAGIC.getBytes(StandardCharsets.US_ASCII);
         byte[] found = new byte[expected.length];
         file.seek(0);
-        int read = file.read(found);
-        if (read != found.length || !Arrays.equals(expected, found) || file.length() < CAPACITY) {
-            throw new StoreException(path + " is not a robustmemory journal (it does not start with '" + MAGIC
-                                     + "' or is shorter than " + CAPACITY + " bytes); it was left untouched."
-                                     + " Move it away if it is not this memory's");
+        return file.read(found) == found.length && Arrays.equals(expected, found);
+    }
+
+    private static boolean holdsZerosOnly(RandomAccessFile file) throws IOException {
+        if (file.length() > CAPACITY) {
+            return false; // no creation ever made a longer file
         }
-        file.seek(DATABASE_ID_OFFSET);
-        long journalOf = file.readLong();
-        if (journalOf != databaseId) {
-            LOG.log(System.Logger.Level.WARNING, path + " was the journal of another database (id " + journalOf
-                    + ", this one is " + databaseId + "), probably one deleted with its journal left behind; it is"
-                    + " started over for this database");
-            writeHeaderId(file, databaseId);
+        byte[] chunk = new byte[64 * 1024];
+        file.seek(0);
+        for (int read; (read = file.read(chunk)) > 0; ) {
+            for (int i = 0; i < read; i++) {
+                if (chunk[i] != 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * An empty journal: the database id, a random first epoch (a reader that knew an earlier file of this name must
+     * start over), zeros up to the capacity, so that appends overwrite allocated blocks.
+     */
+    private static byte[] newJournal(long databaseId) {
+        ByteBuffer image = ByteBuffer.allocate(CAPACITY);
+        image.put(MAGIC.getBytes(StandardCharsets.US_ASCII));
+        image.putLong(DATABASE_ID_OFFSET, databaseId).putLong(EPOCH_OFFSET, new SecureRandom().nextLong());
+        return image.array();
+    }
+
+    /**
+     * Puts the image at the path in one step, so that a file there is always whole: it is written to a temporary
+     * file beside it, synced, renamed over the path, and the directory is synced so that the rename is durable. A
+     * crash leaves at most the temporary file, which the next creation replaces.
+     */
+    private static void create(Path path, Optional<Set<PosixFilePermission>> permissions, byte[] image, Disk disk)
+            throws IOException {
+        Path creating = path.resolveSibling(path.getFileName() + ".creating");
+        Files.deleteIfExists(creating);
+        if (permissions.isPresent()) {
+            Files.createFile(creating, PosixFilePermissions.asFileAttribute(permissions.get()));
+            Files.setPosixFilePermissions(creating, permissions.get()); // the umask narrowed what createFile asked
+        } else {
+            Files.createFile(creating);
+        }
+        try (RandomAccessFile file = new RandomAccessFile(creating.toFile(), "rw")) {
+            disk.writeAndSync(file, 0, image);
+        } catch (IOException e) {
+            Files.deleteIfExists(creating);
+            throw e;
+        }
+        Files.move(creating, path, StandardCopyOption.ATOMIC_MOVE);
+        try (FileChannel directory = FileChannel.open(path.getParent(), StandardOpenOption.READ)) {
+            directory.force(true);
         }
     }
 
@@ -365,6 +393,10 @@ final class WriteAheadJournal implements AutoCloseable {
     }
 
     private long readLong(long offset) throws IOException {
+        return readLong(file, offset);
+    }
+
+    private static long readLong(RandomAccessFile file, long offset) throws IOException {
         file.seek(offset);
         return file.readLong();
     }

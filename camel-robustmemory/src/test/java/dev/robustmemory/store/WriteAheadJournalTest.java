@@ -2,6 +2,8 @@ package dev.robustmemory.store;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -13,6 +15,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -151,6 +154,44 @@ class WriteAheadJournalTest {
         StoreException e = assertThrows(StoreException.class, () -> open(DATABASE_ID));
         assertTrue(e.getMessage().contains("is not a robustmemory journal"), e.getMessage());
         assertArrayEquals(foreign, Files.readAllBytes(path()));
+    }
+
+    @Test
+    void aFileOfForeignBytesAmongZerosIsRefusedAndLeftUntouched() throws Exception {
+        byte[] foreign = new byte[WriteAheadJournal.CAPACITY];
+        foreign[WriteAheadJournal.CAPACITY / 2] = 1;
+        Files.write(path(), foreign);
+        StoreException e = assertThrows(StoreException.class, () -> open(DATABASE_ID));
+        assertTrue(e.getMessage().contains("is not a robustmemory journal"), e.getMessage());
+        assertArrayEquals(foreign, Files.readAllBytes(path()));
+    }
+
+    /** What an older version's creation, which allocated the file in place and wrote the magic last, left behind. */
+    @ParameterizedTest(name = "{0} zero bytes")
+    @ValueSource(ints = {0, 64 * 1024, WriteAheadJournal.CAPACITY})
+    void aJournalWhoseCreationWasInterruptedIsCreatedAgain(int zeros) throws Exception {
+        Files.write(path(), new byte[zeros]);
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            appendFirst(journal, "a");
+        }
+        assertEquals(WriteAheadJournal.CAPACITY, Files.size(path()));
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(List.of("a"), keysOf(readAll(journal, 0)));
+        }
+    }
+
+    @Test
+    void aCreationThatFailsHalfWayLeavesNoFileAtThePathAndTheNextOneSucceeds() throws Exception {
+        FaultyDisk disk = new FaultyDisk();
+        disk.next(FaultyDisk.Fault.WRITES_HALF_THEN_FAILS);
+        assertThrows(StoreException.class, () -> open(DATABASE_ID, disk));
+        assertFalse(Files.exists(path()), "a journal at the path is always whole");
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            appendFirst(journal, "a");
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            assertEquals(List.of(path()), files.toList(), "the interrupted creation left nothing behind");
+        }
     }
 
     @Test
