@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,6 +79,46 @@ class WriteAheadJournalTest {
         }
     }
 
+    /** A transfer writes two keys in one batch: a reader must never see one without the other. */
+    @Test
+    void aBatchTornAtAnyByteIsReadWholeOrNotAtAll() throws Exception {
+        long start;
+        long end;
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            appendFirst(journal, "before");
+            start = journal.position().offset();
+            journal.append(List.of(write("from", StoredValue.json("90")), write("to", StoredValue.json("110"))));
+            end = journal.position().offset();
+        }
+        byte[] batch = new byte[(int) (end - start)];
+        try (RandomAccessFile file = new RandomAccessFile(path().toFile(), "rw")) {
+            file.seek(start);
+            file.readFully(batch);
+        }
+        List<String> none = List.of("before");
+        List<String> all = List.of("before", "from", "to");
+        for (long tear = start; tear < end; tear++) {
+            for (boolean truncate : new boolean[]{false, true}) {
+                try (RandomAccessFile file = new RandomAccessFile(path().toFile(), "rw")) {
+                    file.setLength(WriteAheadJournal.CAPACITY);
+                    file.seek(start);
+                    file.write(batch);
+                    if (truncate) {
+                        file.setLength(tear);
+                    } else {
+                        file.seek(tear);
+                        file.write(new byte[(int) (end - tear)]);
+                    }
+                }
+                try (WriteAheadJournal journal = open(DATABASE_ID)) {
+                    List<String> read = keysOf(readAll(journal, 0));
+                    assertTrue(read.equals(none) || read.equals(all), (truncate ? "truncated" : "zeroed") + " at "
+                            + (tear - start) + " of " + batch.length + " bytes, read " + read);
+                }
+            }
+        }
+    }
+
     @Test
     void afterAResetOnlyLaterWritesComeBackAndTheirNumbersGoOn() throws Exception {
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
@@ -120,6 +162,55 @@ class WriteAheadJournalTest {
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             assertEquals(List.of("a", "g1", "g2"), keysOf(readAll(journal, 0)));
+        }
+    }
+
+    @Test
+    void aFailedAppendWhoseErasureIsCutShortIsNeverRead() throws Exception {
+        List<PendingWrite> failed = List.of(write("f1", StoredValue.text("failed")),
+                write("f2", StoredValue.text("failed")), write("f3", StoredValue.text("failed")),
+                write("f4", StoredValue.text("failed")));
+        FaultyDisk disk = new FaultyDisk();
+        try (WriteAheadJournal journal = open(DATABASE_ID, disk)) {
+            appendFirst(journal, "a");
+            disk.next(FaultyDisk.Fault.WRITES_THEN_FAILS);
+            disk.next(FaultyDisk.Fault.WRITES_HALF_THEN_FAILS); // the erasure zeroes the first two records only
+            StoreException e = assertThrows(StoreException.class, () -> journal.append(failed));
+            assertTrue(e.getMessage().contains("their outcome is unknown"), e.getMessage());
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(List.of("a"), keysOf(readAll(journal, 0)));
+            journal.append(List.of(write("g1", StoredValue.text("stored")), write("g2", StoredValue.text("stored"))));
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(List.of("a", "g1", "g2"), keysOf(readAll(journal, 0)));
+        }
+    }
+
+    @Test
+    void anOlderVersionsJournalIsReadOnceAndItsWritesCarriedOver() throws Exception {
+        writeOlderVersionsJournal(DATABASE_ID, 5, List.of(write("a", StoredValue.text("1")),
+                write("b", StoredValue.json("2"))));
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(List.of("b"), keysOf(readAll(journal, 5)), "a was applied already");
+            assertEquals(6, journal.lastSeq());
+            journal.append(List.of(write("c", StoredValue.text("3"))));
+        }
+        try (RandomAccessFile file = new RandomAccessFile(path().toFile(), "r")) {
+            byte[] magic = new byte[WriteAheadJournal.MAGIC.length()];
+            file.readFully(magic);
+            assertEquals(WriteAheadJournal.MAGIC, new String(magic, StandardCharsets.US_ASCII));
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(List.of("b", "c"), keysOf(readAll(journal, 5)));
+        }
+    }
+
+    @Test
+    void anOlderVersionsJournalOfAnotherDatabaseIsNeverReplayed() throws Exception {
+        writeOlderVersionsJournal(DATABASE_ID + 1, 1, List.of(write("from-a-deleted-database", StoredValue.text("x"))));
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(List.of(), readAll(journal, 0));
         }
     }
 
@@ -263,6 +354,31 @@ class WriteAheadJournalTest {
         readAll(journal, 0);
         journal.append(List.of(write(key, StoredValue.text("1"))));
         return journal.position();
+    }
+
+    /**
+     * A journal as the version before batch frames wrote it ({@value WriteAheadJournal#LEGACY_MAGIC}): one record
+     * {@code [int length][int crc32c][long seq][record]} per write, numbered from {@code firstSeq}. Text values only.
+     */
+    private void writeOlderVersionsJournal(long databaseId, long firstSeq, List<PendingWrite> writes)
+            throws IOException {
+        ByteBuffer journal = ByteBuffer.allocate(WriteAheadJournal.CAPACITY);
+        journal.put(WriteAheadJournal.LEGACY_MAGIC.getBytes(StandardCharsets.US_ASCII));
+        journal.putLong(32, databaseId).putLong(40, 1).position(64);
+        long seq = firstSeq;
+        for (PendingWrite write : writes) {
+            MemoryEntry entry = write.entry().orElseThrow();
+            byte[] key = write.key().getBytes(StandardCharsets.UTF_8);
+            byte[] value = entry.value().text().getBytes(StandardCharsets.UTF_8);
+            ByteBuffer body = ByteBuffer.allocate(8 + 33 + key.length + value.length)
+                    .putLong(seq++).put((byte) (1 + entry.value().kind().ordinal())).putLong(write.revision())
+                    .putLong(entry.fencingToken()).putLong(write.writtenMicros())
+                    .putInt(key.length).put(key).putInt(value.length).put(value);
+            CRC32C crc = new CRC32C();
+            crc.update(body.array());
+            journal.putInt(body.capacity()).putInt((int) crc.getValue()).put(body.array());
+        }
+        Files.write(path(), journal.array());
     }
 
     private static List<String> keysOf(List<PendingWrite> writes) {
