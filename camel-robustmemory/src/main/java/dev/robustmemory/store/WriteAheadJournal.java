@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -39,7 +40,8 @@ import java.util.zip.CRC32C;
  * {@value #DATABASE_ID_OFFSET} the database's id (a journal left behind by a deleted database is never replayed into
  * a new one); at {@value #EPOCH_OFFSET} the epoch, which grows whenever what a process learnt from the journal may no
  * longer hold (the journal started over, or DuckDB was written directly); at {@value #HOLDER_TOKEN_OFFSET} the
- * fencing token of the current holder. Then one frame per batch (one {@link #append}), big-endian: {@code [int
+ * fencing token of the current holder; at {@value #JOURNAL_ID_OFFSET} the journal's own id, drawn when it was
+ * created ({@link #id()}). Then one frame per batch (one {@link #append}), big-endian: {@code [int
  * length][int crc32c]} and a body of {@code length} bytes, {@code [long firstSeq][int count]} and {@code count}
  * records {@code [byte kind][long revision][long fencingToken][long writtenMicros][int keyLength][key][int
  * valueLength][value]}, numbered {@code firstSeq, firstSeq + 1, ...}; kind 0 is a deletion and 1 +
@@ -51,7 +53,14 @@ import java.util.zip.CRC32C;
  * continue the numbering of the frame before it. What follows it was never acknowledged: a batch is acknowledged once
  * it and the zeros after it are synced, and the next one starts on those zeros, so reading never runs into older
  * bytes beyond. Frames left over from before a reset carry numbers already applied, and a failed append is erased
- * (overwritten with zeros and synced) before its failure is reported.
+ * (overwritten with zeros and synced) before its failure is reported; should the erasure fail too, the failure says
+ * that the outcome is unknown. A journal cut short by another program is read up to the cut and lengthened again.
+ *
+ * <p><b>Identity.</b> The database records the id of the journal before anything is appended to it ({@code
+ * journal_id}), so that a lease that finds it missing or replaced reports that acknowledged writes may be lost
+ * ({@link #lostPredecessor()}) instead of silently starting over. A batch is acknowledged only while the file it was
+ * synced into is still the one at the path (compared by file key, as the lock file is): one appended into a journal
+ * deleted or replaced meanwhile fails.
  *
  * <p><b>Older journals.</b> A {@value #LEGACY_MAGIC} journal, written before batches had frames, may hold
  * acknowledged writes not yet applied: one of this database is read once, as that version read it (records {@code
@@ -73,6 +82,9 @@ final class WriteAheadJournal implements AutoCloseable {
     private static final int DATABASE_ID_OFFSET = 32;
     private static final int EPOCH_OFFSET = 40;
     private static final int HOLDER_TOKEN_OFFSET = 48;
+    private static final int JOURNAL_ID_OFFSET = 56;
+    /** The journal id a database knows before any journal was recorded in it. */
+    static final long NO_JOURNAL = 0;
     /** length and crc. */
     private static final int FRAME_SIZE = 8;
     /** first seq and count. */
@@ -103,6 +115,10 @@ final class WriteAheadJournal implements AutoCloseable {
     private final RandomAccessFile file;
     private final Disk disk;
     private final long capacity;
+    private final long id;
+    /** The identity of the file opened, which must still be the one at the path when a batch is acknowledged. */
+    private final Object fileKey;
+    private final StoreException lostPredecessor;
     private long appendAt = HEADER_SIZE;
     private long lastSeq;
     private long epoch;
@@ -131,42 +147,66 @@ final class WriteAheadJournal implements AutoCloseable {
         }
     }
 
-    private WriteAheadJournal(Path path, RandomAccessFile file, Disk disk) throws IOException {
+    private WriteAheadJournal(Path path, RandomAccessFile file, Disk disk, Object fileKey,
+                              StoreException lostPredecessor) throws IOException {
         this.path = path;
         this.file = file;
         this.disk = disk;
+        this.fileKey = fileKey;
+        this.lostPredecessor = lostPredecessor;
         this.capacity = file.length();
+        this.id = readLong(file, JOURNAL_ID_OFFSET);
     }
 
     /**
-     * Opens the journal of the database with the given id. A new one is created, with the given permissions, when
-     * there is none, when the file at the path is what an interrupted creation of an older version left (zeros only,
-     * perhaps shorter), when it is the journal of another database, and in place of an older version's journal of
-     * this database, whose writes it then holds.
+     * Opens the journal of the database with the given id, which knows the journal {@code knownJournalId}
+     * ({@link #NO_JOURNAL} when it knows none yet). The journal at the path is used when it is that one (or, knowing
+     * none, when it is this database's). Otherwise a new one is created, with the given permissions:
+     * <ul>
+     * <li>knowing none, when there is no file, when the file is what an interrupted creation left (zeros only,
+     * perhaps short), when it is the journal of another database, and in place of an older version's journal of this
+     * database, whose writes it then holds;</li>
+     * <li>knowing one that is not at the path (deleted, or replaced by any other file but a foreign one), in any
+     * case: the new journal then reports the loss ({@link #lostPredecessor()}), and a journal found at the path is
+     * kept as {@code <journal>.replaced-<milliseconds>}, never replayed.</li>
+     * </ul>
      *
      * @throws StoreException when the path is a directory or a file that is not a robustmemory journal (left
      *                        untouched), or cannot be read or written
      */
-    static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions, long databaseId)
-            throws StoreException {
-        return open(path, permissions, databaseId, Disk.FILE_SYSTEM);
+    static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions, long databaseId,
+                                  long knownJournalId) throws StoreException {
+        return open(path, permissions, databaseId, knownJournalId, Disk.FILE_SYSTEM);
     }
 
     static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions, long databaseId,
-                                  Disk disk) throws StoreException {
+                                  long knownJournalId, Disk disk) throws StoreException {
         if (Files.isDirectory(path)) {
             throw new StoreException("The journal path " + path + " is a directory; it must be the memory's journal"
                                      + " file, which holds acknowledged writes not yet in the database");
         }
         try {
-            byte[] replacement = replacementFor(path, databaseId);
+            Found found = Found.at(path);
+            StoreException lost = null;
+            byte[] replacement;
+            if (knownJournalId != NO_JOURNAL && !found.isJournal(databaseId, knownJournalId)) {
+                lost = lostJournal(path, knownJournalId, found);
+                replacement = newJournal(databaseId, List.of());
+            } else {
+                replacement = replacementFor(path, found, databaseId);
+            }
             if (replacement != null) {
                 create(path, permissions, replacement, disk);
             }
+            Object fileKey = fileKey(path);
             RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw");
             try {
+                if (fileKey == null || !fileKey.equals(fileKey(path))) {
+                    throw new StoreException("The journal " + path + " was replaced while being opened, by another"
+                                             + " program (this library never does so outside the lock)");
+                }
                 lengthenIfCut(path, file, disk);
-                return new WriteAheadJournal(path, file, disk);
+                return new WriteAheadJournal(path, file, disk, fileKey, lost);
             } catch (IOException | RuntimeException e) {
                 file.close();
                 throw e;
@@ -178,41 +218,103 @@ final class WriteAheadJournal implements AutoCloseable {
         }
     }
 
+    /** What is at the journal path, with the ids of its header when it is a journal. */
+    private record Found(Kind kind, long databaseId, long journalId) {
+
+        enum Kind {
+            NO_FILE,
+            /** Zeros only (perhaps short), or a magic and less than a header: an interrupted creation's leftover. */
+            NOTHING_WRITTEN,
+            JOURNAL,
+            OLDER_JOURNAL
+        }
+
+        /** @throws StoreException when the file there has foreign content: it might be someone's data */
+        static Found at(Path path) throws IOException, StoreException {
+            if (!Files.exists(path)) {
+                return new Found(Kind.NO_FILE, 0, NO_JOURNAL);
+            }
+            try (RandomAccessFile found = new RandomAccessFile(path.toFile(), "r")) {
+                boolean current = startsWith(found, MAGIC);
+                if (current || startsWith(found, LEGACY_MAGIC)) {
+                    return found.length() < HEADER_SIZE ? new Found(Kind.NOTHING_WRITTEN, 0, NO_JOURNAL)
+                           : new Found(current ? Kind.JOURNAL : Kind.OLDER_JOURNAL,
+                                   readLong(found, DATABASE_ID_OFFSET),
+                                   current ? readLong(found, JOURNAL_ID_OFFSET) : NO_JOURNAL);
+                }
+                if (holdsZerosOnly(found)) {
+                    return new Found(Kind.NOTHING_WRITTEN, 0, NO_JOURNAL);
+                }
+            }
+            throw new StoreException(path + " is not a robustmemory journal (it does not start with '" + MAGIC
+                                     + "' or '" + LEGACY_MAGIC + "', nor holds only zeros); it was left untouched."
+                                     + " Move it away if it is not this memory's");
+        }
+
+        boolean isJournal(long ofDatabase, long withId) {
+            return kind == Kind.JOURNAL && databaseId == ofDatabase && journalId == withId;
+        }
+
+        @Override
+        public String toString() {
+            return switch (kind) {
+                case NO_FILE -> "no file";
+                case NOTHING_WRITTEN -> "a file that holds nothing";
+                case JOURNAL -> "journal " + Long.toHexString(journalId) + " of database " + databaseId;
+                case OLDER_JOURNAL -> "a " + LEGACY_MAGIC + " journal of database " + databaseId;
+            };
+        }
+    }
+
     /**
-     * What must be put at the path before the journal there can be used: null when it is this database's journal.
-     *
-     * @throws StoreException when the file there has foreign content: it might be someone's data
+     * When the database knows no journal or the one found: what must be put at the path before the journal there can
+     * be used; null when it is this database's journal.
      */
-    private static byte[] replacementFor(Path path, long databaseId) throws IOException, StoreException {
-        if (!Files.exists(path)) {
-            return newJournal(databaseId, List.of());
-        }
-        try (RandomAccessFile found = new RandomAccessFile(path.toFile(), "r")) {
-            boolean current = startsWith(found, MAGIC);
-            if (current || startsWith(found, LEGACY_MAGIC)) {
-                if (found.length() < HEADER_SIZE) {
-                    LOG.log(System.Logger.Level.WARNING, path + " is a journal cut short before its first batch;"
-                            + " it held nothing and is created again");
-                    return newJournal(databaseId, List.of());
-                }
-                long journalOf = readLong(found, DATABASE_ID_OFFSET);
-                if (journalOf != databaseId) {
-                    LOG.log(System.Logger.Level.WARNING, path + " was the journal of another database (id "
-                            + journalOf + ", this one is " + databaseId + "), probably one deleted with its journal"
-                            + " left behind; it is started over for this database");
-                    return newJournal(databaseId, List.of());
-                }
-                return current ? null : newJournal(databaseId, readLegacy(path, found));
-            }
-            if (holdsZerosOnly(found)) {
-                LOG.log(System.Logger.Level.INFO, path + " holds nothing but zeros, as an interrupted creation"
-                        + " leaves it; it is created again");
+    private static byte[] replacementFor(Path path, Found found, long databaseId) throws IOException {
+        switch (found.kind()) {
+            case NO_FILE:
                 return newJournal(databaseId, List.of());
-            }
+            case NOTHING_WRITTEN:
+                LOG.log(System.Logger.Level.INFO, path + " holds nothing (zeros only, or less than a header), as an"
+                        + " interrupted creation leaves it; it is created again");
+                return newJournal(databaseId, List.of());
+            default:
+                if (found.databaseId() != databaseId) {
+                    LOG.log(System.Logger.Level.WARNING, path + " was the journal of another database (id "
+                            + found.databaseId() + ", this one is " + databaseId + "), probably one deleted with its"
+                            + " journal left behind; it is started over for this database");
+                    return newJournal(databaseId, List.of());
+                }
+                return found.kind() == Found.Kind.JOURNAL ? null : newJournal(databaseId, readLegacy(path));
         }
-        throw new StoreException(path + " is not a robustmemory journal (it does not start with '" + MAGIC + "' or '"
-                                 + LEGACY_MAGIC + "', nor holds only zeros); it was left untouched. Move it away if"
-                                 + " it is not this memory's");
+    }
+
+    /**
+     * The database knew a journal that is not at the path any more: reports it, and keeps a journal found there
+     * aside (it may be a copy someone restored; replaying it could bring back stale writes).
+     */
+    private static StoreException lostJournal(Path path, long knownJournalId, Found found) throws IOException {
+        String keptAside = "";
+        if (found.kind() == Found.Kind.JOURNAL || found.kind() == Found.Kind.OLDER_JOURNAL) {
+            Path aside = path.resolveSibling(path.getFileName() + ".replaced-" + System.currentTimeMillis());
+            Files.move(path, aside, StandardCopyOption.ATOMIC_MOVE); // the creation after it syncs the directory
+            keptAside = "; the file found there is kept as " + aside + ", and never replayed";
+        }
+        StoreException lost = new StoreException("The journal " + path + " was deleted or replaced; acknowledged"
+                + " writes not yet applied to the database may be lost. The database knew journal "
+                + Long.toHexString(knownJournalId) + ", the path held " + found + ". A new journal was started"
+                + keptAside);
+        LOG.log(System.Logger.Level.ERROR, lost.getMessage());
+        return lost;
+    }
+
+    /** The identity of the file at the path (device and inode on Linux); null when there is none. */
+    private static Object fileKey(Path path) {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private static boolean startsWith(RandomAccessFile file, String magic) throws IOException {
@@ -239,9 +341,15 @@ final class WriteAheadJournal implements AutoCloseable {
     }
 
     /**
-     * The batches of a {@value #LEGACY_MAGIC} journal, as that version read them, in one batch (empty when it held
+     * The batches of a {@value #LEGACY_MAGIC} journal, as that version read them, in one batch (none when it held
      * none).
      */
+    private static List<Batch> readLegacy(Path path) throws IOException {
+        try (RandomAccessFile legacy = new RandomAccessFile(path.toFile(), "r")) {
+            return readLegacy(path, legacy);
+        }
+    }
+
     private static List<Batch> readLegacy(Path path, RandomAccessFile legacy) throws IOException {
         long end = legacy.length();
         long position = HEADER_SIZE;
@@ -277,7 +385,9 @@ final class WriteAheadJournal implements AutoCloseable {
         }
         ByteBuffer image = ByteBuffer.allocate(Math.max(CAPACITY, HEADER_SIZE + frames.size()));
         image.put(MAGIC.getBytes(StandardCharsets.US_ASCII));
-        image.putLong(DATABASE_ID_OFFSET, databaseId).putLong(EPOCH_OFFSET, new SecureRandom().nextLong());
+        SecureRandom random = new SecureRandom();
+        image.putLong(DATABASE_ID_OFFSET, databaseId).putLong(EPOCH_OFFSET, random.nextLong())
+                .putLong(JOURNAL_ID_OFFSET, random.nextLong());
         image.put(HEADER_SIZE, frames.toByteArray());
         return image.array();
     }
@@ -324,6 +434,19 @@ final class WriteAheadJournal implements AutoCloseable {
 
     Path path() {
         return path;
+    }
+
+    /** The random id drawn when this journal was created, which the database must know before it is appended to. */
+    long id() {
+        return id;
+    }
+
+    /**
+     * The report when the database knew a journal that this one replaced because it was deleted or replaced: its
+     * acknowledged writes not yet applied to the database may be lost. Present only in the journal that replaced it.
+     */
+    Optional<StoreException> lostPredecessor() {
+        return Optional.ofNullable(lostPredecessor);
     }
 
     /** The sequence number of the last write journaled (or applied, when that is later). */
@@ -468,6 +591,7 @@ final class WriteAheadJournal implements AutoCloseable {
         } catch (IOException e) {
             throw failedAppend(writes.size(), frame.length, e);
         }
+        ensureStillAtPath(writes.size());
         appendAt += frame.length - TERMINATOR_SIZE;
         lastSeq += writes.size();
         return true;
@@ -489,6 +613,20 @@ final class WriteAheadJournal implements AutoCloseable {
         }
         return new StoreException("Cannot make " + writes + " writes durable in the journal " + path
                                   + "; they were not acknowledged, and were erased: " + failure, failure);
+    }
+
+    /**
+     * After a batch was synced and before it is acknowledged: a file deleted or replaced while this process used it
+     * is read by nobody any more, so what went into it must not count as durable.
+     */
+    private void ensureStillAtPath(int writes) throws StoreException {
+        Object atPath = fileKey(path);
+        if (!fileKey.equals(atPath)) {
+            throw new StoreException("The journal " + path + " was " + (atPath == null ? "deleted" : "replaced by"
+                    + " another file") + " while this process used it (this library never does either): the "
+                    + writes + " writes just synced went into a file nobody reads and were not acknowledged, and"
+                    + " acknowledged writes not yet applied to the database may be lost with it");
+        }
     }
 
     /**

@@ -22,6 +22,7 @@ import java.util.zip.CRC32C;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -214,6 +215,59 @@ class WriteAheadJournalTest {
         }
     }
 
+    @ParameterizedTest(name = "replaced by another file: {0}")
+    @ValueSource(booleans = {false, true})
+    void aBatchIsNeverAcknowledgedIntoAJournalNoLongerAtItsPath(boolean replaced) throws Exception {
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            appendFirst(journal, "a");
+            Path elsewhere = Files.move(path(), directory.resolve("moved-away"));
+            if (replaced) {
+                Files.copy(elsewhere, path());
+            }
+            StoreException e = assertThrows(StoreException.class,
+                    () -> journal.append(List.of(write("b", StoredValue.text("2")))));
+            assertTrue(e.getMessage().contains(replaced ? "was replaced" : "was deleted"), e.getMessage());
+            assertTrue(e.getMessage().contains("were not acknowledged"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aDeletedJournalThatTheDatabaseKnewIsReportedAndANewOneStarted() throws Exception {
+        long known = journalHolding("lost");
+        Files.delete(path());
+        long next;
+        try (WriteAheadJournal journal = openKnowing(known)) {
+            String report = journal.lostPredecessor().orElseThrow().getMessage();
+            assertTrue(report.contains("was deleted or replaced"), report);
+            assertTrue(report.contains("acknowledged writes not yet applied to the database may be lost"), report);
+            next = journal.id();
+            assertNotEquals(known, next);
+            assertEquals(List.of(), readAll(journal, 0));
+        }
+        try (WriteAheadJournal journal = openKnowing(next)) {
+            assertEquals(Optional.empty(), journal.lostPredecessor(), "reported by the journal that replaced it only");
+        }
+    }
+
+    @Test
+    void aReplacedJournalIsReportedAndKeptAsideButNeverReplayed() throws Exception {
+        long known = journalHolding("mine");
+        Files.move(path(), directory.resolve("moved-away"));
+        journalHolding("of-another-copy");
+        byte[] replacement = Files.readAllBytes(path());
+        try (WriteAheadJournal journal = openKnowing(known)) {
+            assertTrue(journal.lostPredecessor().isPresent());
+            assertEquals(List.of(), readAll(journal, 0));
+        }
+        List<Path> keptAside;
+        try (Stream<Path> files = Files.list(directory)) {
+            keptAside = files.filter(file -> file.getFileName().toString().startsWith("memory.duckdb.journal.replaced-"))
+                    .toList();
+        }
+        assertEquals(1, keptAside.size(), "the file found at the path is kept: " + keptAside);
+        assertArrayEquals(replacement, Files.readAllBytes(keptAside.get(0)));
+    }
+
     @Test
     void aJournalLeftByAnotherDatabaseIsNeverReplayed() throws Exception {
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
@@ -294,7 +348,8 @@ class WriteAheadJournalTest {
 
     @Test
     void aNewJournalGetsTheGivenPermissionsAndItsWholeSizeAtOnce() throws Exception {
-        WriteAheadJournal.open(path(), Optional.of(PosixFilePermissions.fromString("rw-rw----")), DATABASE_ID).close();
+        WriteAheadJournal.open(path(), Optional.of(PosixFilePermissions.fromString("rw-rw----")), DATABASE_ID,
+                WriteAheadJournal.NO_JOURNAL).close();
         assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(path())));
         assertEquals(WriteAheadJournal.CAPACITY, Files.size(path()));
     }
@@ -349,6 +404,14 @@ class WriteAheadJournalTest {
         }
     }
 
+    /** Creates the journal with one write, as a database that knows none would; returns the journal's id. */
+    private long journalHolding(String key) throws StoreException {
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            appendFirst(journal, key);
+            return journal.id();
+        }
+    }
+
     /** Reads a fresh journal, appends one write and returns the position after it. */
     private static WriteAheadJournal.Position appendFirst(WriteAheadJournal journal, String key) throws StoreException {
         readAll(journal, 0);
@@ -389,12 +452,19 @@ class WriteAheadJournalTest {
         return journal.catchUp(null, appliedSeq).writes();
     }
 
+    /** Opens the journal as a lease of a database that knows no journal yet (or of an older version) would. */
     private WriteAheadJournal open(long databaseId) throws StoreException {
         return open(databaseId, WriteAheadJournal.Disk.FILE_SYSTEM);
     }
 
     private WriteAheadJournal open(long databaseId, WriteAheadJournal.Disk disk) throws StoreException {
-        return WriteAheadJournal.open(path(), Optional.empty(), databaseId, disk);
+        return WriteAheadJournal.open(path(), Optional.empty(), databaseId, WriteAheadJournal.NO_JOURNAL, disk);
+    }
+
+    /** Opens the journal as a lease of a database that knows the journal with this id would. */
+    private WriteAheadJournal openKnowing(long journalId) throws StoreException {
+        return WriteAheadJournal.open(path(), Optional.empty(), DATABASE_ID, journalId,
+                WriteAheadJournal.Disk.FILE_SYSTEM);
     }
 
     private static PendingWrite write(String key, StoredValue value) {
