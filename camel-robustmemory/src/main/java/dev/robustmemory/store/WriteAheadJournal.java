@@ -311,7 +311,8 @@ final class WriteAheadJournal implements AutoCloseable {
     /** The identity of the file at the path (device and inode on Linux); null when there is none. */
     private static Object fileKey(Path path) {
         try {
-            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            return key != null ? key : path; // a file system without file keys: only a deletion is seen
         } catch (IOException e) {
             return null;
         }
