@@ -346,29 +346,25 @@ final class WriteAheadJournal implements AutoCloseable {
      * none).
      */
     private static List<Batch> readLegacy(Path path) throws IOException {
-        try (RandomAccessFile legacy = new RandomAccessFile(path.toFile(), "r")) {
-            return readLegacy(path, legacy);
-        }
-    }
-
-    private static List<Batch> readLegacy(Path path, RandomAccessFile legacy) throws IOException {
-        long end = legacy.length();
         long position = HEADER_SIZE;
         long seq = -1;
         List<PendingWrite> writes = new ArrayList<>();
         long firstSeq = 0;
-        for (ByteBuffer body; (body = readFrameBody(legacy, position, end, 8 + FIXED_RECORD_SIZE)) != null; ) {
-            long next = body.getLong();
-            List<PendingWrite> record = decodeRecords(body, 1);
-            if ((seq >= 0 && next != seq + 1) || record == null) {
-                break;
+        try (RandomAccessFile legacy = new RandomAccessFile(path.toFile(), "r")) {
+            long end = legacy.length();
+            for (ByteBuffer body; (body = readFrameBody(legacy, position, end, 8 + FIXED_RECORD_SIZE)) != null; ) {
+                long next = body.getLong();
+                List<PendingWrite> record = decodeRecords(body, 1);
+                if ((seq >= 0 && next != seq + 1) || record == null) {
+                    break;
+                }
+                if (seq < 0) {
+                    firstSeq = next;
+                }
+                seq = next;
+                writes.addAll(record);
+                position += FRAME_SIZE + body.capacity();
             }
-            if (seq < 0) {
-                firstSeq = next;
-            }
-            seq = next;
-            writes.addAll(record);
-            position += FRAME_SIZE + body.capacity();
         }
         LOG.log(System.Logger.Level.INFO, path + " is a journal of an older version (" + LEGACY_MAGIC + "); its "
                 + writes.size() + " writes are carried over into a new " + MAGIC + " journal");
@@ -387,8 +383,12 @@ final class WriteAheadJournal implements AutoCloseable {
         ByteBuffer image = ByteBuffer.allocate(Math.max(CAPACITY, HEADER_SIZE + frames.size()));
         image.put(MAGIC.getBytes(StandardCharsets.US_ASCII));
         SecureRandom random = new SecureRandom();
+        long journalId;
+        do {
+            journalId = random.nextLong();
+        } while (journalId == NO_JOURNAL);
         image.putLong(DATABASE_ID_OFFSET, databaseId).putLong(EPOCH_OFFSET, random.nextLong())
-                .putLong(JOURNAL_ID_OFFSET, random.nextLong());
+                .putLong(JOURNAL_ID_OFFSET, journalId);
         image.put(HEADER_SIZE, frames.toByteArray());
         return image.array();
     }
