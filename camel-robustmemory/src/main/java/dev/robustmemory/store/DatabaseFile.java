@@ -146,15 +146,38 @@ final class DatabaseFile {
 
     /**
      * Opens the memory's {@link WriteAheadJournal}, {@code <database>.journal}, creating it with the database file's
-     * permissions (it holds values too). The caller holds the cross-process lock and a connection.
+     * permissions (it holds values too), and makes sure the database knows it before anything is appended. The caller
+     * holds the cross-process lock and a connection in autocommit mode.
+     *
+     * @throws StoreException also when the journal the database knew was deleted or replaced: the report of
+     *                        {@link WriteAheadJournal#lostPredecessor()}, given once (the new journal is recorded
+     *                        first, so the next lease goes on with it)
      */
-    WriteAheadJournal openJournal(long databaseId) throws StoreException {
+    WriteAheadJournal openJournal(Connection connection, long databaseId) throws StoreException {
+        Optional<Set<PosixFilePermission>> permissions;
         try {
-            return WriteAheadJournal.open(journalPath,
-                    posix ? Optional.of(Files.getPosixFilePermissions(path)) : Optional.empty(), databaseId);
+            permissions = posix ? Optional.of(Files.getPosixFilePermissions(path)) : Optional.empty();
         } catch (IOException e) {
             throw new StoreException("Cannot read the permissions of " + path + ": " + e, e);
         }
+        WriteAheadJournal journal = null;
+        try {
+            long known = Schema.journalId(connection);
+            journal = WriteAheadJournal.open(journalPath, permissions, databaseId, known);
+            if (journal.id() != known) {
+                Schema.recordJournalId(connection, journal.id());
+            }
+        } catch (SQLException e) {
+            if (journal != null) {
+                journal.close();
+            }
+            throw new StoreException("Cannot read or record the journal's id in " + path + ": " + e, e);
+        }
+        if (journal.lostPredecessor().isPresent()) {
+            journal.close();
+            throw journal.lostPredecessor().get();
+        }
+        return journal;
     }
 
     void onHeldByAnotherProgram(Runnable listener) {

@@ -325,7 +325,7 @@ final class DatabaseLease {
             long token = Schema.nextFencingToken(connection);
             grant.publishFencingToken(token);
             Schema.JournalState state = Schema.journalState(connection);
-            journal = database.openJournal(state.databaseId());
+            journal = database.openJournal(connection, state.databaseId());
             journal.claim(token);
             catchUp(journal.catchUp(journalRead, state.appliedSeq()));
             revisions.observe(state.revision());

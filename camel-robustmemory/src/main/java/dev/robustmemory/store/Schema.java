@@ -6,6 +6,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.OptionalLong;
 
 /**
  * The two tables of a memory, readable with the {@code duckdb} command line tool:
@@ -14,7 +15,7 @@ import java.sql.Statement;
  * robustmemory_entries(key VARCHAR PRIMARY KEY, kind VARCHAR ('TEXT'|'BYTES'|'JSON'), text_value VARCHAR,
  *                      bytes_value BLOB, version BIGINT, fencing_token BIGINT, updated_at TIMESTAMPTZ)
  * robustmemory_meta(name VARCHAR PRIMARY KEY, value BIGINT)  -- 'schema_version', 'fencing_token', 'journal_applied',
- *                                                             'database_id', 'revision'
+ *                                                             'database_id', 'revision', 'journal_id'
  * </pre>
  *
  * Text and JSON values live in {@code text_value}, bytes in {@code bytes_value}; {@code fencing_token} is the token
@@ -23,7 +24,10 @@ import java.sql.Statement;
  * would not know to replay the journal, so it must refuse these files). {@code version} is the memory-wide revision
  * of the row's last change ({@link RevisionClock}) and {@code revision} the latest revision the table holds; version 3
  * introduced them (a library that reads version 2 would count versions per key again and reuse them after a delete).
- * An older file is upgraded in place: its revision starts after its highest per-key version.
+ * An older file is upgraded in place: its revision starts after its highest per-key version. {@code journal_id} is the
+ * id of the {@link WriteAheadJournal} last found or created at the journal path, recorded before anything is
+ * appended to it, so that a journal deleted or replaced later is noticed; it is absent until the first lease of a
+ * library that records it (older ones ignore the row).
  */
 final class Schema {
 
@@ -36,6 +40,7 @@ final class Schema {
     private static final String JOURNAL_APPLIED = "journal_applied";
     private static final String DATABASE_ID = "database_id";
     private static final String REVISION = "revision";
+    private static final String JOURNAL_ID = "journal_id";
     private static final String NEXT_FENCING_TOKEN =
             "UPDATE " + META + " SET value = value + 1 WHERE name = '" + FENCING_TOKEN + "' RETURNING value";
     private static final String READ_META = "SELECT value FROM " + META + " WHERE name = ?";
@@ -126,14 +131,30 @@ final class Schema {
         }
     }
 
+    /** The id of the journal the database knows, or {@link WriteAheadJournal#NO_JOURNAL} when it knows none yet. */
+    static long journalId(Connection connection) throws SQLException {
+        return optionalMeta(connection, JOURNAL_ID).orElse(WriteAheadJournal.NO_JOURNAL);
+    }
+
+    /** Records the id of the journal at the path; from then on, its deletion or replacement is noticed. */
+    static void recordJournalId(Connection connection, long journalId) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("INSERT OR REPLACE INTO " + META
+                + " VALUES ('" + JOURNAL_ID + "', ?)")) {
+            statement.setLong(1, journalId);
+            statement.executeUpdate();
+        }
+    }
+
     private static long readMeta(Connection connection, String name) throws SQLException {
+        return optionalMeta(connection, name)
+                .orElseThrow(() -> new SQLException("The " + META + " table has no '" + name + "' row"));
+    }
+
+    private static OptionalLong optionalMeta(Connection connection, String name) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(READ_META)) {
             statement.setString(1, name);
             try (ResultSet row = statement.executeQuery()) {
-                if (!row.next()) {
-                    throw new SQLException("The " + META + " table has no '" + name + "' row");
-                }
-                return row.getLong(1);
+                return row.next() ? OptionalLong.of(row.getLong(1)) : OptionalLong.empty();
             }
         }
     }

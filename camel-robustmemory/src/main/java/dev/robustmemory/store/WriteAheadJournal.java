@@ -4,10 +4,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -24,22 +27,47 @@ import java.util.zip.CRC32C;
  * acknowledged, so that a batch costs one write and one {@code fsync} instead of DuckDB upserts (about 1.5 ms per
  * statement), and the log every process reads to learn what the others wrote since it last held the lock.
  *
- * <p><b>Life of a record.</b> A holder appends its batches. Whoever holds the lock next first reads what was appended
- * since it last looked ({@link #catchUp}); the writes not yet in DuckDB are answered from memory by every process. Now
- * and then a holder applies them all to DuckDB in one transaction that also records the last sequence number applied
- * ({@code journal_applied} in the database), and then starts the journal over ({@link #reset()}).
+ * <p><b>Life of a batch.</b> A holder appends its batches, each whole or not at all. Whoever holds the lock next
+ * first reads what was appended since it last looked ({@link #catchUp}); the writes not yet in DuckDB are answered
+ * from memory by every process. Now and then a holder applies them all to DuckDB in one transaction that also records
+ * the last sequence number applied ({@code journal_applied} in the database), and then starts the journal over
+ * ({@link #reset()}).
  *
- * <p><b>Format.</b> A fixed {@value #CAPACITY}-byte file, allocated once so that appends overwrite allocated blocks
- * (an {@code fsync} then flushes data only, not the file size). A {@value #HEADER_SIZE}-byte header: {@value #MAGIC};
- * at byte {@value #DATABASE_ID_OFFSET} the database's id (a journal left behind by a deleted database is never
- * replayed into a new one); at {@value #EPOCH_OFFSET} the epoch, which grows whenever what a process learnt from the
- * journal may no longer hold (the journal started over, or DuckDB was written directly); at
- * {@value #HOLDER_TOKEN_OFFSET} the fencing token of the current holder. Then records {@code [int length][int crc32c]
- * [long seq][byte kind][long revision][long fencingToken][long writtenMicros][int keyLength][key][int valueLength]
- * [value]}, big-endian, where kind 0 is a deletion and 1 + {@link ValueKind#ordinal()} a value, and the CRC covers
- * everything after itself. Reading stops at the first record that is torn, fails its CRC or does not continue the
- * sequence: everything after it was never acknowledged (an acknowledged batch was synced before the next one was
- * written), and records left over from before a reset all carry numbers already applied.
+ * <p><b>Format {@value #MAGIC}.</b> A {@value #CAPACITY}-byte file, allocated once so that appends overwrite
+ * allocated blocks (an {@code fsync} then flushes data only, not the file size), and created whole in one step
+ * (written beside the path as {@code <journal>.creating}, synced, renamed into place, the directory synced): a file
+ * at the path is never a half-made journal. A {@value #HEADER_SIZE}-byte header: the magic; at byte
+ * {@value #DATABASE_ID_OFFSET} the database's id (a journal left behind by a deleted database is never replayed into
+ * a new one); at {@value #EPOCH_OFFSET} the epoch, which grows whenever what a process learnt from the journal may no
+ * longer hold (the journal started over, or DuckDB was written directly); at {@value #HOLDER_TOKEN_OFFSET} the
+ * fencing token of the current holder; at {@value #JOURNAL_ID_OFFSET} the journal's own id, drawn when it was
+ * created ({@link #id()}). Then one frame per batch (one {@link #append}), big-endian: {@code [int
+ * length][int crc32c]} and a body of {@code length} bytes, {@code [long firstSeq][int count]} and {@code count}
+ * records {@code [byte kind][long revision][long fencingToken][long writtenMicros][int keyLength][key][int
+ * valueLength][value]}, numbered {@code firstSeq, firstSeq + 1, ...}; kind 0 is a deletion and 1 +
+ * {@link ValueKind#ordinal()} a value; the CRC covers the body. Each frame is written and synced together with
+ * {@value #TERMINATOR_SIZE} zero bytes after it, where the next frame will start.
+ *
+ * <p><b>Reading.</b> A batch is read whole or not at all: reading stops at the first frame that is torn (cut short,
+ * or failing its CRC anywhere in its records), whose body does not parse exactly into its records, or that does not
+ * continue the numbering of the frame before it. What follows it was never acknowledged: a batch is acknowledged once
+ * it and the zeros after it are synced, and the next one starts on those zeros, so reading never runs into older
+ * bytes beyond. Frames left over from before a reset carry numbers already applied, and a failed append is erased
+ * (overwritten with zeros and synced) before its failure is reported; should the erasure fail too, the failure says
+ * that the outcome is unknown. A journal cut short by another program is read up to the cut and lengthened again.
+ *
+ * <p><b>Identity.</b> The database records the id of the journal before anything is appended to it ({@code
+ * journal_id}), so that a lease that finds it missing or replaced reports that acknowledged writes may be lost
+ * ({@link #lostPredecessor()}) instead of silently starting over. A batch is acknowledged only while the file it was
+ * synced into is still the one at the path (compared by file key, as the lock file is): one appended into a journal
+ * deleted or replaced meanwhile fails.
+ *
+ * <p><b>Older journals.</b> A {@value #LEGACY_MAGIC} journal, written before batches had frames, may hold
+ * acknowledged writes not yet applied: one of this database is read once, as that version read it (records {@code
+ * [int length][int crc32c][long seq]} and one record each, the chain ending at the first torn record or break in the
+ * numbering), and replaced by a {@value #MAGIC} journal holding those writes as one batch. A file of zeros only,
+ * perhaps short, is what that version's interrupted creation left (it allocated in place and wrote the magic last):
+ * it is created again. Anything else without a magic is refused and left untouched.
  *
  * <p>Used by a lease thread under the cross-process lock only. A {@link RandomAccessFile}, unlike a channel, is not
  * closed by an interrupt. The header's epoch and token are written without {@code fsync}: only live processes read
@@ -48,26 +76,55 @@ import java.util.zip.CRC32C;
 final class WriteAheadJournal implements AutoCloseable {
 
     static final int CAPACITY = 4 * 1024 * 1024;
-    static final String MAGIC = "robustmemory-journal/1";
+    static final String MAGIC = "robustmemory-journal/2";
+    static final String LEGACY_MAGIC = "robustmemory-journal/1";
     private static final int HEADER_SIZE = 64;
     private static final int DATABASE_ID_OFFSET = 32;
     private static final int EPOCH_OFFSET = 40;
     private static final int HOLDER_TOKEN_OFFSET = 48;
+    private static final int JOURNAL_ID_OFFSET = 56;
+    /** The journal id a database knows before any journal was recorded in it. */
+    static final long NO_JOURNAL = 0;
     /** length and crc. */
     private static final int FRAME_SIZE = 8;
-    /** seq, kind, version, fencing token, written-at, key length, value length. */
-    private static final int FIXED_BODY_SIZE = 8 + 1 + 8 + 8 + 8 + 4 + 4;
+    /** first seq and count. */
+    private static final int BATCH_HEADER_SIZE = 8 + 4;
+    /** kind, revision, fencing token, written-at, key length, value length. */
+    private static final int FIXED_RECORD_SIZE = 1 + 8 + 8 + 8 + 4 + 4;
+    /** Zeros after the last frame: a length no frame has, so that a reader stops there. */
+    private static final int TERMINATOR_SIZE = FRAME_SIZE;
     private static final byte DELETED = 0;
     private static final System.Logger LOG = System.getLogger(WriteAheadJournal.class.getName());
 
+    /**
+     * Where the journal's bytes meet the disk: writes bytes at an offset and syncs them. A seam for tests that make
+     * the disk fail after the bytes were written, as a dying disk or a failed {@code fsync} does.
+     */
+    interface Disk {
+
+        Disk FILE_SYSTEM = (file, offset, bytes) -> {
+            file.seek(offset);
+            file.write(bytes);
+            file.getFD().sync();
+        };
+
+        void writeAndSync(RandomAccessFile file, long offset, byte[] bytes) throws IOException;
+    }
+
     private final Path path;
     private final RandomAccessFile file;
+    private final Disk disk;
+    private final long capacity;
+    private final long id;
+    /** The identity of the file opened, which must still be the one at the path when a batch is acknowledged. */
+    private final Object fileKey;
+    private final StoreException lostPredecessor;
     private long appendAt = HEADER_SIZE;
     private long lastSeq;
     private long epoch;
 
     /**
-     * How far a process has read the journal: every record before {@code offset}, the last numbered {@code seq}, in
+     * How far a process has read the journal: every batch before {@code offset}, the last numbered {@code seq}, in
      * {@code epoch}.
      */
     record Position(long epoch, long offset, long seq) {
@@ -82,34 +139,74 @@ final class WriteAheadJournal implements AutoCloseable {
     record CatchUp(boolean restarted, List<PendingWrite> writes) {
     }
 
-    private WriteAheadJournal(Path path, RandomAccessFile file) {
+    /** Writes numbered {@code firstSeq} on, read from the bytes before {@code end}. */
+    private record Batch(long firstSeq, List<PendingWrite> writes, long end) {
+
+        long lastSeq() {
+            return firstSeq + writes.size() - 1;
+        }
+    }
+
+    private WriteAheadJournal(Path path, RandomAccessFile file, Disk disk, Object fileKey,
+                              StoreException lostPredecessor) throws IOException {
         this.path = path;
         this.file = file;
+        this.disk = disk;
+        this.fileKey = fileKey;
+        this.lostPredecessor = lostPredecessor;
+        this.capacity = file.length();
+        this.id = readLong(file, JOURNAL_ID_OFFSET);
     }
 
     /**
-     * Opens the journal of the database with the given id, creating and allocating it with the given permissions
-     * when absent, and starting it over when it belongs to another database.
+     * Opens the journal of the database with the given id, which knows the journal {@code knownJournalId}
+     * ({@link #NO_JOURNAL} when it knows none yet). The journal at the path is used when it is that one (or, knowing
+     * none, when it is this database's). Otherwise a new one is created, with the given permissions:
+     * <ul>
+     * <li>knowing none, when there is no file, when the file is what an interrupted creation left (zeros only,
+     * perhaps short), when it is the journal of another database, and in place of an older version's journal of this
+     * database, whose writes it then holds;</li>
+     * <li>knowing one that is not at the path (deleted, or replaced by any other file but a foreign one), in any
+     * case: the new journal then reports the loss ({@link #lostPredecessor()}), and a journal found at the path is
+     * kept as {@code <journal>.replaced-<milliseconds>}, never replayed.</li>
+     * </ul>
      *
      * @throws StoreException when the path is a directory or a file that is not a robustmemory journal (left
      *                        untouched), or cannot be read or written
      */
-    static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions, long databaseId)
-            throws StoreException {
+    static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions, long databaseId,
+                                  long knownJournalId) throws StoreException {
+        return open(path, permissions, databaseId, knownJournalId, Disk.FILE_SYSTEM);
+    }
+
+    static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions, long databaseId,
+                                  long knownJournalId, Disk disk) throws StoreException {
         if (Files.isDirectory(path)) {
             throw new StoreException("The journal path " + path + " is a directory; it must be the memory's journal"
                                      + " file, which holds acknowledged writes not yet in the database");
         }
         try {
-            boolean created = create(path, permissions);
+            Found found = Found.at(path);
+            StoreException lost = null;
+            byte[] replacement;
+            if (knownJournalId != NO_JOURNAL && !found.isJournal(databaseId, knownJournalId)) {
+                lost = lostJournal(path, knownJournalId, found);
+                replacement = newJournal(databaseId, List.of());
+            } else {
+                replacement = replacementFor(path, found, databaseId);
+            }
+            if (replacement != null) {
+                create(path, permissions, replacement, disk);
+            }
+            Object fileKey = fileKey(path);
             RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw");
             try {
-                if (created || file.length() == 0) {
-                    allocate(file, databaseId);
-                } else {
-                    checkHeader(path, file, databaseId);
+                if (fileKey == null || !fileKey.equals(fileKey(path))) {
+                    throw new StoreException("The journal " + path + " was replaced while being opened, by another"
+                                             + " program (this library never does so outside the lock)");
                 }
-                return new WriteAheadJournal(path, file);
+                lengthenIfCut(path, file, disk);
+                return new WriteAheadJournal(path, file, disk, fileKey, lost);
             } catch (IOException | RuntimeException e) {
                 file.close();
                 throw e;
@@ -121,67 +218,236 @@ final class WriteAheadJournal implements AutoCloseable {
         }
     }
 
-    private static boolean create(Path path, Optional<Set<PosixFilePermission>> permissions) throws IOException {
-        try {
-            if (permissions.isPresent()) {
-                Files.createFile(path, PosixFilePermissions.asFileAttribute(permissions.get()));
-                Files.setPosixFilePermissions(path, permissions.get()); // the umask narrowed what createFile asked for
-            } else {
-                Files.createFile(path);
-            }
-            return true;
-        } catch (FileAlreadyExistsException e) {
-            return false;
-        }
-    }
+    /** What is at the journal path, with the ids of its header when it is a journal. */
+    private record Found(Kind kind, long databaseId, long journalId) {
 
-    private static void allocate(RandomAccessFile file, long databaseId) throws IOException {
-        byte[] zeros = new byte[64 * 1024];
-        file.seek(0);
-        for (int written = 0; written < CAPACITY; written += zeros.length) {
-            file.write(zeros);
+        enum Kind {
+            NO_FILE,
+            /** Zeros only (perhaps short), or a magic and less than a header: an interrupted creation's leftover. */
+            NOTHING_WRITTEN,
+            JOURNAL,
+            OLDER_JOURNAL
         }
-        file.seek(0);
-        file.write(MAGIC.getBytes(StandardCharsets.US_ASCII));
-        writeHeaderId(file, databaseId);
+
+        /** @throws StoreException when the file there has foreign content: it might be someone's data */
+        static Found at(Path path) throws IOException, StoreException {
+            if (!Files.exists(path)) {
+                return new Found(Kind.NO_FILE, 0, NO_JOURNAL);
+            }
+            try (RandomAccessFile found = new RandomAccessFile(path.toFile(), "r")) {
+                boolean current = startsWith(found, MAGIC);
+                if (current || startsWith(found, LEGACY_MAGIC)) {
+                    return found.length() < HEADER_SIZE ? new Found(Kind.NOTHING_WRITTEN, 0, NO_JOURNAL)
+                           : new Found(current ? Kind.JOURNAL : Kind.OLDER_JOURNAL,
+                                   readLong(found, DATABASE_ID_OFFSET),
+                                   current ? readLong(found, JOURNAL_ID_OFFSET) : NO_JOURNAL);
+                }
+                if (holdsZerosOnly(found)) {
+                    return new Found(Kind.NOTHING_WRITTEN, 0, NO_JOURNAL);
+                }
+            }
+            throw new StoreException(path + " is not a robustmemory journal (it does not start with '" + MAGIC
+                                     + "' or '" + LEGACY_MAGIC + "', nor holds only zeros); it was left untouched."
+                                     + " Move it away if it is not this memory's");
+        }
+
+        boolean isJournal(long ofDatabase, long withId) {
+            return kind == Kind.JOURNAL && databaseId == ofDatabase && journalId == withId;
+        }
+
+        @Override
+        public String toString() {
+            return switch (kind) {
+                case NO_FILE -> "no file";
+                case NOTHING_WRITTEN -> "a file that holds nothing";
+                case JOURNAL -> "journal " + Long.toHexString(journalId) + " of database " + databaseId;
+                case OLDER_JOURNAL -> "a " + LEGACY_MAGIC + " journal of database " + databaseId;
+            };
+        }
     }
 
     /**
-     * Writes the database id, a random first epoch (a reader that knew an earlier file of this name must start over)
-     * and an empty first record, and syncs: the journal is empty from here on.
+     * When the database knows no journal or the one found: what must be put at the path before the journal there can
+     * be used; null when it is this database's journal.
      */
-    private static void writeHeaderId(RandomAccessFile file, long databaseId) throws IOException {
-        file.seek(DATABASE_ID_OFFSET);
-        file.writeLong(databaseId);
-        file.writeLong(new SecureRandom().nextLong());
-        file.seek(HEADER_SIZE);
-        file.write(new byte[FRAME_SIZE]);
-        file.getFD().sync();
+    private static byte[] replacementFor(Path path, Found found, long databaseId) throws IOException {
+        switch (found.kind()) {
+            case NO_FILE:
+                return newJournal(databaseId, List.of());
+            case NOTHING_WRITTEN:
+                LOG.log(System.Logger.Level.INFO, path + " holds nothing (zeros only, or less than a header), as an"
+                        + " interrupted creation leaves it; it is created again");
+                return newJournal(databaseId, List.of());
+            default:
+                if (found.databaseId() != databaseId) {
+                    LOG.log(System.Logger.Level.WARNING, path + " was the journal of another database (id "
+                            + found.databaseId() + ", this one is " + databaseId + "), probably one deleted with its"
+                            + " journal left behind; it is started over for this database");
+                    return newJournal(databaseId, List.of());
+                }
+                return found.kind() == Found.Kind.JOURNAL ? null : newJournal(databaseId, readLegacy(path));
+        }
     }
 
-    private static void checkHeader(Path path, RandomAccessFile file, long databaseId)
-            throws IOException, StoreException {
-        byte[] expected = MAGIC.getBytes(StandardCharsets.US_ASCII);
+    /**
+     * The database knew a journal that is not at the path any more: reports it, and keeps a journal found there
+     * aside (it may be a copy someone restored; replaying it could bring back stale writes).
+     */
+    private static StoreException lostJournal(Path path, long knownJournalId, Found found) throws IOException {
+        String keptAside = "";
+        if (found.kind() == Found.Kind.JOURNAL || found.kind() == Found.Kind.OLDER_JOURNAL) {
+            Path aside = path.resolveSibling(path.getFileName() + ".replaced-" + System.currentTimeMillis());
+            Files.move(path, aside, StandardCopyOption.ATOMIC_MOVE); // the creation after it syncs the directory
+            keptAside = "; the file found there is kept as " + aside + ", and never replayed";
+        }
+        StoreException lost = new StoreException("The journal " + path + " was deleted or replaced; acknowledged"
+                + " writes not yet applied to the database may be lost. The database knew journal "
+                + Long.toHexString(knownJournalId) + ", the path held " + found + ". A new journal was started"
+                + keptAside);
+        LOG.log(System.Logger.Level.ERROR, lost.getMessage());
+        return lost;
+    }
+
+    /** The identity of the file at the path (device and inode on Linux); null when there is none. */
+    private static Object fileKey(Path path) {
+        try {
+            Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            return key != null ? key : path; // a file system without file keys: only a deletion is seen
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static boolean startsWith(RandomAccessFile file, String magic) throws IOException {
+        byte[] expected = magic.getBytes(StandardCharsets.US_ASCII);
         byte[] found = new byte[expected.length];
         file.seek(0);
-        int read = file.read(found);
-        if (read != found.length || !Arrays.equals(expected, found) || file.length() < CAPACITY) {
-            throw new StoreException(path + " is not a robustmemory journal (it does not start with '" + MAGIC
-                                     + "' or is shorter than " + CAPACITY + " bytes); it was left untouched."
-                                     + " Move it away if it is not this memory's");
+        return file.read(found) == found.length && Arrays.equals(expected, found);
+    }
+
+    private static boolean holdsZerosOnly(RandomAccessFile file) throws IOException {
+        if (file.length() > CAPACITY) {
+            return false; // no creation ever made a longer file
         }
-        file.seek(DATABASE_ID_OFFSET);
-        long journalOf = file.readLong();
-        if (journalOf != databaseId) {
-            LOG.log(System.Logger.Level.WARNING, path + " was the journal of another database (id " + journalOf
-                    + ", this one is " + databaseId + "), probably one deleted with its journal left behind; it is"
-                    + " started over for this database");
-            writeHeaderId(file, databaseId);
+        byte[] chunk = new byte[64 * 1024];
+        file.seek(0);
+        for (int read; (read = file.read(chunk)) > 0; ) {
+            for (int i = 0; i < read; i++) {
+                if (chunk[i] != 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The batches of a {@value #LEGACY_MAGIC} journal, as that version read them, in one batch (none when it held
+     * none).
+     */
+    private static List<Batch> readLegacy(Path path) throws IOException {
+        long position = HEADER_SIZE;
+        long seq = -1;
+        List<PendingWrite> writes = new ArrayList<>();
+        long firstSeq = 0;
+        try (RandomAccessFile legacy = new RandomAccessFile(path.toFile(), "r")) {
+            long end = legacy.length();
+            for (ByteBuffer body; (body = readFrameBody(legacy, position, end, 8 + FIXED_RECORD_SIZE)) != null; ) {
+                long next = body.getLong();
+                List<PendingWrite> record = decodeRecords(body, 1);
+                if ((seq >= 0 && next != seq + 1) || record == null) {
+                    break;
+                }
+                if (seq < 0) {
+                    firstSeq = next;
+                }
+                seq = next;
+                writes.addAll(record);
+                position += FRAME_SIZE + body.capacity();
+            }
+        }
+        LOG.log(System.Logger.Level.INFO, path + " is a journal of an older version (" + LEGACY_MAGIC + "); its "
+                + writes.size() + " writes are carried over into a new " + MAGIC + " journal");
+        return writes.isEmpty() ? List.of() : List.of(new Batch(firstSeq, writes, position));
+    }
+
+    /**
+     * An empty journal, or one holding the given batches: the database id, a random first epoch (a reader that knew
+     * an earlier file of this name must start over), zeros up to the capacity.
+     */
+    private static byte[] newJournal(long databaseId, List<Batch> carried) {
+        ByteArrayOutputStream frames = new ByteArrayOutputStream();
+        for (Batch batch : carried) {
+            frames.writeBytes(encodeBatch(batch.firstSeq(), batch.writes(), Long.MAX_VALUE));
+        }
+        ByteBuffer image = ByteBuffer.allocate(Math.max(CAPACITY, HEADER_SIZE + frames.size()));
+        image.put(MAGIC.getBytes(StandardCharsets.US_ASCII));
+        SecureRandom random = new SecureRandom();
+        long journalId;
+        do {
+            journalId = random.nextLong();
+        } while (journalId == NO_JOURNAL);
+        image.putLong(DATABASE_ID_OFFSET, databaseId).putLong(EPOCH_OFFSET, random.nextLong())
+                .putLong(JOURNAL_ID_OFFSET, journalId);
+        image.put(HEADER_SIZE, frames.toByteArray());
+        return image.array();
+    }
+
+    /**
+     * Puts the image at the path in one step, so that a file there is always whole: it is written to a temporary
+     * file beside it, synced, renamed over the path, and the directory is synced so that the rename is durable. A
+     * crash leaves at most the temporary file, which the next creation replaces.
+     */
+    private static void create(Path path, Optional<Set<PosixFilePermission>> permissions, byte[] image, Disk disk)
+            throws IOException {
+        Path creating = path.resolveSibling(path.getFileName() + ".creating");
+        Files.deleteIfExists(creating);
+        if (permissions.isPresent()) {
+            Files.createFile(creating, PosixFilePermissions.asFileAttribute(permissions.get()));
+            Files.setPosixFilePermissions(creating, permissions.get()); // the umask narrowed what createFile asked
+        } else {
+            Files.createFile(creating);
+        }
+        try (RandomAccessFile file = new RandomAccessFile(creating.toFile(), "rw")) {
+            disk.writeAndSync(file, 0, image);
+        } catch (IOException e) {
+            Files.deleteIfExists(creating);
+            throw e;
+        }
+        Files.move(creating, path, StandardCopyOption.ATOMIC_MOVE);
+        try (FileChannel directory = FileChannel.open(path.getParent(), StandardOpenOption.READ)) {
+            directory.force(true);
+        }
+    }
+
+    /**
+     * A journal is never shortened by this library; one that another program cut is read up to the cut, and gets its
+     * allocated length back so that appends stay within allocated blocks.
+     */
+    private static void lengthenIfCut(Path path, RandomAccessFile file, Disk disk) throws IOException {
+        long length = file.length();
+        if (length < CAPACITY) {
+            LOG.log(System.Logger.Level.WARNING, path + " was cut to " + length + " bytes by another program; the"
+                    + " batches before the cut are kept and it is lengthened again");
+            disk.writeAndSync(file, length, new byte[(int) (CAPACITY - length)]);
         }
     }
 
     Path path() {
         return path;
+    }
+
+    /** The random id drawn when this journal was created, which the database must know before it is appended to. */
+    long id() {
+        return id;
+    }
+
+    /**
+     * The report when the database knew a journal that this one replaced because it was deleted or replaced: its
+     * acknowledged writes not yet applied to the database may be lost. Present only in the journal that replaced it.
+     */
+    Optional<StoreException> lostPredecessor() {
+        return Optional.ofNullable(lostPredecessor);
     }
 
     /** The sequence number of the last write journaled (or applied, when that is later). */
@@ -194,20 +460,20 @@ final class WriteAheadJournal implements AutoCloseable {
         return new Position(epoch, appendAt, lastSeq);
     }
 
-    /** Whether the journal holds no record since it was last started over. */
+    /** Whether the journal holds no batch since it was last started over. */
     boolean isEmpty() {
         return appendAt == HEADER_SIZE;
     }
 
     /**
-     * Reads the records appended since {@code known} (from the start when {@code known} is null or of another epoch)
+     * Reads the batches appended since {@code known} (from the start when {@code known} is null or of another epoch)
      * and positions the journal after the last of them.
      *
      * @param appliedSeq the number DuckDB says it holds the records up to; older ones are not returned
      */
     CatchUp catchUp(Position known, long appliedSeq) throws StoreException {
         try {
-            epoch = readLong(EPOCH_OFFSET);
+            epoch = readLong(file, EPOCH_OFFSET);
             boolean restarted = known == null || known.epoch() != epoch;
             List<PendingWrite> writes = new ArrayList<>();
             if (restarted) {
@@ -223,40 +489,64 @@ final class WriteAheadJournal implements AutoCloseable {
     }
 
     /**
-     * Reads the chain of records from {@code position}, which follows the record numbered {@code previousSeq} (-1:
-     * any number), adding those after {@code appliedSeq} to {@code writes}, and leaves the journal after its end.
+     * Reads the chain of batches from {@code position}, which follows the record numbered {@code previousSeq} (-1:
+     * any number), adding the writes after {@code appliedSeq} to {@code writes}, and leaves the journal after its end.
      */
     private void readChain(long position, long previousSeq, long appliedSeq, List<PendingWrite> writes)
             throws IOException {
         long seq = previousSeq;
-        for (ByteBuffer record; (record = readRecord(position)) != null; position += FRAME_SIZE + record.capacity()) {
-            long next = record.getLong(0);
-            if (seq >= 0 && next != seq + 1) {
-                break; // a record left over from an earlier epoch
+        for (Batch batch; (batch = readBatch(position, seq)) != null; position = batch.end()) {
+            List<PendingWrite> batchWrites = batch.writes();
+            for (int i = 0; i < batchWrites.size(); i++) {
+                if (batch.firstSeq() + i > appliedSeq) {
+                    writes.add(batchWrites.get(i));
+                }
             }
-            seq = next;
-            if (seq > appliedSeq) {
-                writes.add(decode(record));
-            }
+            seq = batch.lastSeq();
         }
         appendAt = position;
         lastSeq = seq;
     }
 
-    /** The body of the whole, intact record at {@code position}, or null when there is none. */
-    private ByteBuffer readRecord(long position) throws IOException {
-        if (position + FRAME_SIZE + FIXED_BODY_SIZE > CAPACITY) {
+    /**
+     * The batch whose frame starts at {@code position}, when it is whole, intact and numbered on from {@code
+     * previousSeq} (-1: any number); null otherwise.
+     */
+    private Batch readBatch(long position, long previousSeq) throws IOException {
+        ByteBuffer body = readFrameBody(file, position, capacity, BATCH_HEADER_SIZE + FIXED_RECORD_SIZE);
+        if (body == null) {
             return null;
         }
+        long firstSeq = body.getLong();
+        int count = body.getInt();
+        if (previousSeq >= 0 && firstSeq != previousSeq + 1) {
+            return null; // a frame left over from before a reset
+        }
+        List<PendingWrite> writes = decodeRecords(body, count);
+        return writes == null || body.hasRemaining() ? null
+               : new Batch(firstSeq, writes, position + FRAME_SIZE + body.capacity());
+    }
+
+    /**
+     * The body of the frame at {@code position}, when it is at least {@code minimumBody} bytes long, ends before
+     * {@code end} and passes its CRC; null otherwise.
+     */
+    private static ByteBuffer readFrameBody(RandomAccessFile file, long position, long end, int minimumBody)
+            throws IOException {
+        if (position + FRAME_SIZE + minimumBody > end) {
+            return null;
+        }
+        ByteBuffer frame = ByteBuffer.allocate(FRAME_SIZE);
         file.seek(position);
-        int length = file.readInt();
-        int storedCrc = file.readInt();
-        if (length < FIXED_BODY_SIZE || length > CAPACITY - position - FRAME_SIZE) {
+        file.readFully(frame.array());
+        int length = frame.getInt();
+        int storedCrc = frame.getInt();
+        if (length < minimumBody || length > end - position - FRAME_SIZE) {
             return null;
         }
         byte[] body = new byte[length];
         file.readFully(body);
-        return crc(body, 0, body.length) == storedCrc ? ByteBuffer.wrap(body) : null;
+        return crc(body, 0, length) == storedCrc ? ByteBuffer.wrap(body) : null;
     }
 
     /** Names the current holder: from now on a batch of an older grant is refused ({@link #isHeldBy}). */
@@ -267,7 +557,7 @@ final class WriteAheadJournal implements AutoCloseable {
     /** The fencing check of a batch about to be journaled: no later grant has claimed the journal. */
     boolean isHeldBy(long fencingToken) throws StoreException {
         try {
-            return readLong(HOLDER_TOKEN_OFFSET) == fencingToken;
+            return readLong(file, HOLDER_TOKEN_OFFSET) == fencingToken;
         } catch (IOException e) {
             throw new StoreException("Cannot read the journal " + path + ": " + e, e);
         }
@@ -282,63 +572,94 @@ final class WriteAheadJournal implements AutoCloseable {
     }
 
     /**
-     * Writes and syncs the writes, numbered on from {@link #lastSeq()}: when this returns true they are durable.
-     * False, with nothing written, when they do not fit behind the records already here: apply those first.
+     * Writes and syncs the writes as one batch, numbered on from {@link #lastSeq()}: when this returns true they are
+     * durable, and every reader gets all of them or, should a crash tear them before that, none. False, with nothing
+     * written, when they do not fit behind the batches already here: apply those first.
+     *
+     * @throws StoreException when they cannot be made durable: they were not acknowledged and are erased from the
+     *                        file, or, should even that fail, their outcome is unknown, which the message says
      */
     boolean append(Collection<PendingWrite> writes) throws StoreException {
-        ByteArrayOutputStream records = new ByteArrayOutputStream();
-        long seq = lastSeq;
-        for (PendingWrite write : writes) {
-            records.writeBytes(encode(++seq, write));
-            if (appendAt + records.size() > CAPACITY) {
-                return false;
-            }
+        if (writes.isEmpty()) {
+            return true; // a frame of no records would end every reading there
+        }
+        byte[] frame = encodeBatch(lastSeq + 1, writes, capacity - appendAt);
+        if (frame == null) {
+            return false;
         }
         try {
-            file.seek(appendAt);
-            file.write(records.toByteArray());
-            file.getFD().sync();
+            disk.writeAndSync(file, appendAt, frame);
         } catch (IOException e) {
-            try {
-                file.seek(appendAt);
-                file.write(new byte[FRAME_SIZE]); // so that no reader takes them for acknowledged
-            } catch (IOException unwritable) {
-                e.addSuppressed(unwritable);
-            }
-            throw new StoreException("Cannot make " + writes.size() + " writes durable in the journal " + path
-                                     + "; they were not acknowledged: " + e, e);
+            throw failedAppend(writes.size(), frame.length, e);
         }
-        appendAt += records.size();
-        lastSeq = seq;
+        ensureStillAtPath(writes.size());
+        appendAt += frame.length - TERMINATOR_SIZE;
+        lastSeq += writes.size();
         return true;
     }
 
     /**
+     * After a failed append its bytes may be in the file, whole or in part: in the page cache every process reads,
+     * and perhaps on the disk. All of them are overwritten with zeros and synced, so that no reader ever takes the
+     * batch for acknowledged.
+     */
+    private StoreException failedAppend(int writes, int length, IOException failure) {
+        try {
+            disk.writeAndSync(file, appendAt, new byte[length]);
+        } catch (IOException unerased) {
+            failure.addSuppressed(unerased);
+            return new StoreException("Cannot make " + writes + " writes durable in the journal " + path
+                                      + ", nor erase them again: their outcome is unknown (the next reader may take"
+                                      + " them for written) and the disk is failing: " + failure, failure);
+        }
+        return new StoreException("Cannot make " + writes + " writes durable in the journal " + path
+                                  + "; they were not acknowledged, and were erased: " + failure, failure);
+    }
+
+    /**
+     * After a batch was synced and before it is acknowledged: a file deleted or replaced while this process used it
+     * is read by nobody any more, so what went into it must not count as durable.
+     */
+    private void ensureStillAtPath(int writes) throws StoreException {
+        Object atPath = fileKey(path);
+        if (!fileKey.equals(atPath)) {
+            throw new StoreException("The journal " + path + " was " + (atPath == null ? "deleted" : "replaced by"
+                    + " another file") + " while this process used it (this library never does either): the "
+                    + writes + " writes just synced went into a file nobody reads and were not acknowledged, and"
+                    + " acknowledged writes not yet applied to the database may be lost with it");
+        }
+    }
+
+    /**
      * Starts the journal over, in a new epoch, once the database holds everything in it. Not synced: should the
-     * zeroed first record come back after a crash, it and those after it carry numbers already applied, which are
-     * skipped.
+     * terminator written over the first frame not survive a crash, that frame and those after it carry numbers
+     * already applied, which are skipped.
      */
     void reset() {
         try {
             file.seek(HEADER_SIZE);
-            file.write(new byte[FRAME_SIZE]);
+            file.write(new byte[TERMINATOR_SIZE]);
             appendAt = HEADER_SIZE;
             newEpoch();
         } catch (IOException e) {
-            // Harmless but for space: appends go on after the applied records, which a replay skips.
+            // Harmless but for space: appends go on after the applied batches, which a replay skips.
             LOG.log(System.Logger.Level.WARNING, "Cannot start the journal " + path + " over: " + e);
         }
     }
 
-    private long readLong(long offset) throws IOException {
+    /** One read call, not the eight of {@link RandomAccessFile#readLong()}. */
+    private static long readLong(RandomAccessFile file, long offset) throws IOException {
+        byte[] bytes = new byte[Long.BYTES];
         file.seek(offset);
-        return file.readLong();
+        file.readFully(bytes);
+        return ByteBuffer.wrap(bytes).getLong();
     }
 
+    /** One write call, not the eight of {@link RandomAccessFile#writeLong(long)}. */
     private void writeHeaderLong(long offset, long value) throws StoreException {
         try {
             file.seek(offset);
-            file.writeLong(value);
+            file.write(ByteBuffer.allocate(Long.BYTES).putLong(value).array());
         } catch (IOException e) {
             throw new StoreException("Cannot write the header of the journal " + path + ": " + e, e);
         }
@@ -353,43 +674,94 @@ final class WriteAheadJournal implements AutoCloseable {
         }
     }
 
-    private static byte[] encode(long seq, PendingWrite write) {
+    /**
+     * The frame of a batch, with the terminator after it; null when that would take more than {@code room} bytes
+     * (found out while encoding, so that a batch too big is not encoded whole).
+     */
+    private static byte[] encodeBatch(long firstSeq, Collection<PendingWrite> writes, long room) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(new byte[FRAME_SIZE + BATCH_HEADER_SIZE]); // filled in once the length is known
+        for (PendingWrite write : writes) {
+            out.writeBytes(encode(write));
+            if (out.size() + TERMINATOR_SIZE > room) {
+                return null;
+            }
+        }
+        out.writeBytes(new byte[TERMINATOR_SIZE]);
+        byte[] frame = out.toByteArray();
+        int bodyLength = frame.length - FRAME_SIZE - TERMINATOR_SIZE;
+        ByteBuffer.wrap(frame).putInt(0, bodyLength).putLong(FRAME_SIZE, firstSeq)
+                .putInt(FRAME_SIZE + Long.BYTES, writes.size());
+        ByteBuffer.wrap(frame).putInt(Integer.BYTES, crc(frame, FRAME_SIZE, bodyLength));
+        return frame;
+    }
+
+    private static byte[] encode(PendingWrite write) {
         byte[] key = utf8(write.key());
         byte[] value = write.entry().map(WriteAheadJournal::valueBytes).orElse(new byte[0]);
-        int bodySize = FIXED_BODY_SIZE + key.length + value.length;
-        ByteBuffer record = ByteBuffer.allocate(FRAME_SIZE + bodySize);
-        record.putInt(bodySize).putInt(0);
-        record.putLong(seq);
-        record.put(write.entry().map(entry -> (byte) (1 + entry.value().kind().ordinal())).orElse(DELETED));
-        record.putLong(write.revision());
-        record.putLong(write.entry().map(MemoryEntry::fencingToken).orElse(0L));
-        record.putLong(write.writtenMicros());
-        record.putInt(key.length).put(key).putInt(value.length).put(value);
-        record.putInt(4, crc(record.array(), FRAME_SIZE, bodySize));
-        return record.array();
+        return ByteBuffer.allocate(FIXED_RECORD_SIZE + key.length + value.length)
+                .put(write.entry().map(entry -> (byte) (1 + entry.value().kind().ordinal())).orElse(DELETED))
+                .putLong(write.revision())
+                .putLong(write.entry().map(MemoryEntry::fencingToken).orElse(0L))
+                .putLong(write.writtenMicros())
+                .putInt(key.length).put(key).putInt(value.length).put(value)
+                .array();
+    }
+
+    /**
+     * The next {@code count} records of {@code body}; null when they do not parse (which its CRC makes all but
+     * impossible, but the bytes of a frame are never trusted to index anything).
+     */
+    private static List<PendingWrite> decodeRecords(ByteBuffer body, int count) {
+        if (count < 1 || count > body.remaining() / FIXED_RECORD_SIZE) {
+            return null;
+        }
+        List<PendingWrite> writes = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            PendingWrite write = decode(body);
+            if (write == null) {
+                return null;
+            }
+            writes.add(write);
+        }
+        return writes;
     }
 
     private static PendingWrite decode(ByteBuffer record) {
-        record.getLong(); // seq, checked by the caller
+        if (record.remaining() < FIXED_RECORD_SIZE) {
+            return null;
+        }
         byte kind = record.get();
-        long version = record.getLong();
+        long revision = record.getLong();
         long fencingToken = record.getLong();
         long writtenMicros = record.getLong();
-        String key = new String(bytes(record), StandardCharsets.UTF_8);
-        byte[] value = bytes(record);
+        byte[] key = bytes(record);
+        byte[] value = key == null ? null : bytes(record);
+        if (value == null || kind < DELETED || kind > ValueKind.values().length) {
+            return null;
+        }
+        String keyText = new String(key, StandardCharsets.UTF_8);
         if (kind == DELETED) {
-            return new PendingWrite(key, Optional.empty(), version, writtenMicros);
+            return new PendingWrite(keyText, Optional.empty(), revision, writtenMicros);
         }
         ValueKind valueKind = ValueKind.values()[kind - 1];
         StoredValue stored = valueKind == ValueKind.BYTES
                              ? StoredValue.bytes(value)
                              : new StoredValue(valueKind, new String(value, StandardCharsets.UTF_8), null);
-        return new PendingWrite(key, Optional.of(new MemoryEntry(key, stored, version, fencingToken)), version,
-                writtenMicros);
+        return new PendingWrite(keyText, Optional.of(new MemoryEntry(keyText, stored, revision, fencingToken)),
+                revision, writtenMicros);
     }
 
+    /** The length-prefixed bytes next in {@code record}; null when the length points outside it. */
     private static byte[] bytes(ByteBuffer record) {
-        byte[] bytes = new byte[record.getInt()];
+        if (record.remaining() < Integer.BYTES) {
+            return null;
+        }
+        int length = record.getInt();
+        if (length < 0 || length > record.remaining()) {
+            return null;
+        }
+        byte[] bytes = new byte[length];
         record.get(bytes);
         return bytes;
     }

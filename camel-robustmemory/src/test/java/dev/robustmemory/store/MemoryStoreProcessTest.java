@@ -186,11 +186,7 @@ class MemoryStoreProcessTest {
 
     @Test
     void aWriteAcknowledgedFromTheJournalSurvivesItsHoldersKillAndNoLogWasEverWidelyReadable() throws Exception {
-        try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.COMMIT_THEN_HALT,
-                database.toString(), "k", "committed")) {
-            child.awaitLine(StoreTestProcess.READY, CHILD_START);
-            assertEquals(StoreTestProcess.HALT_STATUS, child.awaitExit(CHILD_START));
-        }
+        storeInAChildThatDiesHoldingTheLease("k", "committed");
         for (String log : new String[]{"memory.duckdb.wal", "memory.duckdb.journal"}) {
             assertEquals("rw-------", PosixFilePermissions.toString(
                     Files.getPosixFilePermissions(directory.resolve(log))), log);
@@ -202,6 +198,20 @@ class MemoryStoreProcessTest {
             assertEquals(StoredValue.text("committed"), entry.value());
         }
         assertEquals(Optional.of("committed"), rawValue("k"), "the next holder applied the journal");
+    }
+
+    @Test
+    void aJournalDeletedWithAnAcknowledgedWriteInItIsReportedOnceInsteadOfSilentlyStartedOver() throws Exception {
+        storeInAChildThatDiesHoldingTheLease("k", "acknowledged");
+        Files.delete(directory.resolve("memory.duckdb.journal"));
+
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            IOException e = assertThrows(IOException.class, () -> store.execute(TIMEOUT, session -> session.load("k")));
+            assertTrue(e.getMessage().contains("acknowledged writes not yet applied to the database may be lost"),
+                    e.getMessage());
+            assertEquals(Optional.empty(), store.execute(TIMEOUT, session -> session.load("k")).result(),
+                    "lost with the journal; the memory goes on with a new one");
+        }
     }
 
     @Test
@@ -225,6 +235,15 @@ class MemoryStoreProcessTest {
             runInOther(other, "clear p/"); // DuckDB written directly
             assertEquals(Optional.empty(), textOf(store, "p/1"));
             assertEquals(0, store.execute(TIMEOUT, MemorySession::size).result());
+        }
+    }
+
+    /** The write is acknowledged to the child, in its journal only: the child dies before anything applies it. */
+    private void storeInAChildThatDiesHoldingTheLease(String key, String value) throws Exception {
+        try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.COMMIT_THEN_HALT,
+                database.toString(), key, value)) {
+            child.awaitLine(StoreTestProcess.READY, CHILD_START);
+            assertEquals(StoreTestProcess.HALT_STATUS, child.awaitExit(CHILD_START));
         }
     }
 
