@@ -153,7 +153,7 @@ final class DatabaseFile {
      *                        {@link WriteAheadJournal#lostPredecessor()}, given once (the new journal is recorded
      *                        first, so the next lease goes on with it)
      */
-    WriteAheadJournal openJournal(Connection connection, long databaseId) throws StoreException {
+    WriteAheadJournal openJournal(Connection connection, Schema.JournalState state) throws StoreException {
         Optional<Set<PosixFilePermission>> permissions;
         try {
             permissions = posix ? Optional.of(Files.getPosixFilePermissions(path)) : Optional.empty();
@@ -162,9 +162,8 @@ final class DatabaseFile {
         }
         WriteAheadJournal journal = null;
         try {
-            long known = Schema.journalId(connection);
-            journal = WriteAheadJournal.open(journalPath, permissions, databaseId, known);
-            if (journal.id() != known) {
+            journal = WriteAheadJournal.open(journalPath, permissions, state.databaseId(), state.journalId());
+            if (journal.id() != state.journalId()) {
                 Schema.recordJournalId(connection, journal.id());
             }
         } catch (SQLException e) {

@@ -325,7 +325,7 @@ final class DatabaseLease {
             long token = Schema.nextFencingToken(connection);
             grant.publishFencingToken(token);
             Schema.JournalState state = Schema.journalState(connection);
-            journal = database.openJournal(connection, state.databaseId());
+            journal = database.openJournal(connection, state);
             journal.claim(token);
             catchUp(journal.catchUp(journalRead, state.appliedSeq()));
             revisions.observe(state.revision());
@@ -475,10 +475,12 @@ final class DatabaseLease {
             work.fail(new StoreException("The lease on " + database.path() + " ended after a failed batch"));
             return;
         }
+        runningBatch = true;
         long startNanos = System.nanoTime();
         Ran<?> result = run(work);
         if (result.failure() != null && session.workSpoiledTransaction()) {
             rollback();
+            runningBatch = false;
             work.fail(result.failure());
         } else {
             commit(List.of(result), startNanos);
@@ -521,10 +523,14 @@ final class DatabaseLease {
             rollback();
             IOException failure = asIoException(e, "commit");
             endLease(); // whatever broke the commit, the next batch starts from a fresh lease
+            runningBatch = false;
             ran.forEach(result -> result.work().fail(result.failure() != null ? result.failure() : failure));
             return;
         }
         long holdNanos = System.nanoTime() - startNanos;
+        // Before the answers: a caller answered now may call again at once, with a zero timeout, and must find
+        // this lease free rather than busy with the batch that answered it.
+        runningBatch = false;
         for (Ran<?> result : ran) {
             if (result.failure() != null) {
                 result.work().fail(result.failure());

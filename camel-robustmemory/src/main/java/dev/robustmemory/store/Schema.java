@@ -103,17 +103,19 @@ final class Schema {
      *                   database
      * @param appliedSeq the sequence number of the last journal record applied to the entries
      * @param revision   the latest revision the entries hold
+     * @param journalId  the id of the journal the database knows, {@link WriteAheadJournal#NO_JOURNAL} when none yet
      */
-    record JournalState(long databaseId, long appliedSeq, long revision) {
+    record JournalState(long databaseId, long appliedSeq, long revision, long journalId) {
     }
 
     static JournalState journalState(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement();
              ResultSet rows = statement.executeQuery("SELECT max(value) FILTER (WHERE name = '" + DATABASE_ID
                      + "'), max(value) FILTER (WHERE name = '" + JOURNAL_APPLIED + "'), max(value) FILTER (WHERE"
-                     + " name = '" + REVISION + "') FROM " + META)) {
+                     + " name = '" + REVISION + "'), coalesce(max(value) FILTER (WHERE name = '" + JOURNAL_ID
+                     + "'), " + WriteAheadJournal.NO_JOURNAL + ") FROM " + META)) {
             rows.next();
-            return new JournalState(rows.getLong(1), rows.getLong(2), rows.getLong(3));
+            return new JournalState(rows.getLong(1), rows.getLong(2), rows.getLong(3), rows.getLong(4));
         }
     }
 
@@ -129,11 +131,6 @@ final class Schema {
             statement.setLong(2, revision);
             statement.executeUpdate();
         }
-    }
-
-    /** The id of the journal the database knows, or {@link WriteAheadJournal#NO_JOURNAL} when it knows none yet. */
-    static long journalId(Connection connection) throws SQLException {
-        return optionalMeta(connection, JOURNAL_ID).orElse(WriteAheadJournal.NO_JOURNAL);
     }
 
     /** Records the id of the journal at the path; from then on, its deletion or replacement is noticed. */
