@@ -521,6 +521,9 @@ final class DatabaseLease {
             }
         } catch (IOException | SQLException | RuntimeException e) {
             rollback();
+            if (e instanceof JournalGoneException) {
+                salvageJournaledWrites();
+            }
             IOException failure = asIoException(e, "commit");
             endLease(); // whatever broke the commit, the next batch starts from a fresh lease
             runningBatch = false;
@@ -587,6 +590,38 @@ final class DatabaseLease {
         connection.commit();
         session.batchCommitted();
         journal.reset();
+    }
+
+    /**
+     * After the journal was deleted or replaced under this lease: this JVM still knows every write it held that
+     * DuckDB lacks (it read them at the start of the lease, and nobody else could append since), so it applies them
+     * and tells the database that no journal is owed, instead of letting the next lease report them lost.
+     */
+    private void salvageJournaledWrites() {
+        if (session == null) {
+            return; // the rollback already ended the lease
+        }
+        try {
+            session.applyPending();
+            long current = Schema.currentFencingToken(connection);
+            if (current != session.fencingToken()) {
+                throw new LockLostException(lock.path(), "the database's fencing token moved to " + current);
+            }
+            Schema.recordApplied(connection, journal.lastSeq(), revisions.current());
+            Schema.recordJournalId(connection, WriteAheadJournal.NO_JOURNAL);
+            grant.ensureValid();
+            connection.commit();
+            session.batchCommitted();
+            LOG.log(System.Logger.Level.WARNING, "The journal " + journal.path() + " was deleted or replaced while in"
+                    + " use; the acknowledged writes it held were applied to " + database.path() + " instead");
+        } catch (IOException | SQLException | RuntimeException e) {
+            if (session != null) {
+                rollback();
+            }
+            LOG.log(System.Logger.Level.ERROR, "The journal " + journal.path() + " was deleted or replaced while in"
+                    + " use, and its acknowledged writes could not be applied to " + database.path()
+                    + "; the next lease reports them as possibly lost", e);
+        }
     }
 
     /** Ends the lease after a failure: what this JVM learnt may be wrong, so the next lease reads it again. */

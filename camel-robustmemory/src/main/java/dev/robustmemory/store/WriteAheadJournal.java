@@ -620,13 +620,13 @@ final class WriteAheadJournal implements AutoCloseable {
      * After a batch was synced and before it is acknowledged: a file deleted or replaced while this process used it
      * is read by nobody any more, so what went into it must not count as durable.
      */
-    private void ensureStillAtPath(int writes) throws StoreException {
+    private void ensureStillAtPath(int writes) throws JournalGoneException {
         Object atPath = fileKey(path);
         if (!fileKey.equals(atPath)) {
-            throw new StoreException("The journal " + path + " was " + (atPath == null ? "deleted" : "replaced by"
-                    + " another file") + " while this process used it (this library never does either): the "
-                    + writes + " writes just synced went into a file nobody reads and were not acknowledged, and"
-                    + " acknowledged writes not yet applied to the database may be lost with it");
+            throw new JournalGoneException("The journal " + path + " was " + (atPath == null ? "deleted"
+                    : "replaced by another file") + " while this process used it (this library never does either):"
+                    + " the " + writes + " writes just synced went into a file nobody reads and were not"
+                    + " acknowledged");
         }
     }
 

@@ -119,6 +119,32 @@ class LeaseRobustnessTest {
     }
 
     @Test
+    void aJournalDeletedUnderTheLeaseLosesNoAcknowledgedWrite() throws Exception {
+        Path journal = directory.resolve("memory.duckdb.journal");
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database()))) {
+            store.execute(TIMEOUT, session -> session.store("acknowledged", StoredValue.text("kept"), ANY_VERSION));
+            assertTrue(Files.deleteIfExists(journal), "the write went to the journal");
+
+            StoreException refused = assertThrows(StoreException.class, () -> store.execute(TIMEOUT,
+                    session -> session.store("unacknowledged", StoredValue.text("never"), ANY_VERSION)));
+            assertTrue(refused.getMessage().contains("was deleted"), refused::getMessage);
+
+            assertEquals(Optional.of(StoredValue.text("kept")), store.execute(TIMEOUT,
+                    session -> session.load("acknowledged")).result().map(MemoryEntry::value),
+                    "applied to DuckDB when the journal was found gone; no loss to report");
+            assertEquals(Optional.empty(), store.execute(TIMEOUT, session -> session.load("unacknowledged"))
+                    .result());
+        }
+        try (Connection connection = DriverManager.getConnection("jdbc:duckdb:" + database());
+             Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery("SELECT text_value FROM " + Schema.ENTRIES
+                                                    + " WHERE key = 'acknowledged'")) {
+            assertTrue(row.next());
+            assertEquals("kept", row.getString(1));
+        }
+    }
+
+    @Test
     void anOrphanTakenOverByALeaseWhoseStartFailsIsStillReported() throws Exception {
         Path notADatabase = Files.writeString(database(), "plain text, not a DuckDB database\n");
         Path lockFile = StoreSettings.defaultLockFile(notADatabase);

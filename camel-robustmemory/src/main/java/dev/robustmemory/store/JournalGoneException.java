@@ -1,0 +1,12 @@
+package dev.robustmemory.store;
+
+/**
+ * The journal was deleted, or replaced by another file, while a process used it: what was just synced into it went
+ * into a file that nobody reads, so it was not acknowledged.
+ */
+final class JournalGoneException extends StoreException {
+
+    JournalGoneException(String message) {
+        super(message);
+    }
+}
