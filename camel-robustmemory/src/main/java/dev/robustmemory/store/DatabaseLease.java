@@ -47,9 +47,14 @@ import java.util.concurrent.locks.LockSupport;
  * SQL (clear) or needs SQL to see every key (keys, size), when a lease ends idle with nobody waiting, and when the
  * store closes. A killed holder's acknowledged writes are in the journal, where every next holder finds them.
  *
- * <p><b>Isolation.</b> A work that fails without having written (a version conflict, a non-numeric increment, a
- * refused value) fails alone. A work that fails after writing, or after an SQL error that aborts DuckDB's
- * transaction, makes the batch roll back; its works then run again one by one, each in its own transaction.
+ * <p><b>Isolation.</b> The works of a batch start together, under the lock; a work whose caller gave up before
+ * (its deadline, an interrupt) never runs, and one that has started always runs to its outcome. A work that fails
+ * without having written (a version conflict, a non-numeric increment, a refused value) fails alone. A work that
+ * fails after writing, or after an SQL error that aborts DuckDB's transaction, makes the batch roll back; its works
+ * then run again one by one, each in its own transaction, and the revisions the batch took are given again.
+ *
+ * <p><b>Deadlines.</b> A caller's lock timeout bounds its whole wait before its work starts: for the lock, for
+ * another program holding the database file, and for this JVM's batches ahead of it ({@link QueuedWork}).
  *
  * <p><b>Fencing.</b> Each lease takes a new fencing token from the database (committed on its own), publishes it in
  * the lock's owner record and the journal's header, and checks before every commit that the lock is still held and
