@@ -1,0 +1,101 @@
+package dev.robustmemory.model;
+
+import dev.robustmemory.store.MemorySession;
+import dev.robustmemory.store.StoredValue;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterProperty;
+import net.jqwik.api.lifecycle.BeforeProperty;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * Random scenarios on a real memory, judged by the {@link HistoryChecker} against the {@link MemoryModel}. The
+ * number of tries is jqwik's default ({@code jqwik.tries.default}, which the build sets and the torture profile
+ * raises).
+ *
+ * <p>Subclasses that break the session on purpose ({@link #sessionUnderTest}) show that these properties can fail.
+ */
+class MemoryModelPropertiesTest {
+
+    private LiveMemory live;
+
+    @BeforeProperty
+    void openMemory() throws Exception {
+        live = new LiveMemory(this::sessionUnderTest);
+    }
+
+    @AfterProperty
+    void closeMemory() throws Exception {
+        live.close();
+    }
+
+    /** What the works are given: the store's own session here. */
+    MemorySession sessionUnderTest(MemorySession session) {
+        return session;
+    }
+
+    /** One work at a time, with leases ending and the store reopening in between. */
+    @Property
+    void sequentialScenariosMatchTheModel(@ForAll("sequentialScenarios") List<Step> steps) throws Exception {
+        runInTurn(steps);
+    }
+
+    /**
+     * The scenario that found the journal answering for keys a clear had deleted in the same work: an increment
+     * added to the cleared value, exists still saw the key, and the key came back once the batch committed.
+     */
+    @Example
+    void aWorkThatClearsSeesTheKeysItClearedAsAbsent() throws Exception {
+        runInTurn(List.of(
+                new Step.Run(Work.of(new Op.Store("c", StoredValue.json("5"), OptionalLong.empty()))),
+                new Step.Run(Work.of(new Op.Clear(""), new Op.Exists("c"), new Op.Increment("c", 1),
+                        new Op.Exists("c"), new Op.Load("c"))),
+                new Step.Run(Work.of(new Op.Load("c")))));
+    }
+
+    private void runInTurn(List<Step> steps) throws Exception {
+        long base = live.begin();
+        List<WorkRecord> history = new ArrayList<>();
+        for (Step step : steps) {
+            if (step instanceof Step.Run run) {
+                history.add(live.execute(run.work(), base));
+            } else if (step == Step.LeaseEvent.HAND_OVER) {
+                live.handOver();
+            } else {
+                live.reopen();
+            }
+        }
+        HistoryChecker.check(history, live.entries(base), LiveMemory.MAX_VALUE_SIZE);
+    }
+
+    /**
+     * Works submitted together share a batch (one transaction), a failing one sends its neighbours through the
+     * one-by-one rerun, and still every work must be explained by the model in the order of its revisions.
+     */
+    @Property
+    void worksSubmittedTogetherMatchTheModelInRevisionOrder(@ForAll("concurrentScenarios") List<List<Work>> rounds)
+            throws Exception {
+        long base = live.begin();
+        List<WorkRecord> history = new ArrayList<>();
+        for (List<Work> round : rounds) {
+            history.addAll(live.executeTogether(round, base));
+        }
+        HistoryChecker.check(history, live.entries(base), LiveMemory.MAX_VALUE_SIZE);
+    }
+
+    @Provide
+    Arbitrary<List<Step>> sequentialScenarios() {
+        return Workloads.sequentialScenarios();
+    }
+
+    @Provide
+    Arbitrary<List<List<Work>>> concurrentScenarios() {
+        return Workloads.concurrentScenarios();
+    }
+}
