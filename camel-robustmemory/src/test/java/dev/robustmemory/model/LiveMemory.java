@@ -58,6 +58,11 @@ final class LiveMemory implements AutoCloseable {
                 LockFileSettings.defaults(), MAX_VALUE_SIZE));
     }
 
+    /** The memory's revision now: what a scenario on its own namespace counts its versions from. */
+    long revision() throws Exception {
+        return store.execute(TIMEOUT, session -> Revisions.of(session, 0)).result();
+    }
+
     /** Empties the memory for a new scenario. @return the revision the scenario's relative versions count from */
     long begin() throws Exception {
         return store.execute(TIMEOUT, session -> {
@@ -68,9 +73,15 @@ final class LiveMemory implements AutoCloseable {
 
     /** Runs one work and waits for it. */
     WorkRecord execute(Work work, long base) throws InterruptedException {
+        return execute(work, base, UnaryOperator.identity());
+    }
+
+    /** Runs one work and waits for it; the work sees the memory through {@code view} (say, a namespace). */
+    WorkRecord execute(Work work, long base, UnaryOperator<MemorySession> view) throws InterruptedException {
         long invoked = System.nanoTime();
         try {
-            Outcome<Work.Observation> outcome = store.execute(TIMEOUT, session -> work.run(sessions.apply(session), base));
+            Outcome<Work.Observation> outcome = store.execute(TIMEOUT,
+                    session -> work.run(view.apply(sessions.apply(session)), base));
             return new WorkRecord(work, outcome.result(), null, invoked, System.nanoTime());
         } catch (IOException | RuntimeException e) {
             return failed(work, e, invoked);

@@ -1,0 +1,28 @@
+package dev.robustmemory.model;
+
+import dev.robustmemory.store.MemoryEntry;
+import dev.robustmemory.store.MemorySession;
+import dev.robustmemory.store.StoreException;
+import dev.robustmemory.store.StoredValue;
+
+import java.util.Optional;
+
+/**
+ * A planted bug for {@link ModelTestsCanFailTest}: an increment answers the right sum and version but never writes
+ * it, so only what comes after can tell. Not a test itself (its name keeps surefire away).
+ */
+class IncrementLosingMemory extends MemoryModelPropertiesTest {
+
+    @Override
+    MemorySession sessionUnderTest(MemorySession session) {
+        return new ForwardingSession(session) {
+            @Override
+            public MemoryEntry increment(String key, long delta) throws StoreException {
+                Optional<MemoryEntry> current = delegate.load(key);
+                long value = current.isPresent() ? Long.parseLong(current.get().value().text().strip()) : 0;
+                return new MemoryEntry(key, StoredValue.json(Long.toString(value + delta)),
+                        current.map(MemoryEntry::version).orElse(0L) + 1, delegate.fencingToken());
+            }
+        };
+    }
+}
