@@ -39,6 +39,7 @@ class ModelTestsCanFailTest {
     private static HistoryChecker.HistoryMismatch failureOf(Class<?> container, String property) throws Exception {
         Method method = MemoryModelPropertiesTest.class.getDeclaredMethod(property, List.class);
         List<Event> failed = EngineTestKit.engine("jqwik")
+                .enableImplicitConfigurationParameters(true) // the build's jqwik settings (tries, database file)
                 .selectors(selectMethod(container, method))
                 .execute()
                 .testEvents()
