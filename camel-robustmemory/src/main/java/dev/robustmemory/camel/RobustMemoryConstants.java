@@ -38,8 +38,10 @@ public final class RobustMemoryConstants {
     public static final String FOUND = "CamelRobustMemoryFound";
 
     @Metadata(label = "producer", javaType = "Long",
-              description = "Out: after store, load and increment, the key's version; it grows by one on every write"
-                            + " and is 0 when load finds no key.")
+              description = "Out: after store, load and increment, the key's version: the memory's revision at its"
+                            + " last change. Every change of any key takes a revision greater than all before, so a"
+                            + " key never shows the same version twice, not even after a delete; 0 when load finds"
+                            + " no key.")
     public static final String VERSION = "CamelRobustMemoryVersion";
 
     @Metadata(javaType = "Long",

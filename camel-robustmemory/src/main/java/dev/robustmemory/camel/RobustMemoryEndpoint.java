@@ -89,8 +89,8 @@ public class RobustMemoryEndpoint extends ScheduledPollEndpoint {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        // Open now, so that a database or lock file that cannot be used fails the route at start-up, and so that
-        // the first message's lock timeout is not spent on opening (which takes the lock once to create the tables).
+        // Open now, so that a database or lock file that cannot be used fails the route at start-up; opening never
+        // waits for the lock, so a memory busy in other processes does not hold the route up.
         store();
     }
 }

@@ -200,7 +200,7 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
         options.setAllowNetworkFileSystem(allowNetworkFileSystem);
         options.validate();
         timeout = options.lockTimeoutDuration();
-        store = MemoryStore.open(options.storeSettings());
+        store = RobustMemoryComponent.openChecked(options.storeSettings());
     }
 
     @Override

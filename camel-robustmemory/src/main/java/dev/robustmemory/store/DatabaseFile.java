@@ -16,7 +16,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -165,12 +165,13 @@ final class DatabaseFile {
      * ({@link System#nanoTime()}). The caller must hold the cross-process lock and close the connection before
      * releasing it.
      *
-     * @param stillWanted           asked before each retry; when it turns false the open is abandoned
+     * @param stillWanted           asked before each retry with DuckDB's refusal (it names the holder); when it turns
+     *                              false the open is abandoned
      * @throws StoreException       when the file is not a DuckDB database (left untouched), is still held by another
      *                              program at the deadline, or cannot be opened for another reason
      * @throws InterruptedException when interrupted while waiting for another program to let go
      */
-    Connection connect(long deadlineNanos, Duration timeout, BooleanSupplier stillWanted)
+    Connection connect(long deadlineNanos, Duration timeout, Predicate<String> stillWanted)
             throws StoreException, InterruptedException {
         boolean creating = !Files.exists(path);
         Connection connection = connectWhileHeld(deadlineNanos, timeout, stillWanted);
@@ -192,7 +193,7 @@ final class DatabaseFile {
         }
     }
 
-    private Connection connectWhileHeld(long deadlineNanos, Duration timeout, BooleanSupplier stillWanted)
+    private Connection connectWhileHeld(long deadlineNanos, Duration timeout, Predicate<String> stillWanted)
             throws StoreException, InterruptedException {
         long pause = FIRST_BUSY_PAUSE_NANOS;
         while (true) {
@@ -208,19 +209,24 @@ final class DatabaseFile {
                     throw new StoreException("Cannot open the DuckDB database " + path + ": " + message, e);
                 }
                 heldByAnotherProgramListener.run();
-                if (!stillWanted.getAsBoolean()) {
+                if (!stillWanted.test(message)) {
                     throw new StoreException("Gave up opening " + path + ": every caller waiting for it gave up", e);
                 }
                 long remaining = deadlineNanos - System.nanoTime();
                 if (remaining <= 0) {
-                    throw new StoreException("Another program holds the DuckDB database " + path + " open without the"
-                                             + " robustmemory lock; still held after " + timeout.toMillis()
-                                             + " ms (DuckDB: " + message + ")", e);
+                    throw heldFailure(timeout, message, e);
                 }
                 TimeUnit.NANOSECONDS.sleep(Math.min(pause, remaining));
                 pause = Math.min(pause * 2, MAX_BUSY_PAUSE_NANOS);
             }
         }
+    }
+
+    /** The failure of a caller that gave up while another program held the file, as DuckDB described it. */
+    DatabaseHeldException heldFailure(Duration timeout, String refusal, Throwable cause) {
+        return new DatabaseHeldException("Another program holds the DuckDB database " + path + " open without the"
+                                         + " robustmemory lock; still held after " + timeout.toMillis()
+                                         + " ms, nothing was done (DuckDB: " + refusal + ")", cause);
     }
 
     /**

@@ -78,6 +78,7 @@ final class DatabaseLease {
     private final CrossProcessLock lock;
     private final LinkedBlockingQueue<QueuedWork<?>> queue = new LinkedBlockingQueue<>();
     private final EntryCache cache = new EntryCache();
+    private final RevisionClock revisions = new RevisionClock();
     /** The journal's writes DuckDB lacks, as of {@link #journalRead}. */
     private final Map<String, PendingWrite> journaled = new LinkedHashMap<>();
     private final ConcurrentLinkedQueue<LockEvent> takeovers = new ConcurrentLinkedQueue<>();
@@ -85,6 +86,11 @@ final class DatabaseLease {
     /** The works taken from the queue for the current batch: whatever happens, each gets an outcome. */
     private final List<QueuedWork<?>> inHand = new ArrayList<>();
     private volatile boolean waitingForLock;
+    /** DuckDB's refusal while another program holds the database file and this lease retries; null otherwise. */
+    private volatile String databaseHeldBy;
+    /** Until when the lease thread retries while another program holds the database file. */
+    private volatile long connectDeadlineNanos;
+    private volatile boolean runningBatch;
     private volatile boolean stopping;
 
     // The lease, touched by the lease thread only.
@@ -141,6 +147,10 @@ final class DatabaseLease {
         return queued;
     }
 
+    int queuedWorks() {
+        return queue.size();
+    }
+
     Path lockFile() {
         return lock.path();
     }
@@ -153,6 +163,24 @@ final class DatabaseLease {
     /** Whether the lease thread is waiting for the lock right now, so a caller's deadline means a real timeout. */
     boolean isWaitingForLock() {
         return waitingForLock;
+    }
+
+    /**
+     * What the caller of {@code work} is told when it gives up now while the lease thread holds the lock but waits
+     * for another program to let go of the database file; null when it does not wait, or waits until this work's
+     * deadline (it then fails the work itself, after letting go of the lock).
+     */
+    DatabaseHeldException databaseHeldFailure(QueuedWork<?> work) {
+        String refusal = databaseHeldBy;
+        if (refusal == null || work.deadlineNanos() - connectDeadlineNanos >= 0) {
+            return null;
+        }
+        return database.heldFailure(work.timeout(), refusal, null);
+    }
+
+    /** Whether the lease thread runs a batch right now: the lock is held for this JVM's other works. */
+    boolean isRunningBatch() {
+        return runningBatch;
     }
 
     OwnerRecordReading ownerRecord() {
@@ -274,8 +302,15 @@ final class DatabaseLease {
                 return false;
             }
             QueuedWork<?> patient = latestDeadline(batch);
-            connection = database.connect(patient.deadlineNanos(), patient.timeout(),
-                    () -> batch.stream().anyMatch(work -> !work.isCancelled()));
+            connectDeadlineNanos = patient.deadlineNanos();
+            try {
+                connection = database.connect(patient.deadlineNanos(), patient.timeout(), refusal -> {
+                    databaseHeldBy = refusal; // the other works' callers give up at their own deadlines meanwhile
+                    return batch.stream().anyMatch(work -> !work.isCancelled());
+                });
+            } finally {
+                databaseHeldBy = null;
+            }
             if (!schemaReady) {
                 Schema.create(connection);
                 schemaReady = true;
@@ -288,7 +323,8 @@ final class DatabaseLease {
             journal = database.openJournal(state.databaseId());
             journal.claim(token);
             catchUp(journal.catchUp(journalRead, state.appliedSeq()));
-            session = DuckDbSession.begin(connection, token, cache, journaled);
+            revisions.observe(state.revision());
+            session = DuckDbSession.begin(connection, token, cache, journaled, revisions);
             if (journaled.isEmpty() && !journal.isEmpty()) {
                 journal.reset(); // all applied (its applier died before starting it over)
             }
@@ -311,6 +347,7 @@ final class DatabaseLease {
         for (PendingWrite write : read.writes()) {
             journaled.put(write.key(), write);
             cache.put(write.key(), write.entry());
+            revisions.observe(write.revision());
         }
     }
 
@@ -402,44 +439,45 @@ final class DatabaseLease {
         }
     }
 
+    /**
+     * Runs the batch's works in one transaction. They all start together, under the lock: from here on their callers
+     * wait for their outcomes, and the callers of works still queued behind this batch may give up at their deadlines
+     * ({@link #isRunningBatch()}). A work whose caller gave up first never runs.
+     */
     private void runBatch(List<QueuedWork<?>> batch) {
-        long startNanos = System.nanoTime();
-        List<Ran<?>> ran = new ArrayList<>(batch.size());
-        for (int i = 0; i < batch.size(); i++) {
-            QueuedWork<?> work = batch.get(i);
-            if (!work.start()) {
-                continue;
+        batch.removeIf(work -> !work.start());
+        runningBatch = true;
+        try {
+            long startNanos = System.nanoTime();
+            List<Ran<?>> ran = new ArrayList<>(batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                Ran<?> result = run(batch.get(i));
+                if (result.failure() != null && session.workSpoiledTransaction()) {
+                    rollback();
+                    batch.forEach(this::runAlone); // those before it ran in the rolled-back transaction: again
+                    return;
+                }
+                ran.add(result);
             }
-            Ran<?> result = run(work);
-            if (result.failure() != null && session.workSpoiledTransaction()) {
-                rollback();
-                List<QueuedWork<?>> again = new ArrayList<>(ran.stream().<QueuedWork<?>>map(Ran::work).toList());
-                again.add(work);
-                again.addAll(batch.subList(i + 1, batch.size()));
-                runOneByOne(again);
-                return;
-            }
-            ran.add(result);
+            commit(ran, startNanos);
+        } finally {
+            runningBatch = false;
         }
-        commit(ran, startNanos);
     }
 
-    /** After a spoiled batch: every work alone, each in its own transaction. */
-    private void runOneByOne(List<QueuedWork<?>> works) {
-        for (QueuedWork<?> work : works) {
-            if (session == null) {
-                work.fail(new StoreException("The lease on " + database.path() + " ended after a failed batch"));
-                continue;
-            }
-            work.start(); // false for those already started by the spoiled batch: they run again here
-            long startNanos = System.nanoTime();
-            Ran<?> result = run(work);
-            if (result.failure() != null && session.workSpoiledTransaction()) {
-                rollback();
-                work.fail(result.failure());
-            } else {
-                commit(List.of(result), startNanos);
-            }
+    /** After a spoiled batch: each of its works alone, in its own transaction. */
+    private void runAlone(QueuedWork<?> work) {
+        if (session == null) {
+            work.fail(new StoreException("The lease on " + database.path() + " ended after a failed batch"));
+            return;
+        }
+        long startNanos = System.nanoTime();
+        Ran<?> result = run(work);
+        if (result.failure() != null && session.workSpoiledTransaction()) {
+            rollback();
+            work.fail(result.failure());
+        } else {
+            commit(List.of(result), startNanos);
         }
     }
 
@@ -533,7 +571,7 @@ final class DatabaseLease {
             throw new LockLostException(lock.path(), "the database's fencing token moved from "
                     + session.fencingToken() + " to " + current + " during this lease: another writer used it");
         }
-        Schema.recordJournalApplied(connection, journal.lastSeq());
+        Schema.recordApplied(connection, journal.lastSeq(), revisions.current());
         grant.ensureValid();
         journal.newEpoch(); // before the commit: should this process die right after, nobody trusts stale knowledge
         connection.commit();

@@ -72,6 +72,9 @@ final class DuckDbSession implements MemorySession {
     private final Connection connection;
     private final long fencingToken;
     private final EntryCache cache;
+    private final RevisionClock revisions;
+    /** The memory's revision before this batch: what a rollback returns to. */
+    private long batchStartRevision;
     private final Map<String, PreparedStatement> statements = new HashMap<>();
     /** This batch's writes, not journaled yet, by key. */
     private final Map<String, PendingWrite> batchWrites = new LinkedHashMap<>();
@@ -91,18 +94,20 @@ final class DuckDbSession implements MemorySession {
     private boolean inWork;
 
     private DuckDbSession(Connection connection, long fencingToken, EntryCache cache,
-                          Map<String, PendingWrite> journaled) {
+                          Map<String, PendingWrite> journaled, RevisionClock revisions) {
         this.connection = connection;
         this.fencingToken = fencingToken;
         this.cache = cache;
         this.journaled = journaled;
+        this.revisions = revisions;
+        this.batchStartRevision = revisions.current();
     }
 
     /** Starts the session of a lease on a connection in autocommit mode and leaves it in manual-commit mode. */
     static DuckDbSession begin(Connection connection, long fencingToken, EntryCache cache,
-                               Map<String, PendingWrite> journaled) throws SQLException {
+                               Map<String, PendingWrite> journaled, RevisionClock revisions) throws SQLException {
         connection.setAutoCommit(false);
-        return new DuckDbSession(connection, fencingToken, cache, journaled);
+        return new DuckDbSession(connection, fencingToken, cache, journaled, revisions);
     }
 
     /** Starts the next work of a batch; keys and values are checked against {@code caller}'s limits. */
@@ -126,6 +131,12 @@ final class DuckDbSession implements MemorySession {
     @Override
     public long fencingToken() {
         return fencingToken;
+    }
+
+    @Override
+    public long revision() {
+        checkInWork();
+        return revisions.current();
     }
 
     @Override
@@ -166,7 +177,7 @@ final class DuckDbSession implements MemorySession {
         if (expectedVersion.isPresent() && current != expectedVersion.getAsLong()) {
             throw new VersionConflictException(key, expectedVersion.getAsLong(), current);
         }
-        return write(key, value, current + 1);
+        return write(key, value);
     }
 
     @Override
@@ -176,7 +187,7 @@ final class DuckDbSession implements MemorySession {
         if (currentVersion(key) == 0) {
             return false;
         }
-        record(PendingWrite.deletion(key));
+        record(PendingWrite.deletion(key, revisions.next()));
         return true;
     }
 
@@ -216,6 +227,7 @@ final class DuckDbSession implements MemorySession {
             delete.setString(1, literal);
             long deleted = delete.executeLargeUpdate();
             if (deleted > 0) {
+                revisions.next(); // one revision for the whole clear, as etcd gives one to a range deletion
                 noteWrite();
                 writesToDatabase = true;
                 cache.forgetPrefix(literal);
@@ -254,7 +266,7 @@ final class DuckDbSession implements MemorySession {
             throw new StoreException("Adding " + delta + " to key '" + key + "' leaves the 64-bit integer range;"
                                      + " the value was left unchanged");
         }
-        return write(key, StoredValue.json(Long.toString(sum)), current.map(MemoryEntry::version).orElse(0L) + 1);
+        return write(key, StoredValue.json(Long.toString(sum)));
     }
 
     /**
@@ -314,11 +326,17 @@ final class DuckDbSession implements MemorySession {
         } else {
             journaled.putAll(batchWrites);
         }
-        discardBatch();
+        batchStartRevision = revisions.current();
+        endBatch();
     }
 
-    /** Forgets what a rolled-back batch wrote; the journaled writes stay pending. */
+    /** Forgets what a rolled-back batch wrote, and gives its revisions back; the journaled writes stay pending. */
     void discardBatch() {
+        revisions.rewindTo(batchStartRevision);
+        endBatch();
+    }
+
+    private void endBatch() {
         batchWrites.clear();
         batchWrote = false;
         writesToDatabase = false;
@@ -338,8 +356,8 @@ final class DuckDbSession implements MemorySession {
         statements.clear();
     }
 
-    private MemoryEntry write(String key, StoredValue value, long version) {
-        MemoryEntry entry = new MemoryEntry(key, value, version, fencingToken);
+    private MemoryEntry write(String key, StoredValue value) {
+        MemoryEntry entry = new MemoryEntry(key, value, revisions.next(), fencingToken);
         record(PendingWrite.of(entry));
         return entry;
     }
@@ -350,9 +368,13 @@ final class DuckDbSession implements MemorySession {
         noteWrite();
     }
 
+    /**
+     * The key's write that DuckDB lacks, if any. Once this transaction has applied the journaled writes, they are in
+     * the transaction, and what happened to them since (a clear) only SQL knows: they are not answered from here.
+     */
     private PendingWrite pending(String key) {
         PendingWrite written = batchWrites.get(key);
-        return written != null ? written : journaled.get(key);
+        return written != null || writesToDatabase ? written : journaled.get(key);
     }
 
     private void noteWrite() {

@@ -13,6 +13,15 @@ public interface MemorySession {
     /** The fencing token of the grant this session runs under; every write records it. */
     long fencingToken();
 
+    /**
+     * The memory's revision as this work sees it: the revision of the latest change, by any process, that this work
+     * observes, its own included. Every change (a store, an increment, a delete that deleted, a clear that deleted
+     * something, the whole clear under one revision) gets a revision greater than every change committed before it,
+     * so revisions order all changes of the memory across keys and processes; a read sees exactly the changes up to
+     * the revision it reports. Revisions of batches that were rolled back are given again.
+     */
+    long revision();
+
     Optional<MemoryEntry> load(String key) throws StoreException;
 
     /**
@@ -20,7 +29,7 @@ public interface MemorySession {
      *
      * @param expectedVersion when present, a compare-and-set: write only if the key's current version equals it
      *                        (0 = the key must not exist)
-     * @return the entry as written, with its new version
+     * @return the entry as written, with its new version: the revision of this change
      * @throws VersionConflictException when the expected version does not match; nothing is written
      */
     MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion) throws StoreException;

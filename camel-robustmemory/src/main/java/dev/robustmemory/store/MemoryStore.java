@@ -3,13 +3,11 @@ package dev.robustmemory.store;
 import dev.robustmemory.lock.CrossProcessLock;
 import dev.robustmemory.lock.LockEvent;
 import dev.robustmemory.lock.LockException;
-import dev.robustmemory.lock.LockGrant;
 import dev.robustmemory.lock.LockLostException;
+import dev.robustmemory.lock.LockTimeoutException;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -47,8 +45,6 @@ public final class MemoryStore implements AutoCloseable {
 
     /** Longest key accepted, in characters (UTF-16 code units, {@link String#length()}). */
     public static final int MAX_KEY_LENGTH = 1024;
-    /** How long {@link #open} waits for the lock (and for a foreign holder of the file) to create the schema. */
-    static final Duration OPEN_TIMEOUT = Duration.ofSeconds(30);
 
     /** Lock file of every open store, by real database path; guarded by itself. */
     private static final Map<Path, Registration> OPEN_DATABASES = new HashMap<>();
@@ -68,15 +64,15 @@ public final class MemoryStore implements AutoCloseable {
     }
 
     /**
-     * Opens (creating when absent) the memory: validates the paths, creates missing directories, then under one
-     * lock grant opens the database once to check that it is a DuckDB database and to create the tables.
+     * Opens the memory without taking its lock or opening the database: validates the paths, creates missing
+     * directories and the lock file. The first operation opens the database, under its own lock timeout, checks that
+     * it is a DuckDB database of this library, and creates the tables when absent, so that opening never waits for
+     * another process.
      *
      * @throws StoreException for {@code :memory:} or another special name, a database path that is a directory or
-     *                        not writable, a file that is not a DuckDB database (it is never modified), a lock file
-     *                        that is the database itself, or a lock file other than that of a store already open on
-     *                        the same database in this JVM
+     *                        not writable, a directory at the journal's path, a lock file that is the database itself,
+     *                        or a lock file other than that of a store already open on the same database in this JVM
      * @throws LockException  when the lock file cannot be used (a directory, permission denied, network file system)
-     *                        or stays held for 30 seconds
      */
     public static MemoryStore open(StoreSettings settings) throws StoreException, LockException {
         DatabaseFile database = DatabaseFile.prepare(settings.database(),
@@ -84,21 +80,7 @@ public final class MemoryStore implements AutoCloseable {
         refuseAsLockFile(database, DatabaseFile.canonical(settings.lockFile())); // before the lock creates the file
         CrossProcessLock lock = CrossProcessLock.open(settings.lockFile(), settings.lockFileSettings());
         refuseAsLockFile(database, lock.path()); // a symbolic link may have led there
-        MemoryStore store = new MemoryStore(settings, database.path(), lock, register(database, lock));
-        try {
-            store.execute(OPEN_TIMEOUT, session -> null); // opens the database once: is it DuckDB? tables there?
-            return store;
-        } catch (StoreException | LockException | RuntimeException e) {
-            store.close();
-            throw e;
-        } catch (InterruptedException e) {
-            store.close();
-            Thread.currentThread().interrupt();
-            throw new StoreException("Interrupted while opening the memory " + database.path(), e);
-        } catch (IOException e) {
-            store.close();
-            throw new StoreException("Cannot open the memory " + database.path() + ": " + e, e);
-        }
+        return new MemoryStore(settings, database.path(), lock, register(database, lock));
     }
 
     public StoreSettings settings() {
@@ -155,6 +137,24 @@ public final class MemoryStore implements AutoCloseable {
     }
 
     /**
+     * Checks the database now, when that needs no waiting: when the lock is free and no other program holds the file,
+     * opens it, checks that it is a DuckDB database of this library, and creates the tables. Lets a route fail at
+     * start-up on a file that is no memory, without ever waiting for another process.
+     *
+     * @return false when the lock or the file was busy, so nothing was checked (the first operation will be)
+     * @throws StoreException when the file is not a DuckDB database of this library or cannot be opened
+     * @throws LockException  when the lock file cannot be used
+     */
+    public boolean checkDatabaseIfIdle() throws IOException, InterruptedException {
+        try {
+            execute(Duration.ZERO, session -> null);
+            return true;
+        } catch (LockTimeoutException | DatabaseHeldException busy) {
+            return false;
+        }
+    }
+
+    /**
      * As {@link #execute}, without a thread waiting: the work is queued for the same lease, under the same lock
      * timeout, and the returned stage completes with its outcome or with the exception {@code execute} would have
      * thrown (an interrupt aside: nothing waits that could be interrupted). A work that has started is never
@@ -202,6 +202,11 @@ public final class MemoryStore implements AutoCloseable {
         if (closed.compareAndSet(false, true)) {
             unregister(database);
         }
+    }
+
+    /** How many works wait in the lease's queue: lets tests line works up behind a busy lease. */
+    int queuedWorks() {
+        return registration.lease().queuedWorks();
     }
 
     /** Makes tests able to see the retries while another program holds the database file. */

@@ -8,16 +8,18 @@ import java.util.Optional;
  * {@link WriteAheadJournal} only.
  *
  * @param entry         the key's new entry, or empty when the write deleted the key
+ * @param revision      the memory-wide revision of this change ({@link MemoryEntry#version()} for a value; a deletion
+ *                      has one too, so that the revisions of a key's changes never repeat)
  * @param writtenMicros when it was written, in microseconds since the epoch (the row's {@code updated_at})
  */
-record PendingWrite(String key, Optional<MemoryEntry> entry, long writtenMicros) {
+record PendingWrite(String key, Optional<MemoryEntry> entry, long revision, long writtenMicros) {
 
     static PendingWrite of(MemoryEntry entry) {
-        return new PendingWrite(entry.key(), Optional.of(entry), nowMicros());
+        return new PendingWrite(entry.key(), Optional.of(entry), entry.version(), nowMicros());
     }
 
-    static PendingWrite deletion(String key) {
-        return new PendingWrite(key, Optional.empty(), nowMicros());
+    static PendingWrite deletion(String key, long revision) {
+        return new PendingWrite(key, Optional.empty(), revision, nowMicros());
     }
 
     private static long nowMicros() {

@@ -26,6 +26,8 @@ final class QueuedWork<T> {
     private static final int CANCELLED = 2;
     /** While the lease thread has not yet tried for the lock on a work's behalf, its caller keeps waiting. */
     private static final long ATTEMPT_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+    /** Far enough for "forever", near enough that deadlines computed from it never overflow. */
+    private static final Duration LONGEST_WAIT = Duration.ofNanos(Long.MAX_VALUE / 4);
 
     final MemoryStore store;
     final MemoryWork<T> work;
@@ -42,7 +44,8 @@ final class QueuedWork<T> {
         this.store = store;
         this.work = work;
         this.timeout = timeout;
-        this.deadlineNanos = submittedAtNanos + Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
+        // Clamped before converting: toNanos() throws for a timeout of more than 292 years.
+        this.deadlineNanos = submittedAtNanos + (timeout.compareTo(LONGEST_WAIT) > 0 ? LONGEST_WAIT : timeout).toNanos();
     }
 
     long deadlineNanos() {
@@ -141,9 +144,11 @@ final class QueuedWork<T> {
 
     /**
      * What the caller's deadline does, once reached, to a work that has not started: cancels it and fails it with a
-     * lock timeout naming the holder, but only once the lock was tried for it (a zero timeout means "try once", not
-     * "never try"); or, when the lease thread has stopped, with an {@link IllegalStateException}. A work that has
-     * started is left alone: it may already have committed, and its outcome will come.
+     * lock timeout naming the holder, but only once the memory was found busy: the lock was tried for it (a zero
+     * timeout means "try once", not "never try"), or the lease is running another batch, which holds the lock for
+     * this JVM. While another program holds the database file, it fails saying so; when the lease thread has stopped,
+     * with an {@link IllegalStateException}. A work that has started is left alone: it may already have committed,
+     * and its outcome will come.
      *
      * @return whether to check again a little later: the work still waits for the lease thread's first try
      */
@@ -152,7 +157,13 @@ final class QueuedWork<T> {
             fail(new IllegalStateException("The memory store's lease thread has stopped; the work never ran"));
             return false;
         }
-        if ((lockAttempted || lease.isWaitingForLock()) && state.compareAndSet(QUEUED, CANCELLED)) {
+        DatabaseHeldException held = lease.databaseHeldFailure(this);
+        if (held != null && state.compareAndSet(QUEUED, CANCELLED)) {
+            fail(held);
+            return false;
+        }
+        if ((lockAttempted || lease.isWaitingForLock() || lease.isRunningBatch())
+                && state.compareAndSet(QUEUED, CANCELLED)) {
             OwnerRecordReading holder = lease.ownerRecord();
             fail(new LockTimeoutException(lease.lockFile(), timeout, describe(holder), holder));
             return false;

@@ -35,7 +35,7 @@ import java.util.zip.CRC32C;
  * replayed into a new one); at {@value #EPOCH_OFFSET} the epoch, which grows whenever what a process learnt from the
  * journal may no longer hold (the journal started over, or DuckDB was written directly); at
  * {@value #HOLDER_TOKEN_OFFSET} the fencing token of the current holder. Then records {@code [int length][int crc32c]
- * [long seq][byte kind][long version][long fencingToken][long writtenMicros][int keyLength][key][int valueLength]
+ * [long seq][byte kind][long revision][long fencingToken][long writtenMicros][int keyLength][key][int valueLength]
  * [value]}, big-endian, where kind 0 is a deletion and 1 + {@link ValueKind#ordinal()} a value, and the CRC covers
  * everything after itself. Reading stops at the first record that is torn, fails its CRC or does not continue the
  * sequence: everything after it was never acknowledged (an acknowledged batch was synced before the next one was
@@ -361,7 +361,7 @@ final class WriteAheadJournal implements AutoCloseable {
         record.putInt(bodySize).putInt(0);
         record.putLong(seq);
         record.put(write.entry().map(entry -> (byte) (1 + entry.value().kind().ordinal())).orElse(DELETED));
-        record.putLong(write.entry().map(MemoryEntry::version).orElse(0L));
+        record.putLong(write.revision());
         record.putLong(write.entry().map(MemoryEntry::fencingToken).orElse(0L));
         record.putLong(write.writtenMicros());
         record.putInt(key.length).put(key).putInt(value.length).put(value);
@@ -378,13 +378,14 @@ final class WriteAheadJournal implements AutoCloseable {
         String key = new String(bytes(record), StandardCharsets.UTF_8);
         byte[] value = bytes(record);
         if (kind == DELETED) {
-            return new PendingWrite(key, Optional.empty(), writtenMicros);
+            return new PendingWrite(key, Optional.empty(), version, writtenMicros);
         }
         ValueKind valueKind = ValueKind.values()[kind - 1];
         StoredValue stored = valueKind == ValueKind.BYTES
                              ? StoredValue.bytes(value)
                              : new StoredValue(valueKind, new String(value, StandardCharsets.UTF_8), null);
-        return new PendingWrite(key, Optional.of(new MemoryEntry(key, stored, version, fencingToken)), writtenMicros);
+        return new PendingWrite(key, Optional.of(new MemoryEntry(key, stored, version, fencingToken)), version,
+                writtenMicros);
     }
 
     private static byte[] bytes(ByteBuffer record) {

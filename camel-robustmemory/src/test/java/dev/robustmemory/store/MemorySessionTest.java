@@ -68,18 +68,54 @@ class MemorySessionTest {
     }
 
     @Test
-    void versionsStartAtOneAndGrowByOneOnEveryWrite() throws Exception {
+    void everyChangeGetsTheNextRevisionOfTheWholeMemory() throws Exception {
         assertEquals(1, run(session -> session.store("k", StoredValue.text("a"), ANY_VERSION)).version());
-        assertEquals(2, run(session -> session.store("k", StoredValue.bytes(new byte[]{1}), ANY_VERSION)).version());
+        assertEquals(2, run(session -> session.store("other", StoredValue.bytes(new byte[]{1}), ANY_VERSION)).version());
         assertEquals(3, run(session -> session.store("k", StoredValue.json("1"), ANY_VERSION)).version());
         assertEquals(4, run(session -> session.increment("k", 1)).version());
         MemoryEntry entry = load("k").orElseThrow();
         assertEquals(4, entry.version());
         assertEquals(StoredValue.json("2"), entry.value());
+        assertEquals(4L, this.<Long>run(MemorySession::revision), "a read sees the latest change");
 
+        assertEquals(5L, this.<Long>run(session -> {
+            session.delete("k");
+            return session.revision();
+        }), "a deletion is a change too");
+        assertEquals(6, run(session -> session.store("k", StoredValue.text("again"), ANY_VERSION)).version(),
+                "a key written again after a delete never shows an earlier version");
+        assertEquals(7L, this.<Long>run(session -> {
+            session.clear("");
+            return session.revision();
+        }), "one revision for the whole clear");
+        assertEquals(7L, this.<Long>run(session -> {
+            session.clear("");
+            session.delete("k");
+            return session.revision();
+        }), "nothing deleted, nothing changed");
+    }
+
+    @Test
+    void anExpectedVersionReadBeforeADeleteAndRecreateConflicts() throws Exception {
+        long read = run(session -> session.store("k", StoredValue.text("first"), ANY_VERSION)).version();
         run(session -> session.delete("k"));
-        assertEquals(1, run(session -> session.store("k", StoredValue.text("again"), ANY_VERSION)).version(),
-                "a deleted key starts again at 1");
+        run(session -> session.store("k", StoredValue.text("second"), ANY_VERSION));
+
+        VersionConflictException stale = assertThrows(VersionConflictException.class,
+                () -> run(session -> session.store("k", StoredValue.text("overwrite"), OptionalLong.of(read))));
+        assertEquals(read, stale.expectedVersion());
+        assertEquals(StoredValue.text("second"), load("k").orElseThrow().value());
+    }
+
+    @Test
+    void revisionsGivenToARolledBackWorkAreGivenAgain() throws Exception {
+        long before = this.<Long>run(MemorySession::revision);
+        assertThrows(StoreException.class, () -> run(session -> {
+            session.store("k", StoredValue.text("never"), ANY_VERSION);
+            throw new StoreException("fails after writing");
+        }));
+        assertEquals(before + 1, run(session -> session.store("k", StoredValue.text("v"), ANY_VERSION)).version(),
+                "a revision nobody saw committed is no gap a reader could fall into");
     }
 
     @Test
@@ -262,7 +298,7 @@ class MemorySessionTest {
             session.increment("n", 3);
             return session.load("n").orElseThrow().version() * 100 + session.size();
         });
-        assertEquals(202, outcome.result());
+        assertEquals(402, outcome.result(), "the fourth change of the work, and two keys");
         assertEquals(2, load("a").orElseThrow().version());
     }
 
@@ -297,7 +333,7 @@ class MemorySessionTest {
         assertEquals(0, run(MemorySession::size));
         String longest = "k".repeat(MemoryStore.MAX_KEY_LENGTH);
         assertEquals(1, run(session -> session.store(longest, StoredValue.text("v"), ANY_VERSION)).version());
-        assertEquals(1, run(session -> session.store("nul\0inside", StoredValue.text("v"), ANY_VERSION)).version());
+        assertEquals(2, run(session -> session.store("nul\0inside", StoredValue.text("v"), ANY_VERSION)).version());
         assertFalse(this.<Boolean>run(session -> session.exists("nul\0other")), "a NUL character does not cut the key short");
     }
 

@@ -55,7 +55,35 @@ class MemoryStoreProcessTest {
     void createDatabase() throws Exception {
         database = directory.resolve("memory.duckdb");
         childTemp = Files.createDirectory(directory.resolve("child-tmp"));
-        MemoryStore.open(StoreSettings.of(database)).close();
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            store.execute(Duration.ofSeconds(10), session -> null); // the first operation creates the database
+        }
+    }
+
+    @Test
+    void whileAProgramHoldsTheDatabaseAShortTimeoutBatchedWithALongOneFailsAtItsOwnDeadline() throws Exception {
+        ExecutorService completions = Executors.newSingleThreadExecutor();
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
+             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
+            foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
+            long start = System.nanoTime();
+            var patient = store.executeAsync(Duration.ofSeconds(3), session -> session.increment("n", 1), completions)
+                    .toCompletableFuture();
+            var hurried = store.executeAsync(Duration.ofMillis(200), session -> session.increment("n", 1), completions)
+                    .toCompletableFuture();
+
+            Exception failure = assertThrows(Exception.class, hurried::join);
+            long hurriedMillis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+            assertTrue(failure.getCause() instanceof DatabaseHeldException, failure::toString);
+            assertTrue(failure.getCause().getMessage().contains("(PID " + foreign.pid() + ")"), failure::toString);
+            assertTrue(hurriedMillis < 2000, "the 200 ms caller waited " + hurriedMillis + " ms, as long as the other");
+            assertThrows(Exception.class, patient::join);
+            assertEquals(0, foreign.finish(CHILD_START));
+            assertEquals(Optional.empty(), store.execute(Duration.ofSeconds(10), session -> session.load("n"))
+                    .result(), "neither increment ran");
+        } finally {
+            completions.shutdownNow();
+        }
     }
 
     @Test

@@ -83,22 +83,48 @@ class MemoryStoreTest {
     }
 
     @Test
-    void refusesAFileThatIsNotADuckDbDatabaseAndLeavesItUntouched() throws Exception {
+    void refusesAFileThatIsNotADuckDbDatabaseAtTheFirstOperationAndLeavesItUntouched() throws Exception {
         Path notADatabase = directory.resolve("notes.duckdb");
         byte[] content = new byte[20_000];
         new Random(7).nextBytes(content);
         Files.write(notADatabase, content);
         Path empty = Files.createFile(directory.resolve("empty.duckdb"));
 
-        StoreException e = assertThrows(StoreException.class, () -> MemoryStore.open(StoreSettings.of(notADatabase)));
+        StoreException e = assertThrows(StoreException.class, () -> createDatabase(notADatabase));
         assertMessageContains(e, "is not a DuckDB database");
         assertMessageContains(e, notADatabase.toString());
         assertArrayEquals(content, Files.readAllBytes(notADatabase));
         assertFalse(Files.exists(directory.resolve("notes.duckdb.wal")));
 
-        assertMessageContains(assertThrows(StoreException.class, () -> MemoryStore.open(StoreSettings.of(empty))),
+        assertMessageContains(assertThrows(StoreException.class, () -> createDatabase(empty)),
                 "is not a DuckDB database");
         assertEquals(0, Files.size(empty));
+    }
+
+    /** Opening takes no lock and opens no database: the first operation creates it. */
+    private static void createDatabase(Path database) throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            store.execute(TIMEOUT, session -> null);
+        }
+    }
+
+    @Test
+    void aFileOfTheEarlierSchemaIsUpgradedWithItsRevisionAfterEveryVersionInUse() throws Exception {
+        Path database = directory.resolve("memory.duckdb");
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            store.execute(TIMEOUT, session -> session.store("k", StoredValue.text("v"), ANY_VERSION));
+        }
+        try (Connection connection = DriverManager.getConnection("jdbc:duckdb:" + database);
+             Statement statement = connection.createStatement()) {
+            // What schema version 2 left: versions counted per key, no revision row.
+            statement.execute("UPDATE " + Schema.ENTRIES + " SET version = 40");
+            statement.execute("DELETE FROM " + Schema.META + " WHERE name = 'revision'");
+            statement.execute("UPDATE " + Schema.META + " SET value = 2 WHERE name = 'schema_version'");
+        }
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            assertEquals(41, store.execute(TIMEOUT, session -> session.store("other", StoredValue.text("w"),
+                    ANY_VERSION)).result().version());
+        }
     }
 
     @Test
@@ -180,7 +206,7 @@ class MemoryStoreTest {
         assertThrows(IOException.class, () -> MemoryStore.open(throughLink), "dangling link");
         assertFalse(Files.exists(database), "nothing was created at the database path");
 
-        MemoryStore.open(StoreSettings.of(database)).close();
+        createDatabase(database);
         byte[] created = Files.readAllBytes(database);
         assertMessageContains(assertThrows(StoreException.class, () -> MemoryStore.open(throughLink)),
                 "is the database file");
@@ -213,6 +239,7 @@ class MemoryStoreTest {
     void createdFilesAreOwnerOnlyAndTheLogsMirrorTheDatabase() throws Exception {
         Path database = directory.resolve("memory.duckdb");
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+            store.execute(TIMEOUT, session -> null);
             assertEquals("rw-------", permissions(database));
             assertEquals("rw-------", permissions(store.lock().path()));
             String logPermissions = store.execute(TIMEOUT, session -> {
@@ -228,6 +255,7 @@ class MemoryStoreTest {
                 new LockFileSettings(PosixFilePermissions.fromString("rw-rw----"), false),
                 StoreSettings.DEFAULT_MAX_VALUE_SIZE);
         try (MemoryStore store = MemoryStore.open(groupShared)) {
+            store.execute(TIMEOUT, session -> null);
             assertEquals("rw-rw----", permissions(shared));
             assertEquals("rw-rw----", store.execute(TIMEOUT, session -> permissions(directory.resolve("shared.duckdb.wal")))
                     .result());
@@ -238,7 +266,7 @@ class MemoryStoreTest {
     @Test
     void anExistingDatabaseKeepsItsPermissions() throws Exception {
         Path database = directory.resolve("memory.duckdb");
-        MemoryStore.open(StoreSettings.of(database)).close();
+        createDatabase(database);
         Files.setPosixFilePermissions(database, PosixFilePermissions.fromString("rw-r-----"));
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
             store.execute(TIMEOUT, session -> session.increment("n", 1));
@@ -538,13 +566,13 @@ class MemoryStoreTest {
                                                          + Schema.ENTRIES + " WHERE key IN ('k0', 'k1', 'k3')"
                                                          + " ORDER BY key")) {
                 assertTrue(rows.next());
-                assertEquals(List.of("k0", "JSON", "{\"v\": 2}", 2L), List.of(rows.getString(1), rows.getString(2),
+                assertEquals(List.of("k0", "JSON", "{\"v\": 2}", 31L), List.of(rows.getString(1), rows.getString(2),
                         rows.getString(3), rows.getLong(5)));
                 assertTrue(rows.next());
-                assertEquals(List.of("k1", "BYTES", 2L), List.of(rows.getString(1), rows.getString(2), rows.getLong(5)));
+                assertEquals(List.of("k1", "BYTES", 32L), List.of(rows.getString(1), rows.getString(2), rows.getLong(5)));
                 assertArrayEquals(new byte[]{0, 1, -1}, rows.getBytes(4));
                 assertTrue(rows.next());
-                assertEquals(List.of("k3", "TEXT", "v1", 1L), List.of(rows.getString(1), rows.getString(2),
+                assertEquals(List.of("k3", "TEXT", "v1", 4L), List.of(rows.getString(1), rows.getString(2),
                         rows.getString(3), rows.getLong(5)));
             }
         }

@@ -33,7 +33,7 @@ class WriteAheadJournalTest {
     void recoveryReturnsEveryKindOfWriteBeyondTheAppliedNumberInOrder() throws Exception {
         List<PendingWrite> first = List.of(write("a", StoredValue.text("ä text")), write("b", StoredValue.json("[1]")));
         List<PendingWrite> second = List.of(write("c", StoredValue.bytes(new byte[]{0, -1, 7})),
-                PendingWrite.deletion("a"));
+                PendingWrite.deletion("a", 4));
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             assertEquals(List.of(), readAll(journal, 0));
             journal.append(first);
