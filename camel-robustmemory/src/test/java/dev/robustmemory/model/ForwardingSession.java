@@ -24,6 +24,11 @@ class ForwardingSession implements MemorySession {
     }
 
     @Override
+    public long revision() {
+        return delegate.revision();
+    }
+
+    @Override
     public Optional<MemoryEntry> load(String key) throws StoreException {
         return delegate.load(key);
     }

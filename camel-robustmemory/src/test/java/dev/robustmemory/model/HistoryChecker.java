@@ -4,12 +4,12 @@ import dev.robustmemory.store.MemoryEntry;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.IntStream;
 
 /**
  * Judges a history of works against the {@link MemoryModel}, as a pure function: orders the works by the revisions
@@ -23,10 +23,6 @@ import java.util.TreeSet;
  */
 final class HistoryChecker {
 
-    private static final Comparator<WorkRecord> REPLAY_ORDER = Comparator
-            .comparingLong((WorkRecord record) -> record.observed().startRevision())
-            .thenComparing(WorkRecord::changed);
-
     private HistoryChecker() {
     }
 
@@ -36,25 +32,24 @@ final class HistoryChecker {
      * @throws HistoryMismatch the first thing the model cannot explain, with the history that shows it
      */
     static void check(List<WorkRecord> history, Map<String, Answers.Versioned> finalState, long maxValueSize) {
-        for (WorkRecord record : history) {
-            checkOutcome(history, record);
+        for (int i = 0; i < history.size(); i++) {
+            checkOutcome(history, i);
         }
-        List<WorkRecord> order = new ArrayList<>(history);
-        order.sort(REPLAY_ORDER);
         checkRealTimeOrder(history);
+        // Indices rather than records: two calls of the same work may have left equal records.
+        List<Integer> order = IntStream.range(0, history.size()).boxed()
+                .sorted(Comparator.comparingLong((Integer i) -> history.get(i).observed().startRevision())
+                        .thenComparing(i -> history.get(i).changed()))
+                .toList();
 
         MemoryModel model = new MemoryModel(maxValueSize);
-        Map<String, Long> highestVersion = new HashMap<>();
         List<String> replayed = new ArrayList<>();
-        for (WorkRecord record : order) {
+        for (int i : order) {
+            WorkRecord record = history.get(i);
             Work.Observation expected = replay(model, record.work());
-            replayed.add(describe(history, record) + "\n      model: " + show(expected));
+            replayed.add(describe(i, record) + "\n      model: " + show(expected));
             if (!expected.equals(record.observed())) {
-                throw new HistoryMismatch("work #" + history.indexOf(record) + " does not match the model", history,
-                        replayed);
-            }
-            if (record.committed()) {
-                checkVersionsOnlyGrow(history, record, highestVersion, replayed);
+                throw new HistoryMismatch("work #" + i + " does not match the model", history, replayed);
             }
         }
         Map<String, Answers.Versioned> modelState = new TreeMap<>();
@@ -78,7 +73,8 @@ final class HistoryChecker {
         }
     }
 
-    private static void checkOutcome(List<WorkRecord> history, WorkRecord record) {
+    private static void checkOutcome(List<WorkRecord> history, int index) {
+        WorkRecord record = history.get(index);
         String problem = null;
         if (record.failure() != null && !(record.failure() instanceof Work.IntendedFailure)) {
             problem = "failed: " + record.failure();
@@ -88,7 +84,7 @@ final class HistoryChecker {
             problem = "never ran";
         }
         if (problem != null) {
-            throw new HistoryMismatch("work #" + history.indexOf(record) + " " + problem, history, List.of());
+            throw new HistoryMismatch("work #" + index + " " + problem, history, List.of());
         }
     }
 
@@ -97,33 +93,17 @@ final class HistoryChecker {
      * earlier revision than the one the other left.
      */
     private static void checkRealTimeOrder(List<WorkRecord> history) {
-        for (WorkRecord earlier : history) {
-            for (WorkRecord later : history) {
+        for (int e = 0; e < history.size(); e++) {
+            for (int l = 0; l < history.size(); l++) {
+                WorkRecord earlier = history.get(e);
+                WorkRecord later = history.get(l);
                 if (earlier.committed() && earlier.completedNanos() < later.invokedNanos()
                     && later.observed().startRevision() < earlier.observed().endRevision()) {
-                    throw new HistoryMismatch("work #" + history.indexOf(later) + " started from revision "
-                            + later.observed().startRevision() + ", yet work #" + history.indexOf(earlier)
+                    throw new HistoryMismatch("work #" + l + " started from revision "
+                            + later.observed().startRevision() + ", yet work #" + e
                             + " had reached revision " + earlier.observed().endRevision()
                             + " and completed before it was called (a stale read)", history, List.of());
                 }
-            }
-        }
-    }
-
-    /** A key never shows a version twice (no ABA after delete and re-create): each write's version beats all before. */
-    private static void checkVersionsOnlyGrow(List<WorkRecord> history, WorkRecord record,
-                                              Map<String, Long> highestVersion, List<String> replayed) {
-        List<Op> ops = record.work().ops();
-        for (int i = 0; i < ops.size(); i++) {
-            String key = ops.get(i).writtenKey();
-            if (key != null && record.observed().answers().get(i) instanceof Answers.Versioned written) {
-                Long highest = highestVersion.get(key);
-                if (highest != null && written.version() <= highest) {
-                    throw new HistoryMismatch("work #" + history.indexOf(record) + " wrote key '" + key
-                            + "' with version " + written.version() + ", which the key had (or passed) before: "
-                            + highest, history, replayed);
-                }
-                highestVersion.put(key, written.version());
             }
         }
     }
@@ -144,8 +124,8 @@ final class HistoryChecker {
         return entry == null ? "absent" : entry.toString();
     }
 
-    private static String describe(List<WorkRecord> history, WorkRecord record) {
-        return "#" + history.indexOf(record) + " " + record.work() + "\n      store: "
+    private static String describe(int index, WorkRecord record) {
+        return "#" + index + " " + record.work() + "\n      store: "
                + (record.observed() == null ? "-" : show(record.observed()))
                + (record.failure() != null ? " (threw)" : "");
     }

@@ -60,6 +60,8 @@ final class MemoryModel implements MemorySession {
 
     private final long maxValueSize;
     private TreeMap<String, MemoryEntry> entries = new TreeMap<>(CODE_POINT_ORDER);
+    /** The latest change's revision: each change takes the next one, so versions never repeat, even for a key. */
+    private long revision;
 
     MemoryModel(long maxValueSize) {
         this.maxValueSize = maxValueSize;
@@ -68,10 +70,12 @@ final class MemoryModel implements MemorySession {
     /** Runs a work with the store's effect: everything it changed stays when it returns, nothing when it throws. */
     <T> T transaction(MemoryWork<T> work) throws StoreException {
         TreeMap<String, MemoryEntry> before = new TreeMap<>(entries);
+        long revisionBefore = revision;
         try {
             return work.run(this);
         } catch (StoreException | RuntimeException e) {
             entries = before;
+            revision = revisionBefore;
             throw e;
         }
     }
@@ -84,6 +88,11 @@ final class MemoryModel implements MemorySession {
     @Override
     public long fencingToken() {
         return 0; // the model has no grants; answers never compare tokens
+    }
+
+    @Override
+    public long revision() {
+        return revision;
     }
 
     @Override
@@ -109,7 +118,11 @@ final class MemoryModel implements MemorySession {
     @Override
     public boolean delete(String key) {
         checkKey(key);
-        return entries.remove(key) != null;
+        boolean deleted = entries.remove(key) != null;
+        if (deleted) {
+            revision++;
+        }
+        return deleted;
     }
 
     @Override
@@ -127,6 +140,9 @@ final class MemoryModel implements MemorySession {
     public long clear(String prefix) {
         Map<String, MemoryEntry> cleared = withPrefix(prefix);
         cleared.keySet().forEach(entries::remove);
+        if (!cleared.isEmpty()) {
+            revision++; // one for the whole clear
+        }
         return cleared.size();
     }
 
@@ -150,7 +166,7 @@ final class MemoryModel implements MemorySession {
     }
 
     private MemoryEntry write(String key, StoredValue value) {
-        MemoryEntry entry = new MemoryEntry(key, value, currentVersion(key) + 1, 0);
+        MemoryEntry entry = new MemoryEntry(key, value, ++revision, 0);
         entries.put(key, entry);
         return entry;
     }

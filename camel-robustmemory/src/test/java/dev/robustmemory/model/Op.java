@@ -17,11 +17,6 @@ sealed interface Op {
     /** @return the operation's raw result; the caller turns it into an answer with {@link Answers#of} */
     Object run(MemorySession session, long base) throws StoreException;
 
-    /** The key whose version the answer carries after a write, or null. */
-    default String writtenKey() {
-        return null;
-    }
-
     record Load(String key) implements Op {
         @Override
         public Object run(MemorySession session, long base) throws StoreException {
@@ -44,11 +39,6 @@ sealed interface Op {
         }
 
         @Override
-        public String writtenKey() {
-            return key;
-        }
-
-        @Override
         public String toString() {
             return "store(" + show(key) + ", " + Answers.describe(value)
                    + (expectedVersion.isPresent() ? ", expect " + expectedVersion.getAsLong() : "") + ")";
@@ -61,11 +51,6 @@ sealed interface Op {
         public Object run(MemorySession session, long base) throws StoreException {
             Optional<MemoryEntry> read = session.load(key);
             return session.store(key, value, OptionalLong.of(read.map(MemoryEntry::version).orElse(0L)));
-        }
-
-        @Override
-        public String writtenKey() {
-            return key;
         }
 
         @Override
@@ -138,11 +123,6 @@ sealed interface Op {
         @Override
         public Object run(MemorySession session, long base) throws StoreException {
             return session.increment(key, delta);
-        }
-
-        @Override
-        public String writtenKey() {
-            return key;
         }
 
         @Override

@@ -9,6 +9,6 @@ final class Revisions {
     }
 
     static long of(MemorySession session, long base) {
-        return 0; // TODO the store has no revision yet: works are replayed in the order they ran
+        return session.revision() - base;
     }
 }
