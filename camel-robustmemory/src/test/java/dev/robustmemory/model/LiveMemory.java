@@ -23,6 +23,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
@@ -78,13 +79,16 @@ final class LiveMemory implements AutoCloseable {
 
     /** Runs one work and waits for it; the work sees the memory through {@code view} (say, a namespace). */
     WorkRecord execute(Work work, long base, UnaryOperator<MemorySession> view) throws InterruptedException {
+        AtomicInteger runs = new AtomicInteger();
         long invoked = System.nanoTime();
         try {
-            Outcome<Work.Observation> outcome = store.execute(TIMEOUT,
-                    session -> work.run(view.apply(sessions.apply(session)), base));
-            return new WorkRecord(work, outcome.result(), null, invoked, System.nanoTime());
+            Outcome<Work.Observation> outcome = store.execute(TIMEOUT, session -> {
+                runs.incrementAndGet();
+                return work.run(view.apply(sessions.apply(session)), base);
+            });
+            return new WorkRecord(work, outcome.result(), null, runs.get(), invoked, System.nanoTime());
         } catch (IOException | RuntimeException e) {
-            return failed(work, e, invoked);
+            return failed(work, e, runs.get(), invoked);
         }
     }
 
@@ -103,11 +107,15 @@ final class LiveMemory implements AutoCloseable {
         awaitUninterruptibly(holding);
         List<CompletableFuture<WorkRecord>> records = new ArrayList<>();
         for (Work work : works) {
+            AtomicInteger runs = new AtomicInteger();
             long invoked = System.nanoTime();
-            records.add(store.executeAsync(TIMEOUT, session -> work.run(sessions.apply(session), base), completions)
+            records.add(store.executeAsync(TIMEOUT, session -> {
+                        runs.incrementAndGet();
+                        return work.run(sessions.apply(session), base);
+                    }, completions)
                     .handle((outcome, failure) -> failure == null
-                                                  ? new WorkRecord(work, outcome.result(), null, invoked, System.nanoTime())
-                                                  : failed(work, failure, invoked))
+                            ? new WorkRecord(work, outcome.result(), null, runs.get(), invoked, System.nanoTime())
+                            : failed(work, failure, runs.get(), invoked))
                     .toCompletableFuture());
         }
         allQueued.countDown();
@@ -115,11 +123,11 @@ final class LiveMemory implements AutoCloseable {
         return records.stream().map(CompletableFuture::join).toList();
     }
 
-    private static WorkRecord failed(Work work, Throwable failure, long invoked) {
+    private static WorkRecord failed(Work work, Throwable failure, int runs, long invoked) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                           ? failure.getCause() : failure;
         Work.Observation observed = cause instanceof Work.IntendedFailure intended ? intended.observation() : null;
-        return new WorkRecord(work, observed, cause, invoked, System.nanoTime());
+        return new WorkRecord(work, observed, cause, runs, invoked, System.nanoTime());
     }
 
     /** Every entry, with versions relative to {@code base}: the state the model's must equal. */

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 /**
  * Random scenarios on a real memory, judged by the {@link HistoryChecker} against the {@link MemoryModel}. The
  * number of tries is jqwik's default ({@code jqwik.tries.default}, which the build sets and the torture profile
@@ -57,6 +59,24 @@ class MemoryModelPropertiesTest {
                 new Step.Run(Work.of(new Op.Clear(""), new Op.Exists("c"), new Op.Increment("c", 1),
                         new Op.Exists("c"), new Op.Load("c"))),
                 new Step.Run(Work.of(new Op.Load("c")))));
+    }
+
+    /**
+     * A work that writes and then throws spoils its batch: it must leave nothing behind, and the neighbours that ran
+     * before it in the batch run again alone and commit.
+     */
+    @Example
+    void aWorkThatThrowsAfterWritingLeavesNothingWhileItsBatchNeighboursCommit() throws Exception {
+        long base = live.begin();
+        List<WorkRecord> history = live.executeTogether(List.of(
+                Work.of(new Op.Increment("c", 1)),
+                Work.failing(new Op.Store("a", StoredValue.json("1"), OptionalLong.empty()), new Op.Clear(""),
+                        new Op.Increment("c", 1)),
+                Work.of(new Op.Exists("a"), new Op.Increment("c", 1))), base);
+
+        HistoryChecker.check(history, live.entries(base), LiveMemory.MAX_VALUE_SIZE);
+        assertEquals(List.of(2, 2, 1), history.stream().map(WorkRecord::runs).toList(),
+                "one batch: the first two ran again alone after the second spoiled it, the third only then");
     }
 
     private void runInTurn(List<Step> steps) throws Exception {
