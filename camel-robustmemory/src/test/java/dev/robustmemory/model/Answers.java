@@ -88,11 +88,23 @@ final class Answers {
 
     /** Short enough for a shrunk counterexample: kind and content, long content by its length. */
     static String describe(StoredValue value) {
-        String content = value.kind() == ValueKind.BYTES ? value.bytes().length + " bytes" : quote(value.text());
+        String content = value.kind() == ValueKind.BYTES ? value.bytes().length + " bytes" : literal(value.text());
         return value.kind().name().toLowerCase() + " " + content;
     }
 
-    private static String quote(String text) {
-        return text.length() > 12 ? text.length() + " chars" : "'" + text + "'";
+    /**
+     * Text as a Java literal, long text by its length, so that a counterexample reads unambiguously (and a lone
+     * surrogate does not garble the report it is printed in).
+     */
+    static String literal(String text) {
+        if (text == null) {
+            return "null";
+        }
+        if (text.length() > 12) {
+            return "<" + text.length() + " chars>";
+        }
+        StringBuilder shown = new StringBuilder("\"");
+        text.chars().forEach(c -> shown.append(c < 0x20 || c > 0x7e ? String.format("\\u%04X", c) : String.valueOf((char) c)));
+        return shown.append('"').toString();
     }
 }

@@ -106,6 +106,6 @@ class ModelHistoryCheckerTest {
                 ran(STORE_A, 0, List.of(at(ONE, 1)), 1, 0, 10),
                 ran(clear, 1, List.of(1L), 2, 20, 30));
 
-        assertReported("'a' is json '1'@1, model absent", history, Map.of("a", at(ONE, 1)));
+        assertReported("'a' is json \"1\"@1, model absent", history, Map.of("a", at(ONE, 1)));
     }
 }

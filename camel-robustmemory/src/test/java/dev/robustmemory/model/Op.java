@@ -131,16 +131,7 @@ sealed interface Op {
         }
     }
 
-    /** Keys and prefixes as Java literals, long ones by their length, so a counterexample reads unambiguously. */
     private static String show(String text) {
-        if (text == null) {
-            return "null";
-        }
-        if (text.length() > 12) {
-            return "<" + text.length() + " chars>";
-        }
-        StringBuilder shown = new StringBuilder("\"");
-        text.chars().forEach(c -> shown.append(c < 0x20 || c > 0x7e ? String.format("\\u%04X", c) : String.valueOf((char) c)));
-        return shown.append('"').toString();
+        return Answers.literal(text);
     }
 }
