@@ -104,7 +104,8 @@ final class Answers {
             return "<" + text.length() + " chars>";
         }
         StringBuilder shown = new StringBuilder("\"");
-        text.chars().forEach(c -> shown.append(c < 0x20 || c > 0x7e ? String.format("\\u%04X", c) : String.valueOf((char) c)));
+        text.chars().forEach(c -> shown.append(c < 0x20 || c > 0x7e ? String.format("\\u%04X", c)
+                                                                   : String.valueOf((char) c)));
         return shown.append('"').toString();
     }
 }

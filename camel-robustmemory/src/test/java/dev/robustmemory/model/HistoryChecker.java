@@ -57,8 +57,8 @@ final class HistoryChecker {
             modelState.put(entry.key(), Answers.versioned(entry, 0));
         }
         if (!modelState.equals(finalState)) {
-            throw new HistoryMismatch("the final entries differ from the model's: " + difference(finalState, modelState),
-                    history, replayed);
+            throw new HistoryMismatch("the final entries differ from the model's: "
+                                      + difference(finalState, modelState), history, replayed);
         }
     }
 
@@ -140,7 +140,8 @@ final class HistoryChecker {
 
         HistoryMismatch(String problem, List<WorkRecord> history, List<String> replayed) {
             super(problem + "\n  history as called: " + history.stream().map(WorkRecord::work).toList()
-                  + (replayed.isEmpty() ? "" : "\n  replayed in revision order:\n    " + String.join("\n    ", replayed)));
+                  + (replayed.isEmpty() ? ""
+                                        : "\n  replayed in revision order:\n    " + String.join("\n    ", replayed)));
             this.history = List.copyOf(history);
         }
 

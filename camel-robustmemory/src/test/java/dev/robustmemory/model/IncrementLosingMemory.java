@@ -8,7 +8,7 @@ import dev.robustmemory.store.StoredValue;
 import java.util.Optional;
 
 /**
- * A planted bug for {@link ModelTestsCanFailTest}: an increment answers the right sum and version but never writes
+ * A planted bug for {@link ModelPropertiesCanFailTest}: an increment answers the right sum and version but never writes
  * it, so only what comes after can tell. Not a test itself (its name keeps surefire away).
  */
 class IncrementLosingMemory extends MemoryModelPropertiesTest {

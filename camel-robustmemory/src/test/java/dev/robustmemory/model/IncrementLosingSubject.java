@@ -5,7 +5,7 @@ import dev.robustmemory.store.StoredValue;
 import java.util.OptionalLong;
 
 /**
- * A planted bug for {@link ModelTestsCanFailTest}: an increment made of two works, a load and then a store of the
+ * A planted bug for {@link MemoryModelLincheckTest}: an increment made of two works, a load and then a store of the
  * sum, so that two callers can read the same value and one increment is lost.
  */
 public class IncrementLosingSubject extends MemoryLincheckSubject {

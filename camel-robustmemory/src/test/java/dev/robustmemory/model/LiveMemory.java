@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -97,14 +96,14 @@ final class LiveMemory implements AutoCloseable {
      * until all are queued. @return their records, in the order they were submitted
      */
     List<WorkRecord> executeTogether(List<Work> works, long base) {
-        CountDownLatch holding = new CountDownLatch(1);
-        CountDownLatch allQueued = new CountDownLatch(1);
+        // join(), unlike a latch's await, cannot be interrupted, and a work cannot throw InterruptedException
+        CompletableFuture<Void> holding = new CompletableFuture<>();
+        CompletableFuture<Void> allQueued = new CompletableFuture<>();
         CompletableFuture<?> gate = store.executeAsync(TIMEOUT, session -> {
-            holding.countDown();
-            awaitUninterruptibly(allQueued);
-            return null;
+            holding.complete(null);
+            return allQueued.join();
         }, completions).toCompletableFuture();
-        awaitUninterruptibly(holding);
+        holding.join();
         List<CompletableFuture<WorkRecord>> records = new ArrayList<>();
         for (Work work : works) {
             AtomicInteger runs = new AtomicInteger();
@@ -118,7 +117,7 @@ final class LiveMemory implements AutoCloseable {
                             : failed(work, failure, runs.get(), invoked))
                     .toCompletableFuture());
         }
-        allQueued.countDown();
+        allQueued.complete(null);
         gate.join();
         return records.stream().map(CompletableFuture::join).toList();
     }
@@ -135,7 +134,8 @@ final class LiveMemory implements AutoCloseable {
         return store.execute(TIMEOUT, session -> {
             Map<String, Answers.Versioned> entries = new TreeMap<>();
             for (String key : session.keys("")) {
-                MemoryEntry entry = session.load(key).orElseThrow(() -> new AssertionError("listed, not loaded: " + key));
+                MemoryEntry entry = session.load(key)
+                        .orElseThrow(() -> new AssertionError("listed, not loaded: " + key));
                 entries.put(key, Answers.versioned(entry, base));
             }
             return entries;
@@ -170,22 +170,6 @@ final class LiveMemory implements AutoCloseable {
                     throw new UncheckedIOException(e);
                 }
             });
-        }
-    }
-
-    /** Works cannot throw InterruptedException, and nothing here interrupts the threads that wait. */
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 }

@@ -1,9 +1,13 @@
 package dev.robustmemory.model;
 
+import org.jetbrains.lincheck.LincheckAssertionError;
 import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Lincheck in stress mode (real threads, real code: the store's native DuckDB calls rule out its model checking
@@ -13,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class MemoryModelLincheckTest {
 
-    static final int ITERATIONS = Integer.getInteger("model.lincheck.iterations", 30);
+    private static final int ITERATIONS = Integer.getInteger("model.lincheck.iterations", 30);
 
     @BeforeAll
     static void openMemory() throws Exception {
@@ -26,7 +30,7 @@ class MemoryModelLincheckTest {
         MemoryLincheckSubject.memory = null;
     }
 
-    static StressOptions options(int iterations) {
+    private static StressOptions options(int iterations) {
         return new StressOptions()
                 .iterations(iterations)
                 .invocationsPerIteration(20)
@@ -40,5 +44,13 @@ class MemoryModelLincheckTest {
     @Test
     void concurrentCallsAreLinearizable() {
         options(ITERATIONS).check(MemoryLincheckSubject.class);
+    }
+
+    /** A planted bug, so that this test is seen to fail: two callers can read the same value and both add one. */
+    @Test
+    void anIncrementMadeOfTwoWorksIsCaught() {
+        LincheckAssertionError error = assertThrows(LincheckAssertionError.class,
+                () -> options(100).check(IncrementLosingSubject.class));
+        assertTrue(error.getMessage().contains("increment("), error::getMessage);
     }
 }

@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A planted bug for {@link ModelTestsCanFailTest}: loads answer what the scenario's first load of the key found, as
- * a cache that is never invalidated would. Not a test itself (its name keeps surefire away).
+ * A planted bug for {@link ModelPropertiesCanFailTest}: loads answer what the scenario's first load of the key
+ * found, as a cache that is never invalidated would. Not a test itself (its name keeps surefire away).
  */
 class StaleReadingMemory extends MemoryModelPropertiesTest {
 
