@@ -20,8 +20,9 @@ class IncrementLosingMemory extends MemoryModelPropertiesTest {
             public MemoryEntry increment(String key, long delta) throws StoreException {
                 Optional<MemoryEntry> current = delegate.load(key);
                 long value = current.isPresent() ? Long.parseLong(current.get().value().text().strip()) : 0;
-                return new MemoryEntry(key, StoredValue.json(Long.toString(value + delta)),
-                        current.map(MemoryEntry::version).orElse(0L) + 1, delegate.fencingToken());
+                // the revision a real increment would have taken: only a later read can tell
+                return new MemoryEntry(key, StoredValue.json(Long.toString(value + delta)), delegate.revision() + 1,
+                        delegate.fencingToken());
             }
         };
     }
