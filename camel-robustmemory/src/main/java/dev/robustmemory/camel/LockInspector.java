@@ -6,9 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 
 import dev.robustmemory.lock.CrossProcessLock;
 import dev.robustmemory.lock.LockEvent;
@@ -59,13 +59,16 @@ final class LockInspector {
     List<LockEvent> inspect() throws IOException {
         List<LockEvent> events = new ArrayList<>();
         ownLock.inspect(staleAfter, clean).ifPresent(events::add);
-        for (CrossProcessLock other : lockFilesInDirectory().values()) {
-            try {
+        for (Path file : lockFilesInDirectory()) {
+            // Closed after each file: otherwise every lock file that ever passed through the directory would keep a
+            // handle open. Closing never drops a lock this JVM holds: the instance closes its handle only once no
+            // one in this JVM has the file open or locked.
+            try (CrossProcessLock other = CrossProcessLock.open(file, lockFileSettings)) {
                 if (isOwnerRecordFile(other.readOwnerRecord())) {
                     other.inspect(staleAfter, clean).ifPresent(events::add);
                 }
             } catch (LockException e) {
-                LOG.warn("Cannot inspect the lock file {}: {}", other.path(), e.getMessage());
+                LOG.warn("Cannot inspect the lock file {}: {}", file, e.getMessage());
             }
         }
         if (countCleanups) {
@@ -76,32 +79,32 @@ final class LockInspector {
         return events;
     }
 
-    /** The directory's lock files other than the memory's own, by real path, in name order. */
-    private Map<Path, CrossProcessLock> lockFilesInDirectory() throws IOException {
-        Map<Path, CrossProcessLock> locks = new LinkedHashMap<>();
+    /**
+     * The directory's lock files other than the memory's own, by real path, in name order. They are opened only
+     * through {@link CrossProcessLock#open}, the JVM-wide instance: a second handle on a lock file this JVM holds
+     * would drop the lock when closed.
+     */
+    private Set<Path> lockFilesInDirectory() throws IOException {
+        Set<Path> files = new LinkedHashSet<>();
         if (lockDirectory == null) {
-            return locks;
+            return files;
         }
-        List<Path> files = new ArrayList<>();
+        List<Path> names = new ArrayList<>();
         try (DirectoryStream<Path> listing = Files.newDirectoryStream(lockDirectory, "*.lock")) {
-            listing.forEach(files::add);
+            listing.forEach(names::add);
         }
-        files.sort(null);
-        for (Path file : files) {
-            if (!Files.isRegularFile(file)) {
-                continue;
-            }
+        names.sort(null);
+        for (Path name : names) {
             try {
-                // The JVM-wide instance: opening a second handle on a lock file this JVM holds would drop the lock.
-                CrossProcessLock lock = CrossProcessLock.open(file, lockFileSettings);
-                if (!lock.path().equals(ownLock.path())) {
-                    locks.putIfAbsent(lock.path(), lock);
+                Path file = name.toRealPath();
+                if (Files.isRegularFile(file) && !file.equals(ownLock.path())) {
+                    files.add(file);
                 }
-            } catch (LockException e) {
-                LOG.warn("Cannot open the lock file {}: {}", file, e.getMessage());
+            } catch (IOException goneMeanwhile) {
+                // deleted since the listing, or a dangling link: nothing to inspect
             }
         }
-        return locks;
+        return files;
     }
 
     private static boolean isOwnerRecordFile(OwnerRecordReading reading) {

@@ -95,9 +95,9 @@ final class RobustMemoryHealthCheck implements HealthCheck {
         if (problem != null) {
             return problem;
         }
-        try {
-            // The JVM's one instance for this file: reading through it never opens a second handle.
-            CrossProcessLock lock = CrossProcessLock.open(settings.lockFile(), settings.lockFileSettings());
+        // The JVM's one instance for this file: reading through it never opens a second handle. Closed after each
+        // check, else every check would keep it open for good; a store of this JVM keeps its own open.
+        try (CrossProcessLock lock = CrossProcessLock.open(settings.lockFile(), settings.lockFileSettings())) {
             OwnerRecordReading reading = lock.readOwnerRecord();
             result.detail("lock.waiters", lock.waitingThreads()).detail("lock.holder", reading.describe());
             OwnerRecord record = reading.record();

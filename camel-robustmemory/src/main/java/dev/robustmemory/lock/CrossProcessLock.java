@@ -7,6 +7,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -15,10 +16,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,12 +45,15 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p><b>One file handle per lock file per JVM.</b> On Linux, closing <em>any</em> descriptor of a file drops every
  * record lock this process holds on it, so each lock file is opened once per JVM ({@link #open}) and all access,
- * including reading the owner record, goes through that one handle. Locking and record I/O use calls that an
- * interrupt cannot abort ({@code tryLock}, {@code RandomAccessFile} reads and writes, and a memory mapping of the
- * record made while nothing is locked through the handle), because an interrupted channel operation closes the
- * channel and with it the lock.
+ * including reading the owner record, goes through that one handle. The handle is closed once every {@link #open} of
+ * the file is {@link #close closed} and no grant is held, never while this JVM holds a record lock through it; a
+ * second path to an open lock file (a hard link) is refused rather than given a second handle. Code outside this
+ * class that opens a held lock file and closes it again drops the lock unnoticed ({@link LockGrant#ensureValid} cannot
+ * see that). Locking and record I/O use calls that an interrupt cannot abort ({@code tryLock}, {@code
+ * RandomAccessFile} reads and writes, and a memory mapping of the record made while nothing is locked through the
+ * handle), because an interrupted channel operation closes the channel and with it the lock.
  */
-public final class CrossProcessLock {
+public final class CrossProcessLock implements AutoCloseable {
 
     /** The holder locks this byte; the owner record lives in the same bytes, which a record lock does not block. */
     private static final long HOLD_BYTE = 0;
@@ -57,16 +62,26 @@ public final class CrossProcessLock {
      * lock it exclusively, that someone waits ({@link LockGrant#othersWaiting()}).
      */
     private static final long WAITER_BYTE = 1;
+    private static final int CLOSED = -1;
     private static final long FIRST_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     /** The wait overshoots the timeout by at most this much, and a released lock is noticed this fast. */
     public static final long MAX_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
+    /** Far enough for "forever", near enough that deadlines computed from it never overflow. */
+    public static final Duration LONGEST_WAIT = Duration.ofNanos(Long.MAX_VALUE / 4);
     private static final Set<String> NETWORK_FILE_SYSTEMS = Set.of("nfs", "nfs4", "cifs", "smb", "smb2", "smb3",
             "smbfs", "9p", "ceph", "glusterfs", "lustre", "gpfs", "afs", "ncpfs", "davfs", "sshfs", "virtiofs");
-    private static final ConcurrentHashMap<Path, CrossProcessLock> LOCKS_OF_THIS_JVM = new ConcurrentHashMap<>();
+    /** The open instances by real path; guarded by itself, and taken before any instance's monitor. */
+    private static final Map<Path, CrossProcessLock> LOCKS_OF_THIS_JVM = new HashMap<>();
 
     private final Path path;
     private final Semaphore gate = new Semaphore(1, true);
     private final AtomicInteger waiting = new AtomicInteger();
+    /**
+     * Opens not yet closed, plus acquisitions under way, plus the grant held, plus an inspection holding the lock:
+     * the handle is closed when this drops to zero, so no record lock is ever held through a handle being closed.
+     * {@link #CLOSED} once closed for good; a closed instance never opens a handle again.
+     */
+    private final AtomicInteger references = new AtomicInteger(1);
     private volatile Thread holderThread;
     // The handle, the identity of the file it was opened on, and the owner-record slot of that file mapped into
     // memory (null until an acquisition finds the file long enough to map it); guarded by "this". The mapping is
@@ -76,6 +91,7 @@ public final class CrossProcessLock {
     private RandomAccessFile file;
     private Object openedFileKey;
     private MappedByteBuffer mappedSlot;
+    private volatile FaultInjector faults = FaultInjector.NONE;
 
     private CrossProcessLock(Path path) {
         this.path = path;
@@ -83,13 +99,123 @@ public final class CrossProcessLock {
 
     /**
      * The lock for a lock file, creating the file (and its parent directories) when absent. Every call for the same
-     * file in this JVM returns the same instance.
+     * file in this JVM returns the same instance until each of those calls is matched by a {@link #close}.
      *
-     * @throws LockException when the path is a directory, not writable, or on a refused (network) file system
+     * @throws LockException when the path is a directory, not writable, on a refused (network) file system, or the
+     *                       same file as another lock file open in this JVM (a hard link, another mount of it)
      */
     public static CrossProcessLock open(Path lockFile, LockFileSettings settings) throws LockException {
         Path realPath = prepareLockFile(lockFile.toAbsolutePath().normalize(), settings);
-        return LOCKS_OF_THIS_JVM.computeIfAbsent(realPath, CrossProcessLock::new);
+        synchronized (LOCKS_OF_THIS_JVM) {
+            CrossProcessLock existing = LOCKS_OF_THIS_JVM.get(realPath);
+            // A closed instance leaves the map under this monitor, so one found here cannot be closed for good.
+            if (existing != null && existing.retain()) {
+                return existing;
+            }
+            refuseSecondPathToAnOpenLockFile(realPath);
+            CrossProcessLock created = new CrossProcessLock(realPath);
+            LOCKS_OF_THIS_JVM.put(realPath, created);
+            return created;
+        }
+    }
+
+    /**
+     * Lets go of this {@link #open}: once every open of the file in this JVM is closed and its grant (if any)
+     * released, the file handle is closed and a later {@link #open} makes a new instance. Close each open once and use
+     * the instance no more afterwards; closing does not release a grant, which keeps the lock until it is closed.
+     */
+    @Override
+    public void close() {
+        dropReference();
+    }
+
+    /**
+     * Two instances on one file would each have a handle on it, and closing either drops the record locks of both
+     * (the kernel keeps them per process and file, not per handle).
+     */
+    private static void refuseSecondPathToAnOpenLockFile(Path realPath) throws LockException {
+        BasicFileAttributes attributes = attributesAt(realPath);
+        if (attributes == null) {
+            return; // gone already: the first handle will fail to open and say so
+        }
+        for (CrossProcessLock other : LOCKS_OF_THIS_JVM.values()) {
+            if (attributes.fileKey().equals(other.fileKey())) {
+                throw new LockException(realPath, "The lock file is the same file as the lock file " + other.path
+                        + ", open in this JVM (a hard link or another mount of it); use one path for one lock");
+            }
+        }
+    }
+
+    /** The identity of the file the handle is open on, else of the file at the path (null when there is none). */
+    private synchronized Object fileKey() {
+        // Only an open handle keeps its inode from being reused by a file created since (an interrupt closes it).
+        if (openedFileKey != null && file != null && file.getChannel().isOpen()) {
+            return openedFileKey;
+        }
+        BasicFileAttributes atPath = attributesAtPath();
+        return atPath == null ? null : atPath.fileKey();
+    }
+
+    /** Counts one more user of the handle; false once the instance is closed for good. */
+    private boolean retain() {
+        while (true) {
+            int count = references.get();
+            if (count == CLOSED) {
+                return false;
+            }
+            if (references.compareAndSet(count, count + 1)) {
+                return true;
+            }
+        }
+    }
+
+    private void retainOrRefuse() {
+        if (!retain()) {
+            throw new IllegalStateException("The lock " + path + " was closed; open it again to use it");
+        }
+    }
+
+    private void dropReference() {
+        while (true) {
+            int count = references.get();
+            if (count <= 0) {
+                throw new IllegalStateException("The lock " + path + " was closed more often than it was opened");
+            }
+            if (references.compareAndSet(count, count - 1)) {
+                if (count == 1) {
+                    closeIfUnused();
+                }
+                return;
+            }
+        }
+    }
+
+    private void closeIfUnused() {
+        synchronized (LOCKS_OF_THIS_JVM) {
+            // Retained again meanwhile (an open() of the same file), or closed by a racing dropReference().
+            if (!references.compareAndSet(0, CLOSED)) {
+                return;
+            }
+            LOCKS_OF_THIS_JVM.remove(path, this);
+            // Still under the registry's monitor: no new instance for this file may open its handle until this one is
+            // closed, or closing this one would drop the new one's record locks.
+            closeHandle();
+        }
+    }
+
+    private synchronized void closeHandle() {
+        mappedSlot = null; // no descriptor: the kernel unmaps it when the buffer is collected
+        if (file != null) {
+            try {
+                // Nothing is locked through it: every record lock is taken and held under a reference, and there are
+                // none left.
+                file.close();
+            } catch (IOException ignored) {
+                // closed anyway; nothing held through it
+            }
+            file = null;
+            openedFileKey = null;
+        }
     }
 
     public Path path() {
@@ -102,11 +228,13 @@ public final class CrossProcessLock {
     }
 
     /**
-     * Waits up to {@code timeout} for the lock. A zero timeout tries once without waiting.
+     * Waits up to {@code timeout} for the lock. A zero timeout tries once without waiting. Whatever this throws, an
+     * {@link Error} included, nothing is held afterwards: neither the record lock nor this JVM's turn.
      *
      * @throws LockTimeoutException when the lock stayed held; it names the holder
      * @throws LockException        at once when the failure is not contention (I/O error, permission, directory),
-     *                              or when the calling thread already holds this lock (no silent re-entry)
+     *                              when the calling thread already holds this lock (no silent re-entry), or when
+     *                              this JVM locks the file through another channel (a hard link, foreign code)
      * @throws InterruptedException when the waiting thread is interrupted; nothing is held then
      */
     public LockGrant acquire(Duration timeout) throws LockException, InterruptedException {
@@ -118,7 +246,10 @@ public final class CrossProcessLock {
                                           + " already holds this lock; release the outer grant first");
         }
         long start = System.nanoTime();
-        long timeoutNanos = Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
+        // Clamped before converting: toNanos() throws for a timeout of more than 292 years.
+        long timeoutNanos = timeout.compareTo(LONGEST_WAIT) > 0 ? LONGEST_WAIT.toNanos() : timeout.toNanos();
+        retainOrRefuse(); // handed to the grant, which drops it when released
+        boolean granted = false;
         waiting.incrementAndGet();
         try {
             if (!gate.tryAcquire(timeoutNanos, TimeUnit.NANOSECONDS)) {
@@ -126,26 +257,44 @@ public final class CrossProcessLock {
                         + ProcessIdentity.current().pid() + ")", readOwnerRecord());
             }
             try {
-                FileLock fileLock = lockFileUntil(start + timeoutNanos, timeout);
-                try {
-                    long waitNanos = System.nanoTime() - start;
-                    // Token 0 until the storage behind the lock hands out this grant's token (publishFencingToken).
-                    OwnerRecord record = new OwnerRecord(OwnerRecord.State.HELD, ProcessIdentity.current(),
-                            Instant.now(), 0, null);
-                    byte[] previous = takeOverSlot(record);
-                    LockGrant grant = new LockGrant(this, fileLock, waitNanos, record, previous);
-                    holderThread = Thread.currentThread();
-                    return grant;
-                } catch (LockException | RuntimeException e) {
-                    releaseQuietly(fileLock);
-                    throw e;
+                LockGrant grant = grant(lockFileUntil(start + timeoutNanos, timeout), start);
+                granted = true;
+                return grant;
+            } finally {
+                if (!granted) {
+                    gate.release();
                 }
-            } catch (IOException | InterruptedException | RuntimeException | Error e) {
-                gate.release();
-                throw e;
             }
         } finally {
             waiting.decrementAndGet();
+            if (!granted) {
+                dropReference();
+            }
+        }
+    }
+
+    /**
+     * Turns a record lock just taken into the grant. Whatever is thrown on the way, an Error too, releases the record
+     * lock: a caller that got no grant has nothing to close, and a record lock nobody can release blocks every
+     * process until this JVM exits.
+     */
+    private LockGrant grant(FileLock fileLock, long start) throws LockException {
+        boolean granted = false;
+        try {
+            long waitNanos = System.nanoTime() - start;
+            // Token 0 until the storage behind the lock hands out this grant's token (publishFencingToken).
+            OwnerRecord record = new OwnerRecord(OwnerRecord.State.HELD, ProcessIdentity.current(), Instant.now(), 0,
+                    null);
+            byte[] previous = takeOverSlot(record);
+            faults.at(FaultPoint.HANDING_OUT_GRANT);
+            LockGrant grant = new LockGrant(this, fileLock, waitNanos, record, previous);
+            holderThread = Thread.currentThread();
+            granted = true;
+            return grant;
+        } finally {
+            if (!granted) {
+                releaseQuietly(fileLock);
+            }
         }
     }
 
@@ -214,21 +363,26 @@ public final class CrossProcessLock {
 
     /** Runs {@code work} holding the lock if it can be had without waiting; otherwise does nothing. */
     private Optional<LockEvent> whileFree(WorkWhileFree work) throws LockException {
-        if (!gate.tryAcquire()) {
-            return Optional.empty();
-        }
+        retainOrRefuse(); // a caller closing the instance meanwhile must not close the handle under this record lock
         try {
-            FileLock fileLock = tryLockFile();
-            if (fileLock == null) {
+            if (!gate.tryAcquire()) {
                 return Optional.empty();
             }
             try {
-                return Optional.ofNullable(work.run());
+                FileLock fileLock = tryLockFile();
+                if (fileLock == null) {
+                    return Optional.empty();
+                }
+                try {
+                    return Optional.ofNullable(work.run());
+                } finally {
+                    releaseQuietly(fileLock);
+                }
             } finally {
-                releaseQuietly(fileLock);
+                gate.release();
             }
         } finally {
-            gate.release();
+            dropReference();
         }
     }
 
@@ -243,6 +397,7 @@ public final class CrossProcessLock {
             releaseQuietly(fileLock);
             holderThread = null;
             gate.release();
+            dropReference(); // the acquisition's, last: it may close the handle, which must hold no lock by then
         }
     }
 
@@ -286,11 +441,10 @@ public final class CrossProcessLock {
                     }
                     FileLock fileLock = tryLockFile();
                     if (fileLock != null) {
-                        if (lockedFileIsAtPath()) {
+                        if (keptBecauseAtPath(fileLock)) {
                             return fileLock;
                         }
                         // Someone deleted or replaced the file: we locked an inode nobody else will look at.
-                        releaseQuietly(fileLock);
                         announcement = null; // it lived on the old file, which reopen() closes
                         reopen();
                         continue;
@@ -338,11 +492,25 @@ public final class CrossProcessLock {
         }
     }
 
+    /** Keeps a record lock just taken when the path still names the locked file, else (or on any failure) releases it. */
+    private boolean keptBecauseAtPath(FileLock fileLock) throws LockException {
+        boolean atPath = false;
+        try {
+            atPath = lockedFileIsAtPath();
+            return atPath;
+        } finally {
+            if (!atPath) {
+                releaseQuietly(fileLock);
+            }
+        }
+    }
+
     /**
      * After locking: whether the path still names the file that was locked. A file shortened by another program since
      * it was mapped gets its whole slot back, so that the mapping may be touched.
      */
     private boolean lockedFileIsAtPath() throws LockException {
+        faults.at(FaultPoint.CHECKING_LOCKED_FILE);
         BasicFileAttributes atPath = attributesAtPath();
         if (atPath == null || !openedFileKey.equals(atPath.fileKey())) {
             return false;
@@ -409,10 +577,15 @@ public final class CrossProcessLock {
     }
 
     /**
-     * Whether another process announces that it waits for the lock. Only the holder asks, and no thread of this
-     * JVM holds the waiter byte while this JVM holds the lock (its waiters queue at the gate, not on the file).
+     * Whether another process announces that it waits for the lock. Only the holder of {@code held} asks, and no
+     * thread of this JVM holds the waiter byte while this JVM holds the lock (its waiters queue at the gate, not on
+     * the file): the gate opens only after the record lock is released, and a waiter announces itself only under this
+     * monitor, so a record lock found valid here keeps this JVM's waiters off the waiter byte during the probe.
      */
-    synchronized boolean anotherProcessWaits() throws LockException {
+    synchronized boolean anotherProcessWaits(FileLock held) throws LockException {
+        if (!held.isValid()) {
+            throw new LockLostException(path, "the grant's record lock is no longer held");
+        }
         FileLock probe = tryLockRegion(WAITER_BYTE, false);
         if (probe == null) {
             return true;
@@ -428,6 +601,12 @@ public final class CrossProcessLock {
     private synchronized FileLock tryLockRegion(long position, boolean shared) throws LockException {
         try {
             return handle().getChannel().tryLock(position, 1, shared);
+        } catch (OverlappingFileLockException e) {
+            // Not contention: the JVM keeps one table of record locks per file, and this instance's own locks never
+            // overlap (the gate and the waiter byte see to that), so the lock comes from outside this instance.
+            throw new LockException(path, "Cannot lock the lock file: this JVM already holds a lock on this file"
+                    + " through another channel (another path to the same file, such as a hard link, or code that"
+                    + " locks it without CrossProcessLock)", e);
         } catch (IOException e) {
             throw new LockException(path, "Cannot lock the lock file: " + e.getMessage(), e);
         }
@@ -449,6 +628,9 @@ public final class CrossProcessLock {
     }
 
     private RandomAccessFile handle() throws LockException {
+        if (references.get() == CLOSED) {
+            throw new IllegalStateException("The lock " + path + " was closed; open it again to use it");
+        }
         if (file == null || !file.getChannel().isOpen()) {
             reopen();
         }
@@ -477,11 +659,29 @@ public final class CrossProcessLock {
     }
 
     private BasicFileAttributes attributesAtPath() {
+        return attributesAt(path);
+    }
+
+    private static BasicFileAttributes attributesAt(Path file) {
         try {
-            return Files.readAttributes(path, BasicFileAttributes.class);
+            return Files.readAttributes(file, BasicFileAttributes.class);
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /** The places between taking the record lock and handing out the grant where a test may make a failure happen. */
+    enum FaultPoint { CHECKING_LOCKED_FILE, HANDING_OUT_GRANT }
+
+    /** Fault injection for tests: throws at a {@link FaultPoint} as a failing disk or the JVM itself might. */
+    interface FaultInjector {
+        FaultInjector NONE = point -> { };
+
+        void at(FaultPoint point) throws LockException;
+    }
+
+    void injectFaults(FaultInjector injector) {
+        faults = injector;
     }
 
     private static void releaseQuietly(FileLock fileLock) {
@@ -510,11 +710,20 @@ public final class CrossProcessLock {
         }
     }
 
-    private static void refuseNetworkFileSystem(Path lockFile, LockFileSettings settings) throws IOException {
-        String type = Files.getFileStore(lockFile.getParent()).type().toLowerCase(Locale.ROOT);
+    /**
+     * The type of the file system of {@code directory} when it is a network or FUSE file system, where record locks
+     * (and so DuckDB's own) may be granted to two processes at once; empty for a local one.
+     */
+    public static Optional<String> networkFileSystemType(Path directory) throws IOException {
+        String type = Files.getFileStore(directory).type().toLowerCase(Locale.ROOT);
         boolean network = NETWORK_FILE_SYSTEMS.contains(type) || type.startsWith("fuse");
-        if (network && !settings.allowNetworkFileSystem()) {
-            throw new LockException(lockFile, "The lock file is on a '" + type + "' file system, where record locks"
+        return network ? Optional.of(type) : Optional.empty();
+    }
+
+    private static void refuseNetworkFileSystem(Path lockFile, LockFileSettings settings) throws IOException {
+        Optional<String> type = networkFileSystemType(lockFile.getParent());
+        if (type.isPresent() && !settings.allowNetworkFileSystem()) {
+            throw new LockException(lockFile, "The lock file is on a '" + type.get() + "' file system, where record locks"
                     + " can be granted to two processes at once; use a local file system or set"
                     + " allowNetworkFileSystem=true if you accept that risk");
         }

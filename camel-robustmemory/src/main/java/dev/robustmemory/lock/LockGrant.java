@@ -74,9 +74,14 @@ public final class LockGrant implements AutoCloseable {
      * Whether anyone else wants the lock now: a thread of this JVM queued for it, or another process announcing
      * that it waits. Costs a system call or two; a holder that keeps the lock across several operations asks this
      * to know when to hand over.
+     *
+     * @throws LockLostException when the grant was released (or its record lock lost): only a holder may ask
      */
     public boolean othersWaiting() throws LockException {
-        return lock.waitingThreads() > 0 || lock.anotherProcessWaits();
+        if (released.get()) {
+            throw new LockLostException(lock.path(), "the grant was already released");
+        }
+        return lock.waitingThreads() > 0 || lock.anotherProcessWaits(fileLock);
     }
 
     /**

@@ -7,6 +7,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
@@ -220,6 +221,12 @@ final class DatabaseFile {
                 pause = Math.min(pause * 2, MAX_BUSY_PAUSE_NANOS);
             }
         }
+    }
+
+    /** What tells this file from another one put at its path since: its file key (device and inode). */
+    Object identity() throws IOException {
+        Object key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        return key != null ? key : path; // a file system without file keys: a replacement goes unseen
     }
 
     /** The failure of a caller that gave up while another program held the file, as DuckDB described it. */

@@ -100,7 +100,8 @@ final class DatabaseLease {
     private WriteAheadJournal journal;
     /** How far this JVM has read the journal; null when what it knows must be read again. */
     private WriteAheadJournal.Position journalRead;
-    private boolean schemaReady;
+    /** The database file (its identity) whose tables were checked; a file replaced at the path is checked again. */
+    private Object schemaCheckedFor;
     /** Set when the lease ended because others waited: let one of them in before competing again. */
     private boolean handingOver;
     /** How many works the previous batch had: about how many callers are active. */
@@ -140,8 +141,8 @@ final class DatabaseLease {
     private <T> QueuedWork<T> enqueue(MemoryStore caller, Duration timeout, MemoryWork<T> work) {
         QueuedWork<T> queued = new QueuedWork<>(caller, work, timeout);
         queue.add(queued);
-        if (stopping) {
-            queue.remove(queued);
+        // Not taken back once the lease thread has it: it runs, or fails as closed, and its caller learns which.
+        if (stopping && queue.remove(queued)) {
             throw new IllegalStateException("The memory store for " + database.path() + " is closed");
         }
         return queued;
@@ -212,8 +213,9 @@ final class DatabaseLease {
                     // Only stop() interrupts this thread (a work's own interrupt is cleared after it runs).
                     endLease(true);
                     failInHand(new StoreException("The memory store for " + database.path() + " is closing"));
-                } catch (RuntimeException e) {
-                    // A bug here must not leave callers waiting forever or the lock held: fail what is in hand.
+                } catch (RuntimeException | Error e) {
+                    // A bug or an Error here (out of memory, a class that failed to load) must not leave callers
+                    // waiting forever, the lock held, or the memory dead in this JVM: fail what is in hand, go on.
                     LOG.log(System.Logger.Level.ERROR, "The lease thread of " + database.path() + " failed", e);
                     endLease();
                     failInHand(e);
@@ -244,7 +246,7 @@ final class DatabaseLease {
         } else if (!batch.isEmpty() && (grant != null || beginLease(batch))) {
             runBatch(batch);
             if (grant != null && handOverDue()) {
-                endLease(false);
+                endLease(!handingOver); // a renewal may be followed by no work at all: leave DuckDB holding it all
             }
         }
     }
@@ -301,6 +303,7 @@ final class DatabaseLease {
             if (grant == null) {
                 return false;
             }
+            noteTakeover(); // now: the owner record is overwritten even if the rest of the start fails
             QueuedWork<?> patient = latestDeadline(batch);
             connectDeadlineNanos = patient.deadlineNanos();
             try {
@@ -311,9 +314,11 @@ final class DatabaseLease {
             } finally {
                 databaseHeldBy = null;
             }
-            if (!schemaReady) {
+            Object file = database.identity();
+            if (!file.equals(schemaCheckedFor)) {
                 Schema.create(connection);
-                schemaReady = true;
+                schemaCheckedFor = file;
+                journalRead = null; // what this JVM knew was of another file
             }
             // Autocommitted on its own, before any work: no two grants ever share a token, even when a batch rolls
             // back or this process dies before committing.
@@ -328,7 +333,6 @@ final class DatabaseLease {
             if (journaled.isEmpty() && !journal.isEmpty()) {
                 journal.reset(); // all applied (its applier died before starting it over)
             }
-            noteTakeover();
             return true;
         } catch (IOException | SQLException | RuntimeException e) {
             IOException failure = asIoException(e, "open");

@@ -242,7 +242,10 @@ final class DuckDbSession implements MemorySession {
     public long size() throws StoreException {
         checkInWork();
         applyPending();
-        try (ResultSet row = statement(COUNT).executeQuery()) {
+        ranSql = true;
+        // Never kept prepared: duckdb_jdbc 1.5.6 can bind count(*) to the table's size when prepared, right after
+        // an open, and answer that on every later execution (found by the history checker; plain JDBC shows it).
+        try (Statement count = connection.createStatement(); ResultSet row = count.executeQuery(COUNT)) {
             row.next();
             return row.getLong(1);
         } catch (SQLException e) {

@@ -1,5 +1,6 @@
 package dev.robustmemory.store;
 
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -10,20 +11,21 @@ import java.util.Optional;
  * because every other process's write since is in the journal, which each lease reads first; the lease clears it
  * when that chain is broken (the journal's epoch changed).
  *
+ * <p>Bounded by the bytes it holds ({@value #MAX_BYTES}), not by a count of entries, so that large values cannot
+ * make it grow with them; the least recently used entries go first.
+ *
  * <p>Used by the lease thread only, so it needs no locking.
  */
 final class EntryCache {
 
-    private static final int MAX_ENTRIES = 4096;
-    /** Larger values are read from the database each time rather than pinned in memory. */
-    private static final long MAX_CACHED_VALUE_SIZE = 64 * 1024;
+    static final long MAX_BYTES = 32L * 1024 * 1024;
+    /** Larger values (bytes in this JVM) are read from the database each time rather than pinned in memory. */
+    static final long MAX_CACHED_VALUE_SIZE = 64 * 1024;
+    /** What an entry costs besides its key and value: the map's node, the entry and value objects. */
+    private static final long ENTRY_OVERHEAD = 160;
 
-    private final Map<String, Optional<MemoryEntry>> entries = new LinkedHashMap<>(256, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Optional<MemoryEntry>> eldest) {
-            return size() > MAX_ENTRIES;
-        }
-    };
+    private final Map<String, Optional<MemoryEntry>> entries = new LinkedHashMap<>(256, 0.75f, true);
+    private long bytes;
 
     /** The entry, {@code Optional.empty()} when known to be absent, or null when unknown. */
     Optional<MemoryEntry> get(String key) {
@@ -31,18 +33,56 @@ final class EntryCache {
     }
 
     void put(String key, Optional<MemoryEntry> entry) {
-        if (entry.isPresent() && entry.get().value().size() > MAX_CACHED_VALUE_SIZE) {
-            entries.remove(key);
-        } else {
-            entries.put(key, entry);
+        if (entry.isPresent() && footprint(entry.get().value()) > MAX_CACHED_VALUE_SIZE) {
+            forget(key);
+            return;
+        }
+        Optional<MemoryEntry> replaced = entries.put(key, entry);
+        if (replaced != null) {
+            bytes -= weight(key, replaced);
+        }
+        bytes += weight(key, entry);
+        for (Iterator<Map.Entry<String, Optional<MemoryEntry>>> eldest = entries.entrySet().iterator();
+             bytes > MAX_BYTES && eldest.hasNext(); ) {
+            Map.Entry<String, Optional<MemoryEntry>> evicted = eldest.next();
+            bytes -= weight(evicted.getKey(), evicted.getValue());
+            eldest.remove();
         }
     }
 
     void forgetPrefix(String prefix) {
-        entries.keySet().removeIf(key -> key.startsWith(prefix));
+        entries.entrySet().removeIf(entry -> {
+            boolean forgotten = entry.getKey().startsWith(prefix);
+            if (forgotten) {
+                bytes -= weight(entry.getKey(), entry.getValue());
+            }
+            return forgotten;
+        });
     }
 
     void clear() {
         entries.clear();
+        bytes = 0;
+    }
+
+    /** The bytes the cache accounts for: at most {@link #MAX_BYTES}. */
+    long bytes() {
+        return bytes;
+    }
+
+    private void forget(String key) {
+        Optional<MemoryEntry> removed = entries.remove(key);
+        if (removed != null) {
+            bytes -= weight(key, removed);
+        }
+    }
+
+    private static long weight(String key, Optional<MemoryEntry> entry) {
+        return ENTRY_OVERHEAD + 2L * key.length() + entry.map(present -> footprint(present.value())).orElse(0L);
+    }
+
+    /** The bytes a value takes in this JVM (text is UTF-16): cheaper to know than its UTF-8 size. */
+    private static long footprint(StoredValue value) {
+        return value.kind() == ValueKind.BYTES ? value.bytes().length : 2L * value.text().length();
     }
 }

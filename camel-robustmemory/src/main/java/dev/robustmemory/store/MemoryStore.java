@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -77,10 +78,16 @@ public final class MemoryStore implements AutoCloseable {
     public static MemoryStore open(StoreSettings settings) throws StoreException, LockException {
         DatabaseFile database = DatabaseFile.prepare(settings.database(),
                 settings.lockFileSettings().filePermissions());
+        refuseNetworkFileSystem(database, settings);
         refuseAsLockFile(database, DatabaseFile.canonical(settings.lockFile())); // before the lock creates the file
         CrossProcessLock lock = CrossProcessLock.open(settings.lockFile(), settings.lockFileSettings());
-        refuseAsLockFile(database, lock.path()); // a symbolic link may have led there
-        return new MemoryStore(settings, database.path(), lock, register(database, lock));
+        try {
+            refuseAsLockFile(database, lock.path()); // a symbolic link may have led there
+            return new MemoryStore(settings, database.path(), lock, register(database, lock));
+        } catch (StoreException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
     }
 
     public StoreSettings settings() {
@@ -200,7 +207,8 @@ public final class MemoryStore implements AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            unregister(database);
+            unregister(database); // first: the lease's grant keeps the lock file open until it is released
+            lock.close();
         }
     }
 
@@ -212,6 +220,22 @@ public final class MemoryStore implements AutoCloseable {
     /** Makes tests able to see the retries while another program holds the database file. */
     void onDatabaseHeldByAnotherProgram(Runnable listener) {
         registration.database().onHeldByAnotherProgram(listener);
+    }
+
+    /** A local lock file does not make DuckDB's file safe on a file system whose record locks are not. */
+    private static void refuseNetworkFileSystem(DatabaseFile database, StoreSettings settings) throws StoreException {
+        Optional<String> type;
+        try {
+            type = CrossProcessLock.networkFileSystemType(database.path().getParent());
+        } catch (IOException e) {
+            throw new StoreException("Cannot tell the file system of " + database.path() + ": " + e, e);
+        }
+        if (type.isPresent() && !settings.lockFileSettings().allowNetworkFileSystem()) {
+            throw new StoreException("The database " + database.path() + " is on a '" + type.get() + "' file system,"
+                                     + " where file locks (DuckDB's own too) can be granted to two processes at once;"
+                                     + " use a local file system or set allowNetworkFileSystem=true if you accept"
+                                     + " that risk");
+        }
     }
 
     private static void refuseAsLockFile(DatabaseFile database, Path lockFile) throws StoreException {

@@ -1,5 +1,6 @@
 package dev.robustmemory.store;
 
+import dev.robustmemory.lock.CrossProcessLock;
 import dev.robustmemory.lock.LockTimeoutException;
 import dev.robustmemory.lock.OwnerRecordReading;
 
@@ -26,8 +27,6 @@ final class QueuedWork<T> {
     private static final int CANCELLED = 2;
     /** While the lease thread has not yet tried for the lock on a work's behalf, its caller keeps waiting. */
     private static final long ATTEMPT_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
-    /** Far enough for "forever", near enough that deadlines computed from it never overflow. */
-    private static final Duration LONGEST_WAIT = Duration.ofNanos(Long.MAX_VALUE / 4);
 
     final MemoryStore store;
     final MemoryWork<T> work;
@@ -45,7 +44,9 @@ final class QueuedWork<T> {
         this.work = work;
         this.timeout = timeout;
         // Clamped before converting: toNanos() throws for a timeout of more than 292 years.
-        this.deadlineNanos = submittedAtNanos + (timeout.compareTo(LONGEST_WAIT) > 0 ? LONGEST_WAIT : timeout).toNanos();
+        this.deadlineNanos = submittedAtNanos
+                             + (timeout.compareTo(CrossProcessLock.LONGEST_WAIT) > 0 ? CrossProcessLock.LONGEST_WAIT
+                                                                                     : timeout).toNanos();
     }
 
     long deadlineNanos() {

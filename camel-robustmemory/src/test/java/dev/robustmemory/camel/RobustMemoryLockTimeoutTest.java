@@ -40,6 +40,27 @@ class RobustMemoryLockTimeoutTest extends RobustMemoryTestSupport {
     }
 
     @Test
+    void startingNeverWaitsForTheLockAndTheFirstOperationWaitsItsOwnTimeout() throws Exception {
+        try (LockGrant held = holdLockElsewhere()) {
+            long start = System.nanoTime();
+            context.getEndpoint("robustmemory:k?lockTimeout=1s"); // opens the memory: never waits for the lock
+            long startMillis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+            assertTrue(startMillis < MARGIN_MILLIS, "starting the endpoint took " + startMillis + " ms");
+
+            start = System.nanoTime();
+            assertEquals(Duration.ofSeconds(1),
+                    failure(LockTimeoutException.class, "robustmemory:k?lockTimeout=1s", "first").timeout());
+            long firstMillis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+            assertTrue(firstMillis >= 1000 && firstMillis < 1000 + MARGIN_MILLIS, "waited " + firstMillis + " ms");
+
+            start = System.nanoTime();
+            failure(LockTimeoutException.class, "robustmemory:k?lockTimeout=0", "first");
+            assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < MARGIN_MILLIS);
+        }
+        call("robustmemory:k?lockTimeout=1s", "after");
+    }
+
+    @Test
     void zeroTimeoutOnAHeldLockFailsAtOnce() throws Exception {
         try (LockGrant held = holdLockElsewhere("robustmemory:k?lockTimeout=0")) {
             long start = System.nanoTime();

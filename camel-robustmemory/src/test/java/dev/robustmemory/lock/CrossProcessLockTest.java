@@ -333,6 +333,7 @@ class CrossProcessLockTest {
         grant.close();
         grant.close();
         assertThrows(LockLostException.class, grant::ensureValid);
+        assertThrows(LockLostException.class, grant::othersWaiting, "only a holder may probe for waiters");
         CountDownLatch acquiredElsewhere = new CountDownLatch(1);
         Thread other = new Thread(() -> {
             try (LockGrant g = lock.acquire(Duration.ZERO)) {

@@ -14,6 +14,8 @@ import java.time.Duration;
  * The other process in the lock's cross-process tests. Modes:
  * <ul>
  * <li>{@code hold LOCK}: acquire, print {@code HELD}, release when told {@code release} on stdin.</li>
+ * <li>{@code probe LOCK}: try once without waiting; print {@code PROBE FREE} (and release) or {@code PROBE BUSY},
+ * then exit.</li>
  * <li>{@code stress LOCK DIR N}: print {@code READY}, wait for {@code go}, then N times: acquire, create DIR/occupied
  * exclusively (a second holder would fail here), read-modify-write DIR/counter, delete the marker, release.</li>
  * </ul>
@@ -37,6 +39,7 @@ public final class LockChild {
         BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         switch (args[0]) {
             case "hold" -> hold(lock, stdin);
+            case "probe" -> probe(lock);
             case "stress" -> stress(lock, stdin, Path.of(args[2]), Integer.parseInt(args[3]));
             default -> throw new IllegalArgumentException(args[0]);
         }
@@ -51,6 +54,23 @@ public final class LockChild {
             }
         }
         System.out.println("RELEASED");
+    }
+
+    /** Whether another JVM can take the lock right now: what a leaked record lock in the test's JVM would prevent. */
+    public static String probe(Path lockFile, Path tmpDir) throws Exception {
+        try (ChildJvm child = ChildJvm.start(tmpDir, LockChild.class, "probe", lockFile.toString())) {
+            String answer = child.awaitLine("PROBE ", Duration.ofSeconds(30)).substring("PROBE ".length());
+            child.awaitExit(Duration.ofSeconds(30));
+            return answer;
+        }
+    }
+
+    private static void probe(CrossProcessLock lock) throws Exception {
+        try (LockGrant grant = lock.acquire(Duration.ZERO)) {
+            System.out.println("PROBE FREE");
+        } catch (LockTimeoutException e) {
+            System.out.println("PROBE BUSY " + e.holder().describe());
+        }
     }
 
     private static void stress(CrossProcessLock lock, BufferedReader stdin, Path dir, int iterations) throws Exception {

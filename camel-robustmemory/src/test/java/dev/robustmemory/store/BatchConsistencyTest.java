@@ -87,6 +87,29 @@ class BatchConsistencyTest {
     }
 
     @Test
+    void sizeFollowsTheChangesOfItsLeaseOnAFreshlyOpenedDatabase() throws Exception {
+        for (int i = 0; i < 12; i++) {
+            String key = "k" + i;
+            store.execute(TIMEOUT, session -> session.store(key, StoredValue.text("v"), ANY_VERSION));
+        }
+        long expected = 12;
+        for (int lease = 0; lease < 3; lease++) {
+            Leases.endLease(store); // the next lease opens the database again, checkpointed
+            for (int i = 0; i < 2; i++) {
+                String key = "k" + (lease * 2 + i);
+                long[] sizes = store.execute(TIMEOUT, session -> {
+                    long before = session.size();
+                    session.delete(key);
+                    return new long[]{before, session.size()};
+                }).result();
+                assertEquals(expected, sizes[0], "before deleting " + key);
+                assertEquals(--expected, sizes[1], "after deleting " + key + " in the same work");
+                assertEquals(expected, store.execute(TIMEOUT, MemorySession::size).result(), "in the next work");
+            }
+        }
+    }
+
+    @Test
     void aClearReachesTheOtherCallersOfItsBatch() throws Exception {
         store.execute(TIMEOUT, session -> session.increment("c", 41));
         CountDownLatch release = occupyLeaseThread();

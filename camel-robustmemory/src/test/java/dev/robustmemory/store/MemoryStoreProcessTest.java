@@ -9,9 +9,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
@@ -64,8 +66,7 @@ class MemoryStoreProcessTest {
     void whileAProgramHoldsTheDatabaseAShortTimeoutBatchedWithALongOneFailsAtItsOwnDeadline() throws Exception {
         ExecutorService completions = Executors.newSingleThreadExecutor();
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
-            foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
+             ChildJvm foreign = StoreTestProcess.holdingDuckDb(childTemp, database)) {
             long start = System.nanoTime();
             var patient = store.executeAsync(Duration.ofSeconds(3), session -> session.increment("n", 1), completions)
                     .toCompletableFuture();
@@ -89,8 +90,7 @@ class MemoryStoreProcessTest {
     @Test
     void aProgramHoldingTheDatabaseWithoutTheLockIsRetriedUntilTheTimeoutThenNamed() throws Exception {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
-            foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
+             ChildJvm foreign = StoreTestProcess.holdingDuckDb(childTemp, database)) {
             AtomicInteger refusals = new AtomicInteger();
             store.onDatabaseHeldByAnotherProgram(refusals::incrementAndGet);
 
@@ -125,8 +125,7 @@ class MemoryStoreProcessTest {
     void theWorkRunsOnceTheForeignProgramLetsGo() throws Exception {
         ExecutorService caller = Executors.newSingleThreadExecutor();
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
-            foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
+             ChildJvm foreign = StoreTestProcess.holdingDuckDb(childTemp, database)) {
             CountDownLatch refused = new CountDownLatch(1);
             store.onDatabaseHeldByAnotherProgram(refused::countDown);
 
@@ -147,8 +146,7 @@ class MemoryStoreProcessTest {
     @Test
     void anInterruptWhileWaitingForTheForeignProgramLeavesNothingHeldAndNothingWritten() throws Exception {
         try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
-             ChildJvm foreign = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.HOLD_DUCKDB, database.toString())) {
-            foreign.awaitLine(StoreTestProcess.READY, CHILD_START);
+             ChildJvm foreign = StoreTestProcess.holdingDuckDb(childTemp, database)) {
             Thread caller = Thread.currentThread();
             AtomicBoolean interrupted = new AtomicBoolean();
             store.onDatabaseHeldByAnotherProgram(() -> {
@@ -173,10 +171,14 @@ class MemoryStoreProcessTest {
         Files.setLastModifiedTime(abandoned, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
         Path starting = Files.write(childTemp.resolve("libduckdb_java222.so"), new byte[]{1});
 
-        try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.STORE_AND_WAIT, database.toString())) {
+        // Held open as a starting JVM holds the copy it writes: the janitor keeps such a copy however long the child
+        // takes to start, where a copy nobody has open is kept only for a few seconds.
+        try (FileChannel writer = FileChannel.open(starting, StandardOpenOption.WRITE);
+             ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.STORE_AND_WAIT,
+                     database.toString())) {
             child.awaitLine(StoreTestProcess.READY, CHILD_START);
             assertEquals(Set.of(starting.getFileName().toString()), nativeLibraryCopies(childTemp),
-                    "the running child deleted its own copy and the abandoned one, not the young one");
+                    "the running child deleted its own copy and the abandoned one, not the one being written");
             child.kill9();
         }
         assertEquals(Set.of(starting.getFileName().toString()), nativeLibraryCopies(childTemp));

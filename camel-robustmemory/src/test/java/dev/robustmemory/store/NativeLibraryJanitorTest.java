@@ -1,22 +1,32 @@
 package dev.robustmemory.store;
 
+import dev.robustmemory.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** The janitor's two rules, on planted files; the end-to-end check with a killed JVM is in MemoryStoreProcessTest. */
+/** The janitor's rules, on planted files and on the copies of real JVMs, live and killed with SIGKILL. */
 class NativeLibraryJanitorTest {
+
+    private static final Duration CHILD_START = Duration.ofSeconds(60);
 
     @TempDir
     Path directory;
@@ -39,19 +49,62 @@ class NativeLibraryJanitorTest {
     }
 
     @Test
-    void deletesOnlyDriverCopiesOlderThanTheLimit() throws Exception {
+    void deletesDriverCopiesNobodyUsesOnceTheirLastWriteIsPastTheGrace() throws Exception {
         Instant now = Instant.now();
-        Path old = plant("libduckdb_java123.so", now.minus(Duration.ofHours(2)));
-        Path young = plant("libduckdb_java456.so", now.minus(Duration.ofMinutes(1)));
+        Path unused = plant("libduckdb_java123.so", now.minus(Duration.ofMinutes(1)));
+        Path justWritten = plant("libduckdb_java456.so", now);
+        Path heldOpen = plant("libduckdb_java789.so", now.minus(Duration.ofHours(2)));
         Path otherName = plant("libduckdb_java-custom.so", now.minus(Duration.ofHours(2)));
         Path unrelated = plant("libfoo123.so", now.minus(Duration.ofHours(2)));
 
-        assertEquals(1, NativeLibraryJanitor.deleteAbandoned(directory, now.minus(NativeLibraryJanitor.ABANDONED_AGE)));
-        assertFalse(Files.exists(old));
-        assertTrue(Files.exists(young));
+        try (FileChannel writer = FileChannel.open(heldOpen, StandardOpenOption.WRITE)) { // as a starting JVM would
+            assertEquals(1, NativeLibraryJanitor.deleteUnused(directory, now.minus(NativeLibraryJanitor.WRITE_GRACE)));
+        }
+        assertFalse(Files.exists(unused));
+        assertTrue(Files.exists(justWritten), "may be a copy whose writer has not opened it yet, or just closed it");
+        assertTrue(Files.exists(heldOpen), "being written, however old its last write");
         assertTrue(Files.exists(otherName));
         assertTrue(Files.exists(unrelated));
-        assertEquals(0, NativeLibraryJanitor.deleteAbandoned(directory.resolve("missing"), now), "failures are silent");
+        assertEquals(0, NativeLibraryJanitor.deleteUnused(directory.resolve("missing"), now), "failures are silent");
+    }
+
+    @Test
+    void aStartingStoreDeletesTheCopyOfAKilledJvmAndKeepsThoseOfLiveOnesHoweverOld() throws Exception {
+        assumeTrue(Files.isReadable(Path.of("/proc/self/maps")), "Linux only");
+        Path temp = Files.createDirectory(directory.resolve("tmp")).toRealPath();
+        Path killed;
+        try (ChildJvm child = ChildJvm.start(temp, NativeLibraryChild.class, "load")) {
+            killed = loadedCopy(child);
+            child.kill9();
+        }
+        // A minute ago: young to a ten-minute rule, yet no process will ever map it again.
+        Files.setLastModifiedTime(killed, FileTime.from(Instant.now().minus(Duration.ofMinutes(1))));
+        Path writing = temp.resolve("libduckdb_java777.so");
+        try (ChildJvm loaded = ChildJvm.start(temp, NativeLibraryChild.class, "load");
+             ChildJvm writer = ChildJvm.start(temp, NativeLibraryChild.class, "write", writing.getFileName().toString())) {
+            Path mapped = loadedCopy(loaded);
+            writer.awaitLine(NativeLibraryChild.WRITING, CHILD_START);
+            // Old, but in use: a live JVM maps one, a starting one is still writing the other.
+            for (Path inUse : List.of(mapped, writing)) {
+                Files.setLastModifiedTime(inUse, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+            }
+            try (ChildJvm store = ChildJvm.start(temp, StoreTestProcess.class, StoreTestProcess.STORE_AND_WAIT,
+                    directory.resolve("memory.duckdb").toString())) {
+                store.awaitLine(StoreTestProcess.READY, CHILD_START);
+                assertEquals(Set.of(mapped, writing), copiesIn(temp), "the store's own copy and the killed JVM's went");
+            }
+        }
+    }
+
+    private static Path loadedCopy(ChildJvm child) throws InterruptedException {
+        return Path.of(child.awaitLine(NativeLibraryChild.LOADED, CHILD_START).substring(NativeLibraryChild.LOADED.length()));
+    }
+
+    private static Set<Path> copiesIn(Path temp) throws IOException {
+        try (Stream<Path> files = Files.list(temp)) {
+            return files.filter(file -> file.getFileName().toString().startsWith("libduckdb_java"))
+                    .collect(Collectors.toSet());
+        }
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.robustmemory.store;
 
+import dev.robustmemory.testing.ChildJvm;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -25,6 +27,18 @@ public final class StoreTestProcess {
     static final int HALT_STATUS = 99;
 
     private StoreTestProcess() {
+    }
+
+    /** Starts another program that holds the DuckDB database open without the lock; returns once it does. */
+    static ChildJvm holdingDuckDb(Path tmpDir, Path database) throws Exception {
+        ChildJvm child = ChildJvm.start(tmpDir, StoreTestProcess.class, HOLD_DUCKDB, database.toString());
+        try {
+            child.awaitLine(READY, Duration.ofSeconds(60));
+            return child;
+        } catch (AssertionError | InterruptedException e) {
+            child.close();
+            throw e;
+        }
     }
 
     public static void main(String[] args) throws Exception {
