@@ -2,13 +2,9 @@ package dev.robustmemory.model;
 
 import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.StoredValue;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterProperty;
-import net.jqwik.api.lifecycle.BeforeProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,9 +13,8 @@ import java.util.OptionalLong;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Random scenarios on a real memory, judged by the {@link HistoryChecker} against the {@link MemoryModel}. The
- * number of tries is jqwik's default ({@code jqwik.tries.default}, which the build sets and the torture profile
- * raises).
+ * Random scenarios on a real memory, judged by the {@link HistoryChecker} against the {@link MemoryModel}; a
+ * {@link ModelProperty} makes them ({@link Workloads}), and shrinks and reports a failing one.
  *
  * <p>Subclasses that break the session on purpose ({@link #sessionUnderTest}) show that these properties can fail.
  */
@@ -27,12 +22,12 @@ class MemoryModelPropertiesTest {
 
     private LiveMemory live;
 
-    @BeforeProperty
+    @BeforeEach
     void openMemory() throws Exception {
         live = new LiveMemory(this::sessionUnderTest);
     }
 
-    @AfterProperty
+    @AfterEach
     void closeMemory() throws Exception {
         live.close();
     }
@@ -42,17 +37,26 @@ class MemoryModelPropertiesTest {
         return session;
     }
 
+    /** Called as each scenario begins: a planted bug forgets what it kept from the last one. */
+    void scenarioBegins() {
+    }
+
     /** One work at a time, with leases ending and the store reopening in between. */
-    @Property
-    void sequentialScenariosMatchTheModel(@ForAll("sequentialScenarios") List<Step> steps) throws Exception {
-        runInTurn(steps);
+    @Test
+    void sequentialScenariosMatchTheModel() {
+        sequentialProperty().check();
+    }
+
+    ModelProperty<List<Step>> sequentialProperty() {
+        return new ModelProperty<>(getClass().getSimpleName() + ", sequential scenarios",
+                Workloads::sequentialScenario, Workloads::smallerSequential, this::runInTurn);
     }
 
     /**
      * The scenario that found the journal answering for keys a clear had deleted in the same work: an increment
      * added to the cleared value, exists still saw the key, and the key came back once the batch committed.
      */
-    @Example
+    @Test
     void aWorkThatClearsSeesTheKeysItClearedAsAbsent() throws Exception {
         runInTurn(List.of(
                 new Step.Run(Work.of(new Op.Store("c", StoredValue.json("5"), OptionalLong.empty()))),
@@ -65,7 +69,7 @@ class MemoryModelPropertiesTest {
      * A work that writes and then throws spoils its batch: it must leave nothing behind, and the neighbours that ran
      * before it in the batch run again alone and commit.
      */
-    @Example
+    @Test
     void aWorkThatThrowsAfterWritingLeavesNothingWhileItsBatchNeighboursCommit() throws Exception {
         long base = live.begin();
         List<WorkRecord> history = live.executeTogether(List.of(
@@ -80,7 +84,7 @@ class MemoryModelPropertiesTest {
     }
 
     private void runInTurn(List<Step> steps) throws Exception {
-        long base = live.begin();
+        long base = begin();
         List<WorkRecord> history = new ArrayList<>();
         for (Step step : steps) {
             if (step instanceof Step.Run run) {
@@ -98,10 +102,18 @@ class MemoryModelPropertiesTest {
      * Works submitted together share a batch (one transaction), a failing one sends its neighbours through the
      * one-by-one rerun, and still every work must be explained by the model in the order of its revisions.
      */
-    @Property
-    void worksSubmittedTogetherMatchTheModelInRevisionOrder(@ForAll("concurrentScenarios") List<List<Work>> rounds)
-            throws Exception {
-        long base = live.begin();
+    @Test
+    void worksSubmittedTogetherMatchTheModelInRevisionOrder() {
+        concurrentProperty().check();
+    }
+
+    ModelProperty<List<List<Work>>> concurrentProperty() {
+        return new ModelProperty<>(getClass().getSimpleName() + ", works submitted together",
+                Workloads::concurrentScenario, Workloads::smallerConcurrent, this::runTogether);
+    }
+
+    private void runTogether(List<List<Work>> rounds) throws Exception {
+        long base = begin();
         List<WorkRecord> history = new ArrayList<>();
         for (List<Work> round : rounds) {
             history.addAll(live.executeTogether(round, base));
@@ -109,13 +121,8 @@ class MemoryModelPropertiesTest {
         HistoryChecker.check(history, live.entries(base), LiveMemory.MAX_VALUE_SIZE);
     }
 
-    @Provide
-    Arbitrary<List<Step>> sequentialScenarios() {
-        return Workloads.sequentialScenarios();
-    }
-
-    @Provide
-    Arbitrary<List<List<Work>>> concurrentScenarios() {
-        return Workloads.concurrentScenarios();
+    private long begin() throws Exception {
+        scenarioBegins();
+        return live.begin();
     }
 }

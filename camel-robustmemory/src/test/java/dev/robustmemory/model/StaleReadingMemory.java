@@ -3,7 +3,6 @@ package dev.robustmemory.model;
 import dev.robustmemory.store.MemoryEntry;
 import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.StoreException;
-import net.jqwik.api.lifecycle.BeforeTry;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -17,8 +16,8 @@ class StaleReadingMemory extends MemoryModelPropertiesTest {
 
     private final Map<String, Optional<MemoryEntry>> firstLoads = new HashMap<>();
 
-    @BeforeTry
-    void forgetLoads() {
+    @Override
+    void scenarioBegins() {
         firstLoads.clear();
     }
 
