@@ -1,0 +1,70 @@
+package dev.robustmemory.model;
+
+import dev.robustmemory.store.MemoryEntry;
+import dev.robustmemory.store.MemorySession;
+import dev.robustmemory.store.StoreException;
+import dev.robustmemory.store.StoredValue;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** A session that passes every call on; subclasses change one operation (a key namespace, a planted bug). */
+class ForwardingSession implements MemorySession {
+
+    final MemorySession delegate;
+
+    ForwardingSession(MemorySession delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public long fencingToken() {
+        return delegate.fencingToken();
+    }
+
+    @Override
+    public long revision() {
+        return delegate.revision();
+    }
+
+    @Override
+    public Optional<MemoryEntry> load(String key) throws StoreException {
+        return delegate.load(key);
+    }
+
+    @Override
+    public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion) throws StoreException {
+        return delegate.store(key, value, expectedVersion);
+    }
+
+    @Override
+    public boolean delete(String key) throws StoreException {
+        return delegate.delete(key);
+    }
+
+    @Override
+    public boolean exists(String key) throws StoreException {
+        return delegate.exists(key);
+    }
+
+    @Override
+    public List<String> keys(String prefix) throws StoreException {
+        return delegate.keys(prefix);
+    }
+
+    @Override
+    public long clear(String prefix) throws StoreException {
+        return delegate.clear(prefix);
+    }
+
+    @Override
+    public long size() throws StoreException {
+        return delegate.size();
+    }
+
+    @Override
+    public MemoryEntry increment(String key, long delta) throws StoreException {
+        return delegate.increment(key, delta);
+    }
+}

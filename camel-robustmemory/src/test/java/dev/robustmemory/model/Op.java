@@ -1,0 +1,137 @@
+package dev.robustmemory.model;
+
+import dev.robustmemory.store.MemoryEntry;
+import dev.robustmemory.store.MemorySession;
+import dev.robustmemory.store.StoreException;
+import dev.robustmemory.store.StoredValue;
+
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * One session operation with its arguments, run alike against the real store and against the {@link MemoryModel}.
+ * Expected versions are relative to the scenario's base revision, like the versions in the answers.
+ */
+sealed interface Op {
+
+    /** @return the operation's raw result; the caller turns it into an answer with {@link Answers#of} */
+    Object run(MemorySession session, long base) throws StoreException;
+
+    record Load(String key) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            return session.load(key);
+        }
+
+        @Override
+        public String toString() {
+            return "load(" + show(key) + ")";
+        }
+    }
+
+    record Store(String key, StoredValue value, OptionalLong expectedVersion) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            OptionalLong expected = expectedVersion.isPresent()
+                                    ? OptionalLong.of(Answers.absolute(expectedVersion.getAsLong(), base))
+                                    : expectedVersion;
+            return session.store(key, value, expected);
+        }
+
+        @Override
+        public String toString() {
+            return "store(" + show(key) + ", " + Answers.describe(value)
+                   + (expectedVersion.isPresent() ? ", expect " + expectedVersion.getAsLong() : "") + ")";
+        }
+    }
+
+    /** Read, then compare-and-set with the version read: the way a caller updates a value safely. */
+    record Update(String key, StoredValue value) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            Optional<MemoryEntry> read = session.load(key);
+            return session.store(key, value, OptionalLong.of(read.map(MemoryEntry::version).orElse(0L)));
+        }
+
+        @Override
+        public String toString() {
+            return "update(" + show(key) + ", " + Answers.describe(value) + ")";
+        }
+    }
+
+    record Delete(String key) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            return session.delete(key);
+        }
+
+        @Override
+        public String toString() {
+            return "delete(" + show(key) + ")";
+        }
+    }
+
+    record Exists(String key) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            return session.exists(key);
+        }
+
+        @Override
+        public String toString() {
+            return "exists(" + show(key) + ")";
+        }
+    }
+
+    record Keys(String prefix) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            return session.keys(prefix);
+        }
+
+        @Override
+        public String toString() {
+            return "keys(" + show(prefix) + ")";
+        }
+    }
+
+    record Clear(String prefix) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            return session.clear(prefix);
+        }
+
+        @Override
+        public String toString() {
+            return "clear(" + show(prefix) + ")";
+        }
+    }
+
+    record Size() implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            return session.size();
+        }
+
+        @Override
+        public String toString() {
+            return "size()";
+        }
+    }
+
+    record Increment(String key, long delta) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            return session.increment(key, delta);
+        }
+
+        @Override
+        public String toString() {
+            return "increment(" + show(key) + ", " + delta + ")";
+        }
+    }
+
+    private static String show(String text) {
+        return Answers.literal(text);
+    }
+}
