@@ -1,6 +1,5 @@
 package dev.robustmemory.camel;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -145,7 +144,7 @@ public class RobustMemoryComponent extends DefaultComponent {
         if (store == null) {
             MemoryMonitor monitor = monitor(settings);
             try {
-                store = openChecked(settings);
+                store = MemoryStore.open(settings);
                 monitor.collectTakeovers(store); // typically a process restarted after dying with the lock
             } catch (StoreException | LockException | RuntimeException e) {
                 monitor.statistics().recordOpenFailure(e);
@@ -155,28 +154,6 @@ public class RobustMemoryComponent extends DefaultComponent {
             openStores.put(settings, store);
         }
         return store;
-    }
-
-    /**
-     * Opens the store and checks its database when that needs no waiting, so that a file that is no memory fails the
-     * route at start-up, while a memory busy in another process never holds the start up.
-     */
-    static MemoryStore openChecked(StoreSettings settings) throws StoreException, LockException {
-        MemoryStore store = MemoryStore.open(settings);
-        try {
-            store.checkDatabaseIfIdle();
-            return store;
-        } catch (StoreException | LockException | RuntimeException e) {
-            store.close();
-            throw e;
-        } catch (IOException e) {
-            store.close();
-            throw new StoreException("Cannot check the memory " + settings.database() + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            store.close();
-            Thread.currentThread().interrupt();
-            throw new StoreException("Interrupted while checking the memory " + settings.database(), e);
-        }
     }
 
     /**

@@ -89,8 +89,9 @@ public class RobustMemoryEndpoint extends ScheduledPollEndpoint {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        // Open now, so that a database or lock file that cannot be used fails the route at start-up; opening never
-        // waits for the lock, so a memory busy in other processes does not hold the route up.
+        // Open now, so that a database path or lock file that cannot be used fails the route at start-up. Opening
+        // takes no lock and opens no database: a memory busy in other processes never holds a route's start up,
+        // and a file that is not a DuckDB database fails the first message that uses it.
         store();
     }
 }

@@ -45,8 +45,9 @@ import org.apache.camel.util.json.Jsoner;
  *
  * <p>Configure it with the bean properties ({@code database}, {@code lockFile}, {@code lockTimeout}, {@code name},
  * {@code filePermissions}, {@code allowNetworkFileSystem}) before it starts; they mean what the robustmemory
- * endpoint options of the same names mean. The database opens when the repository starts (the idempotent consumer
- * starts it with its route) and is let go when it stops. A call that cannot get the lock within {@code lockTimeout}
+ * endpoint options of the same names mean. The memory is opened when the repository starts (the idempotent consumer
+ * starts it with its route; its paths are checked, no lock is taken and no database opened, so a memory busy in
+ * other processes never holds the start up) and is let go when it stops. A call that cannot get the lock within {@code lockTimeout}
  * throws {@link RuntimeCamelException} caused by {@link dev.robustmemory.lock.LockTimeoutException}, which fails the
  * exchange.
  */
@@ -200,7 +201,7 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
         options.setAllowNetworkFileSystem(allowNetworkFileSystem);
         options.validate();
         timeout = options.lockTimeoutDuration();
-        store = RobustMemoryComponent.openChecked(options.storeSettings());
+        store = MemoryStore.open(options.storeSettings());
     }
 
     @Override

@@ -4,7 +4,6 @@ import dev.robustmemory.lock.CrossProcessLock;
 import dev.robustmemory.lock.LockEvent;
 import dev.robustmemory.lock.LockException;
 import dev.robustmemory.lock.LockLostException;
-import dev.robustmemory.lock.LockTimeoutException;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -141,24 +140,6 @@ public final class MemoryStore implements AutoCloseable {
     public <T> Outcome<T> execute(Duration lockTimeout, MemoryWork<T> work) throws IOException, InterruptedException {
         checkCall(lockTimeout, work);
         return registration.lease().execute(this, lockTimeout, work);
-    }
-
-    /**
-     * Checks the database now, when that needs no waiting: when the lock is free and no other program holds the file,
-     * opens it, checks that it is a DuckDB database of this library, and creates the tables. Lets a route fail at
-     * start-up on a file that is no memory, without ever waiting for another process.
-     *
-     * @return false when the lock or the file was busy, so nothing was checked (the first operation will be)
-     * @throws StoreException when the file is not a DuckDB database of this library or cannot be opened
-     * @throws LockException  when the lock file cannot be used
-     */
-    public boolean checkDatabaseIfIdle() throws IOException, InterruptedException {
-        try {
-            execute(Duration.ZERO, session -> null);
-            return true;
-        } catch (LockTimeoutException | DatabaseHeldException busy) {
-            return false;
-        }
     }
 
     /**

@@ -92,9 +92,11 @@ class RobustMemoryHealthCheckTest extends RobustMemoryTestSupport {
     @Test
     void aDatabaseThatCannotBeOpenedIsDown() throws Exception {
         Path notADatabase = Files.writeString(dir.resolve("notes.duckdb"), "plain text, not a DuckDB database\n");
-        Exception refused = assertThrows(Exception.class,
-                () -> context.getEndpoint("robustmemory:k?database=" + notADatabase), "the endpoint cannot start");
-        assertTrue(causes(refused).anyMatch(StoreException.class::isInstance), refused::toString);
+        String uri = "robustmemory:k?database=" + notADatabase;
+        context.getEndpoint(uri); // starting opens no database: nothing to refuse yet
+        Exception refused = send(uri, "v").getException();
+        assertTrue(causes(refused).anyMatch(StoreException.class::isInstance), String.valueOf(refused));
+        assertTrue(refused.getMessage().contains("is not a DuckDB database"), refused::getMessage);
 
         HealthCheck check = checks().stream().filter(candidate -> candidate.getId().endsWith("notes.duckdb"))
                 .findFirst().orElseThrow();

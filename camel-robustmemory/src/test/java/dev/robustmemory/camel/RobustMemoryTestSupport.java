@@ -74,8 +74,7 @@ abstract class RobustMemoryTestSupport extends CamelTestSupport {
 
     /**
      * Starts the endpoints a test will use, then takes the database's lock on another thread, as a competing holder
-     * would. Starting first matters where a test wants the tables created: starting an endpoint tries the lock once
-     * to check the database and create them, and leaves that to the first operation when the lock is busy. Another thread,
+     * would. Starting an endpoint takes no lock and opens no database (the first operation does). Another thread,
      * because the lock is not re-entrant: a grant held by the test thread itself would make the producer fail with
      * a re-entry error instead of waiting. The store's lease, which may still hold the lock after those first
      * calls, hands it over as soon as this thread waits. The grant may be closed from any thread.
