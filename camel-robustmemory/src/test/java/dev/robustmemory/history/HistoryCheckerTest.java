@@ -214,6 +214,39 @@ class HistoryCheckerTest {
                 """);
     }
 
+    @Test
+    void unknownChangesOfAKilledBatchExplainASizeAndALaterConflict() {
+        // The shape of a torture run: p2's last batch committed (the delete at 3, the store at 4) but p2 was killed
+        // before it heard back; p3 counted the memory at 4, and later a conflict named the store's version. p1, killed
+        // long before, left more unknown stores than the search considers at once, all ruled out by real time.
+        assertValid(unknownStoresOfAnEarlierKill("p1", RevisionReplay.MAX_CANDIDATES) + """
+                 20 p2 t0 1 invoke store a/3 w2-1
+                 30 p2 t0 1 ok 1 written@1
+                 40 p2 t0 2 invoke store b/1 w2-2
+                 50 p2 t0 2 ok 2 written@2
+                 60 p2 t0 3 invoke delete b/1 -
+                 60 p2 t1 4 invoke store a/3 w2-4
+                 65 p3 t0 1 invoke size - -
+                 70 p2 killed
+                 80 p3 t0 1 ok 4 1
+                 90 p3 t0 2 invoke store c/1 w3-2
+                100 p3 t0 2 ok 5 written@5
+                110 p3 t0 3 invoke cas a/3 w3-3@0
+                120 p3 t0 3 ok 5 conflict@4
+                """);
+    }
+
+    /** Log lines of a JVM killed at 10 with this many unknown stores in flight, of keys nobody else uses. */
+    private static String unknownStoresOfAnEarlierKill(String process, int stores) {
+        StringBuilder lines = new StringBuilder();
+        for (int id = 1; id <= stores; id++) {
+            lines.append("0 ").append(process).append(" t").append(id).append(' ').append(id)
+                    .append(" invoke store z/").append(id).append(" w-").append(process).append('-').append(id)
+                    .append('\n');
+        }
+        return lines.append("10 ").append(process).append(" killed\n").toString();
+    }
+
     // ---- one history per anomaly kind ----
     @Test
     void duplicateRevision() {

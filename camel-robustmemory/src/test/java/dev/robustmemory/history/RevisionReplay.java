@@ -26,7 +26,10 @@ final class RevisionReplay {
 
     /** The most unknown operations inserted together to explain one mismatch. */
     static final int MAX_INSERTIONS = 3;
-    /** The most candidates considered for one mismatch: the search stays tiny however many unknowns a run has. */
+    /**
+     * The most candidates considered for one mismatch, of those real time allows at a revision the search may use:
+     * the search stays tiny however many unknowns a run has.
+     */
     static final int MAX_CANDIDATES = 8;
     /** The most steps one search may walk, over all the placements it tries. */
     static final long SEARCH_BUDGET = 1_000_000;
@@ -223,17 +226,6 @@ final class RevisionReplay {
      * free revisions, revisions strictly growing along a branch so that each set is tried once; null if none.
      */
     private List<Placement> search(int i, List<Mismatch> mismatches, List<Operation> pool) {
-        long latestCompletion = segments.get(i).latestCompletion();
-        List<Operation> candidates = pool.stream()
-                .filter(op -> op.invokedNanos() < latestCompletion
-                              && mismatches.stream().anyMatch(m -> m.couldBeChangedBy(op.call())))
-                .sorted(Comparator.comparingInt((Operation op) -> effectSize(op.call().type()))
-                        .thenComparingLong(Operation::invokedNanos))
-                .limit(MAX_CANDIDATES)
-                .toList();
-        if (candidates.isEmpty()) {
-            return null;
-        }
         TreeMap<Long, Integer> segmentOfRevision = new TreeMap<>();
         for (int k = i; k >= 0; k--) {
             Segment segment = segments.get(k);
@@ -245,6 +237,23 @@ final class RevisionReplay {
             if (snapshots.isEmpty() || segment.previousRevision() <= snapshots.firstKey()) {
                 break;
             }
+        }
+        long latestCompletion = segments.get(i).latestCompletion();
+        // Real time first, the cap after: a long run leaves unknowns of JVMs killed long ago, which touch the same few
+        // keys and sort first, and would otherwise crowd out the operations of the JVM that just died.
+        List<Operation> candidates = pool.stream()
+                .filter(op -> op.invokedNanos() < latestCompletion
+                              && mismatches.stream().anyMatch(m -> m.couldBeChangedBy(op.call())))
+                .filter(op -> {
+                    RealTimeBounds.Window window = bounds.window(op);
+                    return !segmentOfRevision.subMap(window.after(), false, window.atMost(), true).isEmpty();
+                })
+                .sorted(Comparator.comparingInt((Operation op) -> effectSize(op.call().type()))
+                        .thenComparingLong(Operation::invokedNanos))
+                .limit(MAX_CANDIDATES)
+                .toList();
+        if (candidates.isEmpty()) {
+            return null;
         }
         List<Long> revisions = new ArrayList<>(segmentOfRevision.keySet());
         walkBudget = SEARCH_BUDGET;
@@ -264,7 +273,7 @@ final class RevisionReplay {
         for (int r = fromRevision; r < revisions.size(); r++) {
             long revision = revisions.get(r);
             for (Operation candidate : candidates) {
-                if (used.contains(candidate) || !bounds.allows(candidate, revision)) {
+                if (used.contains(candidate) || !bounds.window(candidate).contains(revision)) {
                     continue;
                 }
                 if (walkBudget <= 0) {
