@@ -1,6 +1,8 @@
 package dev.robustmemory.history;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Set;
 
@@ -214,11 +216,14 @@ class HistoryCheckerTest {
                 """);
     }
 
-    @Test
-    void unknownChangesOfAKilledBatchExplainASizeAndALaterConflict() {
-        // The shape of a torture run: p2's last batch committed (the delete at 3, the store at 4) but p2 was killed
-        // before it heard back; p3 counted the memory at 4, and later a conflict named the store's version. p1, killed
-        // long before, left more unknown stores than the search considers at once, all ruled out by real time.
+    @ParameterizedTest(name = "the conflict names version {0}")
+    @ValueSource(longs = {4, 3})
+    void unknownChangesOfAKilledBatchExplainASizeAndALaterConflict(long storeVersion) {
+        // The shape of a torture run: p2's last batch committed (its delete and its store took 3 and 4, in either
+        // order) but p2 was killed before it heard back; p3 counted the memory at 4, and a conflict read later named
+        // the store's version. The size alone fits the delete at 3 as well as at 4: only the conflict tells which
+        // revision was the store's. p1, killed long before, left more unknown stores than the search considers at
+        // once, all ruled out by real time.
         assertValid(unknownStoresOfAnEarlierKill("p1", RevisionReplay.MAX_CANDIDATES) + """
                  20 p2 t0 1 invoke store a/3 w2-1
                  30 p2 t0 1 ok 1 written@1
@@ -232,8 +237,25 @@ class HistoryCheckerTest {
                  90 p3 t0 2 invoke store c/1 w3-2
                 100 p3 t0 2 ok 5 written@5
                 110 p3 t0 3 invoke cas a/3 w3-3@0
-                120 p3 t0 3 ok 5 conflict@4
+                120 p3 t0 3 ok 5 conflict@%d
+                """.formatted(storeVersion));
+    }
+
+    @Test
+    void anUnknownStoreStandsAtTheVersionAConflictNamedFarBelowTheNextChange() {
+        // Revisions 4 to 8 went to rolled-back batches; nothing but the conflict tells of revision 3.
+        Verdict verdict = check("""
+                  0 p1 t0 1 invoke store a/1 w1-1
+                 10 p1 t0 1 ok 2 written@2
+                 20 p1 t0 2 invoke store a/1 w1-2
+                 30 p1 killed
+                 40 p2 t0 1 invoke store b/1 w2-1
+                 50 p2 t0 1 ok 9 written@9
+                 60 p2 t0 2 invoke cas a/1 w2-2@2
+                 70 p2 t0 2 ok 9 conflict@3
                 """);
+        assertTrue(verdict.valid(), verdict.report());
+        assertEquals(1, verdict.unknownTookEffect());
     }
 
     /** Log lines of a JVM killed at 10 with this many unknown stores in flight, of keys nobody else uses. */

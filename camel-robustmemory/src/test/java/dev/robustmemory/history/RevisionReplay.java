@@ -67,6 +67,12 @@ final class RevisionReplay {
     private final KeyTimeline timeline = new KeyTimeline();
     private final MismatchNaming naming;
     private final List<Step> inserted = new ArrayList<>();
+    /**
+     * The key of each version an answer saw (a loaded or incremented entry, a conflict's current version, the version
+     * a compare-and-set that took effect expected). A version is the revision of the write that made it, so an unknown
+     * change may stand at one only if it writes that key.
+     */
+    private final TreeMap<Long, String> keyOfVersionSeen = new TreeMap<>();
     private long walkBudget;
 
     /**
@@ -81,6 +87,14 @@ final class RevisionReplay {
         this.bounds = bounds;
         this.findings = findings;
         this.naming = new MismatchNaming(timeline, writerOfValue, findings);
+        for (List<Step> steps : List.of(changes, reads)) {
+            for (Step step : steps) {
+                long version = versionSeen(step);
+                if (version > 0) { // two keys at one version: a read mismatches, and is reported as such
+                    keyOfVersionSeen.putIfAbsent(version, step.call().key());
+                }
+            }
+        }
         List<Step> sortedChanges = new ArrayList<>(changes);
         sortedChanges.sort(Comparator.comparingLong(Step::revision));
         List<Step> sortedReads = new ArrayList<>(reads);
@@ -273,7 +287,8 @@ final class RevisionReplay {
         for (int r = fromRevision; r < revisions.size(); r++) {
             long revision = revisions.get(r);
             for (Operation candidate : candidates) {
-                if (used.contains(candidate) || !bounds.window(candidate).contains(revision)) {
+                if (used.contains(candidate) || !bounds.window(candidate).contains(revision)
+                    || !mayOwn(candidate, revision)) {
                     continue;
                 }
                 if (walkBudget <= 0) {
@@ -385,23 +400,17 @@ final class RevisionReplay {
     }
 
     /**
-     * Revisions where an unknown change could stand in a segment: those its reads report or whose versions they saw
-     * (an unknown change may own them), and the few right below the next change.
+     * Revisions where an unknown change could stand in a segment: those its reads report, those any answer saw as a
+     * key's version (an unknown write of that key owns them; the answer may come segments later), and the few right
+     * below the next change.
      */
-    private static Set<Long> freeRevisions(Segment segment) {
-        TreeSet<Long> free = new TreeSet<>();
+    private Set<Long> freeRevisions(Segment segment) {
+        TreeSet<Long> free = new TreeSet<>(
+                keyOfVersionSeen.subMap(segment.previousRevision(), false, segment.limit(), false).keySet());
         for (Step read : segment.reads()) {
             free.add(read.revision());
-            if (read.op().result() instanceof Result.Found found) {
-                free.add(found.version());
-            } else if (read.op().result() instanceof Result.Conflict conflict) {
-                free.add(conflict.currentVersion());
-            }
         }
         if (segment.change() != null) {
-            if (segment.change().call().type() == OpType.CAS) {
-                free.add(segment.change().call().expectedVersion());
-            }
             for (int below = 1; below <= MAX_INSERTIONS; below++) {
                 free.add(segment.limit() - below);
             }
@@ -409,8 +418,31 @@ final class RevisionReplay {
         return free.subSet(segment.previousRevision(), false, segment.limit(), false);
     }
 
-    private static boolean hasRoom(Segment segment) {
+    private boolean hasRoom(Segment segment) {
         return !freeRevisions(segment).isEmpty();
+    }
+
+    /** The version of its key that a step's answer saw, 0 if none (absent, or no single key's version). */
+    private static long versionSeen(Step step) {
+        if (step.op().result() instanceof Result.Found found) {
+            return found.version();
+        }
+        if (step.op().result() instanceof Result.Conflict conflict) {
+            return conflict.currentVersion();
+        }
+        // A compare-and-set that took effect (acknowledged, or placed by a read) found its key at the version expected.
+        return step.change() && step.call().type() == OpType.CAS ? step.call().expectedVersion() : 0;
+    }
+
+    /** Whether a change may own a revision: not one an answer saw as the version of a key it does not write. */
+    private boolean mayOwn(Operation change, long revision) {
+        String key = keyOfVersionSeen.get(revision);
+        if (key == null) {
+            return true;
+        }
+        OpType type = change.call().type();
+        return key.equals(change.call().key()) && (type == OpType.STORE || type == OpType.CAS
+                                                   || type == OpType.INCREMENT);
     }
 
     private void keepSnapshot(long startRevision, MemoryModel model) {
