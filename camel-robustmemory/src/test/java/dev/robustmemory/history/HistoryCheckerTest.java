@@ -217,27 +217,27 @@ class HistoryCheckerTest {
     }
 
     @ParameterizedTest(name = "the conflict names version {0}")
-    @ValueSource(longs = {4, 3})
+    @ValueSource(longs = {6, 5})
     void unknownChangesOfAKilledBatchExplainASizeAndALaterConflict(long storeVersion) {
-        // The shape of a torture run: p2's last batch committed (its delete and its store took 3 and 4, in either
-        // order) but p2 was killed before it heard back; p3 counted the memory at 4, and a conflict read later named
-        // the store's version. The size alone fits the delete at 3 as well as at 4: only the conflict tells which
+        // The shape of a torture run: p2's last batch committed (its delete and its store took 5 and 6, in either
+        // order) but p2 was killed before it heard back; p3 counted the memory at 6, and a conflict read later named
+        // the store's version. The size alone fits the delete at 5 as well as at 6: only the conflict tells which
         // revision was the store's. p1, killed long before, left more unknown stores than the search considers at
-        // once, all ruled out by real time.
+        // once; real time leaves them revisions 1 and 2 only (rolled back, or theirs), far from what p3 saw.
         assertValid(unknownStoresOfAnEarlierKill("p1", RevisionReplay.MAX_CANDIDATES) + """
                  20 p2 t0 1 invoke store a/3 w2-1
-                 30 p2 t0 1 ok 1 written@1
+                 30 p2 t0 1 ok 3 written@3
                  40 p2 t0 2 invoke store b/1 w2-2
-                 50 p2 t0 2 ok 2 written@2
+                 50 p2 t0 2 ok 4 written@4
                  60 p2 t0 3 invoke delete b/1 -
                  60 p2 t1 4 invoke store a/3 w2-4
                  65 p3 t0 1 invoke size - -
                  70 p2 killed
-                 80 p3 t0 1 ok 4 1
+                 80 p3 t0 1 ok 6 1
                  90 p3 t0 2 invoke store c/1 w3-2
-                100 p3 t0 2 ok 5 written@5
+                100 p3 t0 2 ok 7 written@7
                 110 p3 t0 3 invoke cas a/3 w3-3@0
-                120 p3 t0 3 ok 5 conflict@%d
+                120 p3 t0 3 ok 7 conflict@%d
                 """.formatted(storeVersion));
     }
 

@@ -2,8 +2,8 @@ package dev.robustmemory.history;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,8 +27,8 @@ final class RevisionReplay {
     /** The most unknown operations inserted together to explain one mismatch. */
     static final int MAX_INSERTIONS = 3;
     /**
-     * The most candidates considered for one mismatch, of those real time allows at a revision the search may use:
-     * the search stays tiny however many unknowns a run has.
+     * The most candidates considered for one mismatch, those real time lets stand nearest to it: the search stays
+     * tiny however many unknowns a run has.
      */
     static final int MAX_CANDIDATES = 8;
     /** The most steps one search may walk, over all the placements it tries. */
@@ -253,18 +253,25 @@ final class RevisionReplay {
             }
         }
         long latestCompletion = segments.get(i).latestCompletion();
-        // Real time first, the cap after: a long run leaves unknowns of JVMs killed long ago, which touch the same few
-        // keys and sort first, and would otherwise crowd out the operations of the JVM that just died.
-        List<Operation> candidates = pool.stream()
-                .filter(op -> op.invokedNanos() < latestCompletion
-                              && mismatches.stream().anyMatch(m -> m.couldBeChangedBy(op.call())))
-                .filter(op -> {
-                    RealTimeBounds.Window window = bounds.window(op);
-                    return !segmentOfRevision.subMap(window.after(), false, window.atMost(), true).isEmpty();
-                })
-                .sorted(Comparator.comparingInt((Operation op) -> effectSize(op.call().type()))
-                        .thenComparingLong(Operation::invokedNanos))
+        Map<Operation, Long> latestUsableRevision = new LinkedHashMap<>(); // ties keep the pool's order: reproducible
+        for (Operation op : pool) {
+            if (op.invokedNanos() < latestCompletion
+                && mismatches.stream().anyMatch(m -> m.couldBeChangedBy(op.call()))) {
+                RealTimeBounds.Window window = bounds.window(op);
+                Long latest = segmentOfRevision.floorKey(window.atMost());
+                if (latest != null && latest > window.after()) {
+                    latestUsableRevision.put(op, latest);
+                }
+            }
+        }
+        // The cap keeps those real time lets stand nearest to the mismatch. A long run leaves unknowns of JVMs killed
+        // long ago that touch the same few keys, and the snapshots may reach back to where they could stand: first by
+        // effect size, they would crowd out the operations of the JVM that just died, which explain what is seen now.
+        List<Operation> candidates = latestUsableRevision.keySet().stream()
+                .sorted(Comparator.comparing((Operation op) -> latestUsableRevision.get(op), Comparator.reverseOrder())
+                        .thenComparing(RevisionReplay::bySmallestEffect))
                 .limit(MAX_CANDIDATES)
+                .sorted(RevisionReplay::bySmallestEffect)
                 .toList();
         if (candidates.isEmpty()) {
             return null;
@@ -453,6 +460,11 @@ final class RevisionReplay {
     }
 
     /** Smaller effects first: the smallest explanation is the likeliest, and disturbs later checks least. */
+    private static int bySmallestEffect(Operation one, Operation other) {
+        int bySize = Integer.compare(effectSize(one.call().type()), effectSize(other.call().type()));
+        return bySize != 0 ? bySize : Long.compare(one.invokedNanos(), other.invokedNanos());
+    }
+
     private static int effectSize(OpType type) {
         return switch (type) {
             case STORE, CAS -> 0;
