@@ -24,11 +24,13 @@ import java.util.Map;
  * store's unique value places it at the version read; a mismatch that unknown changes explain is explained by
  * inserting them at free revisions (revisions may have gaps: a rolled-back batch may consume some), after everything
  * that completed before they were invoked and before everything invoked after their JVM died. Each is inserted once
- * at most, {@value RevisionReplay#MAX_INSERTIONS} at a time, smallest explanations first ({@link RevisionReplay}).</li>
+ * at most, {@value RevisionReplay#MAX_INSERTIONS} at a time, smallest explanations first ({@link RevisionReplay}).
+ * A revision that any answer saw as a key's version (a conflict's, say) is free for a write of that key only.</li>
  * </ol>
  * Inserted unknowns are chosen where they are first needed and never taken back: a history whose only explanation
  * needs another choice than the first that fits is reported, wrongly, as an anomaly. With unique values (a read of an
- * unknown store places it exactly) that takes several unknown changes to the same keys that nobody read directly.
+ * unknown store places it exactly) and versions kept for their key's writes, that takes several unknown changes to
+ * the same keys that nobody read directly.
  *
  * <p>A read reporting a revision that no known change has is accepted as it is (an unknown change may own it); its
  * answer is still held to every change up to that revision.

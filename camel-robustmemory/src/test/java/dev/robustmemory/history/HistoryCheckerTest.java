@@ -1,6 +1,8 @@
 package dev.robustmemory.history;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Set;
 
@@ -212,6 +214,59 @@ class HistoryCheckerTest {
                  40 p2 t0 1 invoke increment n 1
                  50 p2 t0 1 ok 2 nonnumeric
                 """);
+    }
+
+    @ParameterizedTest(name = "the conflict names version {0}")
+    @ValueSource(longs = {6, 5})
+    void unknownChangesOfAKilledBatchExplainASizeAndALaterConflict(long storeVersion) {
+        // The shape of a torture run: p2's last batch committed (its delete and its store took 5 and 6, in either
+        // order) but p2 was killed before it heard back; p3 counted the memory at 6, and a conflict read later named
+        // the store's version. The size alone fits the delete at 5 as well as at 6: only the conflict tells which
+        // revision was the store's. p1, killed long before, left more unknown stores than the search considers at
+        // once; real time leaves them revisions 1 and 2 only (rolled back, or theirs), far from what p3 saw.
+        assertValid(unknownStoresOfAnEarlierKill("p1", RevisionReplay.MAX_CANDIDATES) + """
+                 20 p2 t0 1 invoke store a/3 w2-1
+                 30 p2 t0 1 ok 3 written@3
+                 40 p2 t0 2 invoke store b/1 w2-2
+                 50 p2 t0 2 ok 4 written@4
+                 60 p2 t0 3 invoke delete b/1 -
+                 60 p2 t1 4 invoke store a/3 w2-4
+                 65 p3 t0 1 invoke size - -
+                 70 p2 killed
+                 80 p3 t0 1 ok 6 1
+                 90 p3 t0 2 invoke store c/1 w3-2
+                100 p3 t0 2 ok 7 written@7
+                110 p3 t0 3 invoke cas a/3 w3-3@0
+                120 p3 t0 3 ok 7 conflict@%d
+                """.formatted(storeVersion));
+    }
+
+    @Test
+    void anUnknownStoreStandsAtTheVersionAConflictNamedFarBelowTheNextChange() {
+        // Revisions 4 to 8 went to rolled-back batches; nothing but the conflict tells of revision 3.
+        Verdict verdict = check("""
+                  0 p1 t0 1 invoke store a/1 w1-1
+                 10 p1 t0 1 ok 2 written@2
+                 20 p1 t0 2 invoke store a/1 w1-2
+                 30 p1 killed
+                 40 p2 t0 1 invoke store b/1 w2-1
+                 50 p2 t0 1 ok 9 written@9
+                 60 p2 t0 2 invoke cas a/1 w2-2@2
+                 70 p2 t0 2 ok 9 conflict@3
+                """);
+        assertTrue(verdict.valid(), verdict.report());
+        assertEquals(1, verdict.unknownTookEffect());
+    }
+
+    /** Log lines of a JVM killed at 10 with this many unknown stores in flight, of keys nobody else uses. */
+    private static String unknownStoresOfAnEarlierKill(String process, int stores) {
+        StringBuilder lines = new StringBuilder();
+        for (int id = 1; id <= stores; id++) {
+            lines.append("0 ").append(process).append(" t").append(id).append(' ').append(id)
+                    .append(" invoke store z/").append(id).append(" w-").append(process).append('-').append(id)
+                    .append('\n');
+        }
+        return lines.append("10 ").append(process).append(" killed\n").toString();
     }
 
     // ---- one history per anomaly kind ----

@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>Sized by the system properties {@code history.jvms} (JVMs running at once, default 3), {@code history.threads}
  * (per JVM, 4), {@code history.kills} (3) and {@code history.progress} (at most this many hundreds of operations of a
  * victim between two kills, 3); {@code history.seed} repeats a run's choices (not its timing). The Maven profile
- * {@code torture} raises them. The logs stay in {@code target/history-runs/<seed>} for reading.
+ * {@code torture} raises them. The logs stay in {@code target/history-runs/<seed>} for reading, and for
+ * {@link HistoryRecheckTest} to judge again after a change to the checker.
  */
 @Timeout(value = 600, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class HistoryTortureTest {

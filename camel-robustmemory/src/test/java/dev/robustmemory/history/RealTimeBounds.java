@@ -40,17 +40,24 @@ final class RealTimeBounds {
         }
     }
 
-    /** Whether {@code op} may have taken effect as the change with {@code revision}. */
-    boolean allows(Operation op, long revision) {
-        int completedBefore = firstAtLeast(completions, op.invokedNanos());
-        if (completedBefore > 0 && revision <= highestRevisionCompleted[completedBefore - 1]) {
-            return false;
+    /** The revisions real time allows a change at: above {@code after}, up to {@code atMost}. */
+    record Window(long after, long atMost) {
+
+        boolean contains(long revision) {
+            return revision > after && revision <= atMost;
         }
+    }
+
+    /** Where {@code op} may have taken effect as a change. */
+    Window window(Operation op) {
+        int completedBefore = firstAtLeast(completions, op.invokedNanos());
+        long after = completedBefore > 0 ? highestRevisionCompleted[completedBefore - 1] : Long.MIN_VALUE;
         if (op.completedNanos() == Long.MAX_VALUE) {
-            return true;
+            return new Window(after, Long.MAX_VALUE);
         }
         int invokedAfter = firstAtLeast(invocations, op.completedNanos() + 1);
-        return invokedAfter >= invocations.length || revision <= lowestRevisionAllowedBy[invokedAfter];
+        return new Window(after, invokedAfter >= invocations.length ? Long.MAX_VALUE
+                                                                    : lowestRevisionAllowedBy[invokedAfter]);
     }
 
     /** The index of the first element not less than {@code value} in an ascending array. */

@@ -2,8 +2,8 @@ package dev.robustmemory.history;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,7 +26,10 @@ final class RevisionReplay {
 
     /** The most unknown operations inserted together to explain one mismatch. */
     static final int MAX_INSERTIONS = 3;
-    /** The most candidates considered for one mismatch: the search stays tiny however many unknowns a run has. */
+    /**
+     * The most candidates considered for one mismatch, those real time lets stand nearest to it: the search stays
+     * tiny however many unknowns a run has.
+     */
     static final int MAX_CANDIDATES = 8;
     /** The most steps one search may walk, over all the placements it tries. */
     static final long SEARCH_BUDGET = 1_000_000;
@@ -64,6 +67,12 @@ final class RevisionReplay {
     private final KeyTimeline timeline = new KeyTimeline();
     private final MismatchNaming naming;
     private final List<Step> inserted = new ArrayList<>();
+    /**
+     * The key of each version an answer saw (a loaded or incremented entry, a conflict's current version, the version
+     * a compare-and-set that took effect expected). A version is the revision of the write that made it, so an unknown
+     * change may stand at one only if it writes that key.
+     */
+    private final TreeMap<Long, String> keyOfVersionSeen = new TreeMap<>();
     private long walkBudget;
 
     /**
@@ -78,6 +87,14 @@ final class RevisionReplay {
         this.bounds = bounds;
         this.findings = findings;
         this.naming = new MismatchNaming(timeline, writerOfValue, findings);
+        for (List<Step> steps : List.of(changes, reads)) {
+            for (Step step : steps) {
+                long version = versionSeen(step);
+                if (version > 0) { // two keys at one version: a read mismatches, and is reported as such
+                    keyOfVersionSeen.putIfAbsent(version, step.call().key());
+                }
+            }
+        }
         List<Step> sortedChanges = new ArrayList<>(changes);
         sortedChanges.sort(Comparator.comparingLong(Step::revision));
         List<Step> sortedReads = new ArrayList<>(reads);
@@ -223,17 +240,6 @@ final class RevisionReplay {
      * free revisions, revisions strictly growing along a branch so that each set is tried once; null if none.
      */
     private List<Placement> search(int i, List<Mismatch> mismatches, List<Operation> pool) {
-        long latestCompletion = segments.get(i).latestCompletion();
-        List<Operation> candidates = pool.stream()
-                .filter(op -> op.invokedNanos() < latestCompletion
-                              && mismatches.stream().anyMatch(m -> m.couldBeChangedBy(op.call())))
-                .sorted(Comparator.comparingInt((Operation op) -> effectSize(op.call().type()))
-                        .thenComparingLong(Operation::invokedNanos))
-                .limit(MAX_CANDIDATES)
-                .toList();
-        if (candidates.isEmpty()) {
-            return null;
-        }
         TreeMap<Long, Integer> segmentOfRevision = new TreeMap<>();
         for (int k = i; k >= 0; k--) {
             Segment segment = segments.get(k);
@@ -245,6 +251,30 @@ final class RevisionReplay {
             if (snapshots.isEmpty() || segment.previousRevision() <= snapshots.firstKey()) {
                 break;
             }
+        }
+        long latestCompletion = segments.get(i).latestCompletion();
+        Map<Operation, Long> latestUsableRevision = new LinkedHashMap<>(); // ties keep the pool's order: reproducible
+        for (Operation op : pool) {
+            if (op.invokedNanos() < latestCompletion
+                && mismatches.stream().anyMatch(m -> m.couldBeChangedBy(op.call()))) {
+                RealTimeBounds.Window window = bounds.window(op);
+                Long latest = segmentOfRevision.floorKey(window.atMost());
+                if (latest != null && latest > window.after()) {
+                    latestUsableRevision.put(op, latest);
+                }
+            }
+        }
+        // The cap keeps those real time lets stand nearest to the mismatch. A long run leaves unknowns of JVMs killed
+        // long ago that touch the same few keys, and the snapshots may reach back to where they could stand: first by
+        // effect size, they would crowd out the operations of the JVM that just died, which explain what is seen now.
+        List<Operation> candidates = latestUsableRevision.keySet().stream()
+                .sorted(Comparator.comparing((Operation op) -> latestUsableRevision.get(op), Comparator.reverseOrder())
+                        .thenComparing(RevisionReplay::bySmallestEffect))
+                .limit(MAX_CANDIDATES)
+                .sorted(RevisionReplay::bySmallestEffect)
+                .toList();
+        if (candidates.isEmpty()) {
+            return null;
         }
         List<Long> revisions = new ArrayList<>(segmentOfRevision.keySet());
         walkBudget = SEARCH_BUDGET;
@@ -264,7 +294,8 @@ final class RevisionReplay {
         for (int r = fromRevision; r < revisions.size(); r++) {
             long revision = revisions.get(r);
             for (Operation candidate : candidates) {
-                if (used.contains(candidate) || !bounds.allows(candidate, revision)) {
+                if (used.contains(candidate) || !bounds.window(candidate).contains(revision)
+                    || !mayOwn(candidate, revision)) {
                     continue;
                 }
                 if (walkBudget <= 0) {
@@ -376,23 +407,17 @@ final class RevisionReplay {
     }
 
     /**
-     * Revisions where an unknown change could stand in a segment: those its reads report or whose versions they saw
-     * (an unknown change may own them), and the few right below the next change.
+     * Revisions where an unknown change could stand in a segment: those its reads report, those any answer saw as a
+     * key's version (an unknown write of that key owns them; the answer may come segments later), and the few right
+     * below the next change.
      */
-    private static Set<Long> freeRevisions(Segment segment) {
-        TreeSet<Long> free = new TreeSet<>();
+    private Set<Long> freeRevisions(Segment segment) {
+        TreeSet<Long> free = new TreeSet<>(
+                keyOfVersionSeen.subMap(segment.previousRevision(), false, segment.limit(), false).keySet());
         for (Step read : segment.reads()) {
             free.add(read.revision());
-            if (read.op().result() instanceof Result.Found found) {
-                free.add(found.version());
-            } else if (read.op().result() instanceof Result.Conflict conflict) {
-                free.add(conflict.currentVersion());
-            }
         }
         if (segment.change() != null) {
-            if (segment.change().call().type() == OpType.CAS) {
-                free.add(segment.change().call().expectedVersion());
-            }
             for (int below = 1; below <= MAX_INSERTIONS; below++) {
                 free.add(segment.limit() - below);
             }
@@ -400,8 +425,31 @@ final class RevisionReplay {
         return free.subSet(segment.previousRevision(), false, segment.limit(), false);
     }
 
-    private static boolean hasRoom(Segment segment) {
+    private boolean hasRoom(Segment segment) {
         return !freeRevisions(segment).isEmpty();
+    }
+
+    /** The version of its key that a step's answer saw, 0 if none (absent, or no single key's version). */
+    private static long versionSeen(Step step) {
+        if (step.op().result() instanceof Result.Found found) {
+            return found.version();
+        }
+        if (step.op().result() instanceof Result.Conflict conflict) {
+            return conflict.currentVersion();
+        }
+        // A compare-and-set that took effect (acknowledged, or placed by a read) found its key at the version expected.
+        return step.change() && step.call().type() == OpType.CAS ? step.call().expectedVersion() : 0;
+    }
+
+    /** Whether a change may own a revision: not one an answer saw as the version of a key it does not write. */
+    private boolean mayOwn(Operation change, long revision) {
+        String key = keyOfVersionSeen.get(revision);
+        if (key == null) {
+            return true;
+        }
+        OpType type = change.call().type();
+        return key.equals(change.call().key()) && (type == OpType.STORE || type == OpType.CAS
+                                                   || type == OpType.INCREMENT);
     }
 
     private void keepSnapshot(long startRevision, MemoryModel model) {
@@ -412,6 +460,11 @@ final class RevisionReplay {
     }
 
     /** Smaller effects first: the smallest explanation is the likeliest, and disturbs later checks least. */
+    private static int bySmallestEffect(Operation one, Operation other) {
+        int bySize = Integer.compare(effectSize(one.call().type()), effectSize(other.call().type()));
+        return bySize != 0 ? bySize : Long.compare(one.invokedNanos(), other.invokedNanos());
+    }
+
     private static int effectSize(OpType type) {
         return switch (type) {
             case STORE, CAS -> 0;
