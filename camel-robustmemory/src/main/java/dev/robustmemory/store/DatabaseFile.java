@@ -139,9 +139,13 @@ final class DatabaseFile {
         return path;
     }
 
-    /** Whether a lock file at this path would collide with a file DuckDB itself opens and locks or deletes. */
+    /**
+     * Whether a lock file at this path would collide with a file that DuckDB or the journal opens, replaces or
+     * deletes.
+     */
     boolean isOwnFile(Path file) {
-        return file.equals(path) || file.equals(walPath) || file.equals(journalPath);
+        return file.equals(path) || file.equals(walPath) || file.equals(journalPath)
+               || file.equals(WriteAheadJournal.creatingPath(journalPath));
     }
 
     /**

@@ -393,6 +393,11 @@ final class WriteAheadJournal implements AutoCloseable {
         return image.array();
     }
 
+    /** Where a journal is written before it is renamed into place at {@code journal}. */
+    static Path creatingPath(Path journal) {
+        return journal.resolveSibling(journal.getFileName() + ".creating");
+    }
+
     /**
      * Puts the image at the path in one step, so that a file there is always whole: it is written to a temporary
      * file beside it, synced, renamed over the path, and the directory is synced so that the rename is durable. A
@@ -400,7 +405,7 @@ final class WriteAheadJournal implements AutoCloseable {
      */
     private static void create(Path path, Optional<Set<PosixFilePermission>> permissions, byte[] image, Disk disk)
             throws IOException {
-        Path creating = path.resolveSibling(path.getFileName() + ".creating");
+        Path creating = creatingPath(path);
         Files.deleteIfExists(creating);
         if (permissions.isPresent()) {
             Files.createFile(creating, PosixFilePermissions.asFileAttribute(permissions.get()));

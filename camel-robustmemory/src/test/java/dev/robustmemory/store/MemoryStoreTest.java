@@ -196,7 +196,8 @@ class MemoryStoreTest {
         LockFileSettings lockSettings = LockFileSettings.defaults();
         long maxSize = StoreSettings.DEFAULT_MAX_VALUE_SIZE;
         for (Path lockFile : new Path[]{database, directory.resolve("./memory.duckdb.wal"),
-                directory.resolve("memory.duckdb.journal"), directory.resolve("sub/../memory.duckdb")}) {
+                directory.resolve("memory.duckdb.journal"), directory.resolve("memory.duckdb.journal.creating"),
+                directory.resolve("sub/../memory.duckdb")}) {
             StoreException e = assertThrows(StoreException.class,
                     () -> MemoryStore.open(new StoreSettings(database, lockFile, lockSettings, maxSize)));
             assertMessageContains(e, "is the database file, its write-ahead log or the memory's journal");
