@@ -47,8 +47,8 @@ import org.apache.camel.util.json.Jsoner;
  * {@code filePermissions}, {@code allowNetworkFileSystem}) before it starts; they mean what the robustmemory
  * endpoint options of the same names mean. The memory is opened when the repository starts (the idempotent consumer
  * starts it with its route; its paths are checked, no lock is taken and no database opened, so a memory busy in
- * other processes never holds the start up) and is let go when it stops. A call that cannot get the lock within {@code lockTimeout}
- * throws {@link RuntimeCamelException} caused by {@link dev.robustmemory.lock.LockTimeoutException}, which fails the
+ * other processes never holds the start up) and is let go when it stops. A call that cannot get the lock within
+ * {@code lockTimeout} throws {@link RuntimeCamelException} caused by {@link dev.robustmemory.lock.LockTimeoutException}, which fails the
  * exchange.
  */
 @Metadata(label = "bean", title = "Robust Memory Idempotent Repository",

@@ -67,7 +67,7 @@ public final class CrossProcessLock implements AutoCloseable {
     /** The wait overshoots the timeout by at most this much, and a released lock is noticed this fast. */
     public static final long MAX_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
     /** Far enough for "forever", near enough that deadlines computed from it never overflow. */
-    public static final Duration LONGEST_WAIT = Duration.ofNanos(Long.MAX_VALUE / 4);
+    private static final Duration LONGEST_WAIT = Duration.ofNanos(Long.MAX_VALUE / 4);
     private static final Set<String> NETWORK_FILE_SYSTEMS = Set.of("nfs", "nfs4", "cifs", "smb", "smb2", "smb3",
             "smbfs", "9p", "ceph", "glusterfs", "lustre", "gpfs", "afs", "ncpfs", "davfs", "sshfs", "virtiofs");
     /** The open instances by real path; guarded by itself, and taken before any instance's monitor. */
@@ -117,6 +117,14 @@ public final class CrossProcessLock implements AutoCloseable {
             LOCKS_OF_THIS_JVM.put(realPath, created);
             return created;
         }
+    }
+
+    /**
+     * A timeout in nanoseconds, clamped to a wait that still means "forever" but leaves room to add it to
+     * {@link System#nanoTime()}: {@link Duration#toNanos()} itself throws for more than 292 years.
+     */
+    public static long waitNanos(Duration timeout) {
+        return (timeout.compareTo(LONGEST_WAIT) > 0 ? LONGEST_WAIT : timeout).toNanos();
     }
 
     /**
@@ -246,8 +254,7 @@ public final class CrossProcessLock implements AutoCloseable {
                                           + " already holds this lock; release the outer grant first");
         }
         long start = System.nanoTime();
-        // Clamped before converting: toNanos() throws for a timeout of more than 292 years.
-        long timeoutNanos = timeout.compareTo(LONGEST_WAIT) > 0 ? LONGEST_WAIT.toNanos() : timeout.toNanos();
+        long timeoutNanos = waitNanos(timeout);
         retainOrRefuse(); // handed to the grant, which drops it when released
         boolean granted = false;
         waiting.incrementAndGet();

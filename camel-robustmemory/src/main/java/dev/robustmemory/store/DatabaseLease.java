@@ -583,6 +583,19 @@ final class DatabaseLease {
      * commits, and starts the journal over.
      */
     private void applyJournal() throws IOException, SQLException {
+        applyPendingWrites();
+        grant.ensureValid();
+        journal.newEpoch(); // before the commit: should this process die right after, nobody trusts stale knowledge
+        connection.commit();
+        session.batchCommitted();
+        journal.reset();
+    }
+
+    /**
+     * Writes every pending write to DuckDB in the current transaction, with the journal position and the revision
+     * they reach, once the database's fencing token is checked to be still this lease's.
+     */
+    private void applyPendingWrites() throws IOException, SQLException {
         session.applyPending();
         long current = Schema.currentFencingToken(connection);
         if (current != session.fencingToken()) {
@@ -590,11 +603,6 @@ final class DatabaseLease {
                     + session.fencingToken() + " to " + current + " during this lease: another writer used it");
         }
         Schema.recordApplied(connection, journal.lastSeq(), revisions.current());
-        grant.ensureValid();
-        journal.newEpoch(); // before the commit: should this process die right after, nobody trusts stale knowledge
-        connection.commit();
-        session.batchCommitted();
-        journal.reset();
     }
 
     /**
@@ -607,12 +615,7 @@ final class DatabaseLease {
             return; // the rollback already ended the lease
         }
         try {
-            session.applyPending();
-            long current = Schema.currentFencingToken(connection);
-            if (current != session.fencingToken()) {
-                throw new LockLostException(lock.path(), "the database's fencing token moved to " + current);
-            }
-            Schema.recordApplied(connection, journal.lastSeq(), revisions.current());
+            applyPendingWrites();
             Schema.recordJournalId(connection, WriteAheadJournal.NO_JOURNAL);
             grant.ensureValid();
             connection.commit();

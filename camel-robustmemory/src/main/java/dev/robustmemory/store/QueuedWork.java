@@ -43,10 +43,7 @@ final class QueuedWork<T> {
         this.store = store;
         this.work = work;
         this.timeout = timeout;
-        // Clamped before converting: toNanos() throws for a timeout of more than 292 years.
-        this.deadlineNanos = submittedAtNanos
-                             + (timeout.compareTo(CrossProcessLock.LONGEST_WAIT) > 0 ? CrossProcessLock.LONGEST_WAIT
-                                                                                     : timeout).toNanos();
+        this.deadlineNanos = submittedAtNanos + CrossProcessLock.waitNanos(timeout);
     }
 
     long deadlineNanos() {
