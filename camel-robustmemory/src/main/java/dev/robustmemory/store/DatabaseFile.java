@@ -150,8 +150,8 @@ final class DatabaseFile {
 
     /**
      * Opens the memory's {@link WriteAheadJournal}, {@code <database>.journal}, creating it with the database file's
-     * permissions (it holds values too), and makes sure the database knows it before anything is appended. The caller
-     * holds the cross-process lock and a connection in autocommit mode.
+     * permissions (it holds values too), and makes sure the database knows it before anything is appended (committed
+     * at once). The caller holds the cross-process lock and a connection in manual-commit mode.
      *
      * @throws StoreException also when the journal the database knew was deleted or replaced: the report of
      *                        {@link WriteAheadJournal#lostPredecessor()}, given once (the new journal is recorded
@@ -166,10 +166,11 @@ final class DatabaseFile {
         }
         WriteAheadJournal journal = null;
         try {
-            journal = WriteAheadJournal.open(journalPath, permissions, state.databaseId(), state.journalId());
+            journal = WriteAheadJournal.open(journalPath, permissions, state);
             if (journal.id() != state.journalId()) {
                 Schema.recordJournalId(connection, journal.id());
             }
+            connection.commit();
         } catch (SQLException e) {
             if (journal != null) {
                 journal.close();

@@ -27,9 +27,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * This JVM's lease on one database: a thread that takes the cross-process lock when there is work, keeps it and
- * the database open while work keeps coming and nobody else waits, and runs queued works in batches, one
- * transaction and one commit per batch.
+ * This JVM's lease on one database: a thread that takes the cross-process lock when there is work, keeps it while
+ * work keeps coming and nobody else waits, and runs queued works in batches, one transaction and one commit per
+ * batch. DuckDB is opened only by a lease that needs it (a cache miss, keys, size, clear, applying the journal), and
+ * closed, which checkpoints its write-ahead log, when the lease ends; most leases only touch the lock file and the
+ * journal.
  *
  * <p><b>Hand-off.</b> Waiting processes announce themselves on the lock file ({@link LockGrant#othersWaiting()}). An
  * idle lease is released after {@value #IDLE_WHILE_OTHERS_WAIT_MILLIS} ms without work when someone waits (checked
@@ -37,7 +39,7 @@ import java.util.concurrent.locks.LockSupport;
  * hand-off costs far more) and after {@value #IDLE_RELEASE_MILLIS} ms anyway. A busy lease is handed over after its
  * current batch once it has lasted {@value #MIN_TENURE_MILLIS} ms and someone waits, and is renewed (released and
  * taken again, so that others get a chance and the owner record stays fresh) after {@value #MAX_TENURE_MILLIS} ms in
- * any case. Every hand-off closes the database, which checkpoints DuckDB's write-ahead log.
+ * any case.
  *
  * <p><b>Acknowledged means durable.</b> A work's caller learns its outcome only after the batch's commit: its writes
  * synced to the {@link WriteAheadJournal} (one write and one {@code fsync} per batch), or committed to DuckDB when the
@@ -56,13 +58,15 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>Deadlines.</b> A caller's lock timeout bounds its whole wait before its work starts: for the lock, for
  * another program holding the database file, and for this JVM's batches ahead of it ({@link QueuedWork}).
  *
- * <p><b>Fencing.</b> Each lease takes a new fencing token from the database (committed on its own), publishes it in
- * the lock's owner record and the journal's header, and checks before every commit that the lock is still held and
- * the token still the journal's; a commit that writes DuckDB checks the database's token too.
+ * <p><b>Fencing.</b> Each lease takes a new fencing token from the journal's header ({@link WriteAheadJournal#claim},
+ * synced before use), publishes it in the lock's owner record, and checks before every commit that the lock is still
+ * held and the token still the journal's; a commit that writes DuckDB also checks that DuckDB was written under no
+ * later token, and records its own there.
  *
  * <p><b>What this JVM knows.</b> Its {@link EntryCache} and the journal's pending writes stay true across leases: the
- * others' writes since are in the journal, read at the start of each lease. When the journal's epoch changed (it
- * was started over, or DuckDB was written directly), this JVM forgets both and reads the journal again.
+ * others' writes since are in the journal, read at the start of each lease. When the journal was started over after
+ * an apply that wrote only what this JVM had read, what it knows still holds; when it missed batches, or DuckDB was
+ * written directly (a clear), it forgets both and reads the journal again.
  */
 final class DatabaseLease {
 
@@ -111,6 +115,9 @@ final class DatabaseLease {
     private boolean handingOver;
     /** How many works the previous batch had: about how many callers are active. */
     private int lastBatchSize;
+    /** Until when, and within which timeout, opening DuckDB may wait for another program: the running work's. */
+    private long sqlDeadlineNanos;
+    private Duration sqlTimeout = Duration.ZERO;
 
     DatabaseLease(DatabaseFile database, CrossProcessLock lock) {
         this.database = database;
@@ -228,6 +235,7 @@ final class DatabaseLease {
             }
         } finally {
             endLease(true); // a closed store leaves DuckDB holding every write
+            closeJournal();
             IllegalStateException closed =
                     new IllegalStateException("The memory store for " + database.path() + " is closed");
             failInHand(closed);
@@ -301,7 +309,12 @@ final class DatabaseLease {
         }
     }
 
-    /** Takes the lock and opens the database for the batch; false when every work gave up or it failed. */
+    /**
+     * Takes the lock and the journal for the batch; false when every work gave up or it failed. DuckDB is opened only
+     * when this JVM does not know the journal and the database file yet, or the journal's record of what DuckDB holds
+     * was left stale by a holder that died applying: otherwise a grant costs a few system calls on the lock file and
+     * the journal's header.
+     */
     private boolean beginLease(List<QueuedWork<?>> batch) throws InterruptedException {
         try {
             grant = awaitGrant(batch);
@@ -310,33 +323,22 @@ final class DatabaseLease {
             }
             noteTakeover(); // now: the owner record is overwritten even if the rest of the start fails
             QueuedWork<?> patient = latestDeadline(batch);
-            connectDeadlineNanos = patient.deadlineNanos();
-            try {
-                connection = database.connect(patient.deadlineNanos(), patient.timeout(), refusal -> {
-                    databaseHeldBy = refusal; // the other works' callers give up at their own deadlines meanwhile
-                    return batch.stream().anyMatch(work -> !work.isCancelled());
-                });
-            } finally {
-                databaseHeldBy = null;
-            }
-            Object file = database.identity();
-            if (!file.equals(schemaCheckedFor)) {
-                Schema.create(connection);
-                schemaCheckedFor = file;
-                journalRead = null; // what this JVM knew was of another file
-            }
-            // Autocommitted on its own, before any work: no two grants ever share a token, even when a batch rolls
-            // back or this process dies before committing.
-            long token = Schema.nextFencingToken(connection);
+            sqlDeadlineNanos = patient.deadlineNanos();
+            sqlTimeout = patient.timeout();
+            Schema.JournalState state = journalStillUsable() ? null : openJournal(batch);
+            long token = journal.claim();
             grant.publishFencingToken(token);
-            Schema.JournalState state = Schema.journalState(connection);
-            journal = database.openJournal(connection, state);
-            journal.claim(token);
-            catchUp(journal.catchUp(journalRead, state.appliedSeq()));
-            revisions.observe(state.revision());
-            session = DuckDbSession.begin(connection, token, cache, journaled, revisions);
+            if (state == null && journal.needsDatabaseState()) {
+                state = Schema.journalState(connection(batch));
+            }
+            if (state != null) {
+                journal.recordDatabaseState(state.appliedSeq(), state.revision());
+            }
+            catchUp(journal.catchUp(journalRead));
+            revisions.observe(journal.appliedRevision());
+            session = DuckDbSession.begin(this::sqlConnection, token, cache, journaled, revisions);
             if (journaled.isEmpty() && !journal.isEmpty()) {
-                journal.reset(); // all applied (its applier died before starting it over)
+                journal.startOver(revisions.current(), true); // all applied (its applier died before starting over)
             }
             return true;
         } catch (IOException | SQLException | RuntimeException e) {
@@ -347,11 +349,78 @@ final class DatabaseLease {
         }
     }
 
+    /** Whether the journal this JVM has open, and the database file it checked, are still those at their paths. */
+    private boolean journalStillUsable() {
+        try {
+            return journal != null && journal.isStillAtPath() && database.identity().equals(schemaCheckedFor);
+        } catch (IOException e) {
+            return false; // the database file is gone: opening it again tells what happened
+        }
+    }
+
+    /**
+     * Opens the database, checks its tables when the file is new to this JVM, and opens the journal it knows:
+     * returns what the database says of the journal.
+     */
+    private Schema.JournalState openJournal(List<QueuedWork<?>> batch)
+            throws IOException, SQLException, InterruptedException {
+        if (journal != null) {
+            journal.close();
+            journal = null;
+        }
+        Connection opened = connection(batch);
+        Object file = database.identity();
+        if (!file.equals(schemaCheckedFor)) {
+            Schema.create(opened);
+            schemaCheckedFor = file;
+            journalRead = null; // what this JVM knew was of another file
+        }
+        Schema.JournalState state = Schema.journalState(opened);
+        journal = database.openJournal(opened, state);
+        return state;
+    }
+
+    /**
+     * The lease's DuckDB connection, opened when first needed, in manual-commit mode; while another program holds
+     * the file, retries until the deadline of the work that needs it, or as long as a work of {@code batch} waits.
+     */
+    private Connection connection(List<QueuedWork<?>> batch) throws StoreException, InterruptedException, SQLException {
+        if (connection == null) {
+            connectDeadlineNanos = sqlDeadlineNanos;
+            try {
+                connection = database.connect(sqlDeadlineNanos, sqlTimeout, refusal -> {
+                    databaseHeldBy = refusal; // the other works' callers give up at their own deadlines meanwhile
+                    return batch.stream().anyMatch(work -> !work.isCancelled());
+                });
+            } finally {
+                databaseHeldBy = null;
+            }
+            connection.setAutoCommit(false);
+        }
+        return connection;
+    }
+
+    /** The connection for the session's SQL: works that need DuckDB open it, within their own timeouts. */
+    private Connection sqlConnection() throws StoreException {
+        try {
+            return connection(inHand);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("Interrupted while opening the DuckDB database " + database.path(), e);
+        } catch (SQLException e) {
+            throw new StoreException("Cannot open the DuckDB database " + database.path() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Learns the others' writes: the journal's record of a key is newer than anything this JVM knew of it. */
     private void catchUp(WriteAheadJournal.CatchUp read) {
-        if (read.restarted()) {
-            cache.clear();
-            journaled.clear();
+        switch (read.continuity()) {
+            case RESTARTED -> {
+                cache.clear();
+                journaled.clear();
+            }
+            case AFTER_APPLY -> journaled.clear(); // what it knew is in DuckDB now, and still true
+            case ONWARD -> { }
         }
         for (PendingWrite write : read.writes()) {
             journaled.put(write.key(), write);
@@ -493,6 +562,8 @@ final class DatabaseLease {
     }
 
     private <T> Ran<T> run(QueuedWork<T> work) {
+        sqlDeadlineNanos = work.deadlineNanos();
+        sqlTimeout = work.timeout();
         session.beginWork(work.store);
         try {
             return new Ran<>(work, work.work.run(session), null);
@@ -570,6 +641,9 @@ final class DatabaseLease {
     private void rollback() {
         session.discardBatch();
         cache.clear(); // it may hold entries the rollback just undid
+        if (connection == null) {
+            return; // nothing reached DuckDB
+        }
         try {
             connection.rollback();
         } catch (SQLException e) {
@@ -585,24 +659,32 @@ final class DatabaseLease {
     private void applyJournal() throws IOException, SQLException {
         applyPendingWrites();
         grant.ensureValid();
-        journal.newEpoch(); // before the commit: should this process die right after, nobody trusts stale knowledge
+        boolean direct = session.wroteDirectly();
+        if (direct) {
+            journal.newEpoch(); // before the commit: should this process die right after, nobody trusts stale knowledge
+        }
         connection.commit();
         session.batchCommitted();
-        journal.reset();
+        journal.startOver(revisions.current(), !direct);
     }
 
     /**
-     * Writes every pending write to DuckDB in the current transaction, with the journal position and the revision
-     * they reach, once the database's fencing token is checked to be still this lease's.
+     * Writes every pending write to DuckDB in the current transaction, with the journal position, the revision they
+     * reach and this lease's fencing token, once the journal and the database are checked to know no later grant.
      */
     private void applyPendingWrites() throws IOException, SQLException {
         session.applyPending();
-        long current = Schema.currentFencingToken(connection);
-        if (current != session.fencingToken()) {
-            throw new LockLostException(lock.path(), "the database's fencing token moved from "
-                    + session.fencingToken() + " to " + current + " during this lease: another writer used it");
+        long token = session.fencingToken();
+        if (!journal.isHeldBy(token)) {
+            throw new LockLostException(lock.path(), "the journal names a later grant than this lease's (token "
+                    + token + "): another writer took over");
         }
-        Schema.recordApplied(connection, journal.lastSeq(), revisions.current());
+        long current = Schema.currentFencingToken(sqlConnection());
+        if (current > token) {
+            throw new LockLostException(lock.path(), "the database was written under fencing token " + current
+                    + ", later than this lease's (" + token + "): another writer used it");
+        }
+        Schema.recordApplied(connection, journal.lastSeq(), revisions.current(), token);
     }
 
     /**
@@ -635,7 +717,15 @@ final class DatabaseLease {
     /** Ends the lease after a failure: what this JVM learnt may be wrong, so the next lease reads it again. */
     private void endLease() {
         journalRead = null;
+        closeJournal();
         closeLease();
+    }
+
+    private void closeJournal() {
+        if (journal != null) {
+            journal.close();
+            journal = null;
+        }
     }
 
     /**
@@ -661,15 +751,14 @@ final class DatabaseLease {
         closeLease();
     }
 
-    /** Closes the database, then releases the lock: DuckDB keeps the file locked until its last connection closes. */
+    /**
+     * Closes the database, then releases the lock: DuckDB keeps the file locked until its last connection closes.
+     * The journal stays open for the next lease, which checks that it is still the one at its path.
+     */
     private void closeLease() {
         if (session != null) {
             session.close();
             session = null;
-        }
-        if (journal != null) {
-            journal.close();
-            journal = null;
         }
         if (connection != null) {
             try {

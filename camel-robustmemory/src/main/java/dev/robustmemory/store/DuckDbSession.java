@@ -69,7 +69,12 @@ final class DuckDbSession implements MemorySession {
     /** A JSON integer as RFC 8259 writes one, with the whitespace JSON allows around a value. */
     private static final Pattern JSON_INTEGER = Pattern.compile("[ \t\n\r]*(-?(?:0|[1-9][0-9]*))[ \t\n\r]*");
 
-    private final Connection connection;
+    /** Opens the lease's connection on first use: a batch answered from memory never opens DuckDB. */
+    interface Database {
+        Connection connection() throws StoreException;
+    }
+
+    private final Database database;
     private final long fencingToken;
     private final EntryCache cache;
     private final RevisionClock revisions;
@@ -88,14 +93,19 @@ final class DuckDbSession implements MemorySession {
     private boolean batchWrote;
     /** Whether this batch's transaction writes to DuckDB: it then carries every pending write and commits them. */
     private boolean writesToDatabase;
+    /**
+     * Whether this batch changed DuckDB otherwise than by applying the journal's writes: a clear deleted rows, or
+     * the batch's own writes went to DuckDB without being journaled.
+     */
+    private boolean wroteDirectly;
     /** Whether this batch ran any SQL, that is, has a DuckDB transaction to end. */
     private boolean ranSql;
     private boolean sqlFailed;
     private boolean inWork;
 
-    private DuckDbSession(Connection connection, long fencingToken, EntryCache cache,
+    private DuckDbSession(Database database, long fencingToken, EntryCache cache,
                           Map<String, PendingWrite> journaled, RevisionClock revisions) {
-        this.connection = connection;
+        this.database = database;
         this.fencingToken = fencingToken;
         this.cache = cache;
         this.journaled = journaled;
@@ -103,11 +113,10 @@ final class DuckDbSession implements MemorySession {
         this.batchStartRevision = revisions.current();
     }
 
-    /** Starts the session of a lease on a connection in autocommit mode and leaves it in manual-commit mode. */
-    static DuckDbSession begin(Connection connection, long fencingToken, EntryCache cache,
-                               Map<String, PendingWrite> journaled, RevisionClock revisions) throws SQLException {
-        connection.setAutoCommit(false);
-        return new DuckDbSession(connection, fencingToken, cache, journaled, revisions);
+    /** Starts the session of a lease; {@code database} gives a connection in manual-commit mode. */
+    static DuckDbSession begin(Database database, long fencingToken, EntryCache cache,
+                               Map<String, PendingWrite> journaled, RevisionClock revisions) {
+        return new DuckDbSession(database, fencingToken, cache, journaled, revisions);
     }
 
     /** Starts the next work of a batch; keys and values are checked against {@code caller}'s limits. */
@@ -230,6 +239,7 @@ final class DuckDbSession implements MemorySession {
                 revisions.next(); // one revision for the whole clear, as etcd gives one to a range deletion
                 noteWrite();
                 writesToDatabase = true;
+                wroteDirectly = true;
                 cache.forgetPrefix(literal);
             }
             return deleted;
@@ -242,6 +252,7 @@ final class DuckDbSession implements MemorySession {
     public long size() throws StoreException {
         checkInWork();
         applyPending();
+        Connection connection = database.connection();
         ranSql = true;
         // Never kept prepared: duckdb_jdbc 1.5.6 can bind count(*) to the table's size when prepared, right after
         // an open, and answer that on every later execution (found by the history checker; plain JDBC shows it).
@@ -294,6 +305,8 @@ final class DuckDbSession implements MemorySession {
             throw failure("write " + rows.size() + " entries", e);
         }
         writesToDatabase = true;
+        // This batch's writes reach DuckDB without the journal: processes that read only the journal miss them.
+        wroteDirectly |= !batchWrites.isEmpty();
         batchWrites.clear(); // in the transaction now; reads find them in the cache or through SQL
     }
 
@@ -305,6 +318,14 @@ final class DuckDbSession implements MemorySession {
     /** Whether the current batch ran SQL: a batch answered from memory has no transaction to commit (55 µs saved). */
     boolean ranSql() {
         return ranSql;
+    }
+
+    /**
+     * Whether the current transaction changes DuckDB beyond the pending writes, so that what other processes learnt
+     * from the journal may no longer hold.
+     */
+    boolean wroteDirectly() {
+        return wroteDirectly;
     }
 
     /** Whether the current transaction writes to DuckDB, so its commit must apply every pending write. */
@@ -343,6 +364,7 @@ final class DuckDbSession implements MemorySession {
         batchWrites.clear();
         batchWrote = false;
         writesToDatabase = false;
+        wroteDirectly = false;
         ranSql = false;
     }
 
@@ -405,7 +427,7 @@ final class DuckDbSession implements MemorySession {
         }
     }
 
-    private void writeRow(PendingWrite row) throws SQLException {
+    private void writeRow(PendingWrite row) throws SQLException, StoreException {
         if (row.entry().isEmpty()) {
             PreparedStatement delete = statement(DELETE_KEY);
             delete.setString(1, row.key());
@@ -416,7 +438,7 @@ final class DuckDbSession implements MemorySession {
     }
 
     /** @return false when the key has no row yet */
-    private boolean update(MemoryEntry row, long writtenMicros) throws SQLException {
+    private boolean update(MemoryEntry row, long writtenMicros) throws SQLException, StoreException {
         PreparedStatement update = statement(UPDATE_VALUE);
         int next = bindValue(update, 1, row.value());
         update.setLong(next, row.version());
@@ -426,7 +448,7 @@ final class DuckDbSession implements MemorySession {
         return update.executeUpdate() > 0;
     }
 
-    private void insert(MemoryEntry row, long writtenMicros) throws SQLException {
+    private void insert(MemoryEntry row, long writtenMicros) throws SQLException, StoreException {
         PreparedStatement insert = statement(INSERT_VALUE);
         insert.setString(1, row.key());
         int next = bindValue(insert, 2, row.value());
@@ -440,7 +462,8 @@ final class DuckDbSession implements MemorySession {
      * Appends the rows to a temporary table and merges it in: two statements whatever the row count. The table is
      * created in the transaction, so a rollback can take it away: these statements are not kept prepared.
      */
-    private void merge(Collection<PendingWrite> rows) throws SQLException {
+    private void merge(Collection<PendingWrite> rows) throws SQLException, StoreException {
+        Connection connection = database.connection();
         ranSql = true;
         try (Statement statement = connection.createStatement()) {
             statement.execute(CREATE_PENDING);
@@ -519,13 +542,13 @@ final class DuckDbSession implements MemorySession {
         }
     }
 
-    private PreparedStatement statement(String sql) throws SQLException {
-        ranSql = true;
+    private PreparedStatement statement(String sql) throws SQLException, StoreException {
         PreparedStatement statement = statements.get(sql);
         if (statement == null) {
-            statement = connection.prepareStatement(sql);
+            statement = database.connection().prepareStatement(sql);
             statements.put(sql, statement);
         }
+        ranSql = true;
         return statement;
     }
 

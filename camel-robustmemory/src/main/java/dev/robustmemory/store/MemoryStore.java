@@ -23,13 +23,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p><b>A lease, not a lock per call.</b> DuckDB lets one process at a time open a file for writing, and opening and
  * closing it costs some 20 ms. So all stores of one database in a JVM share one {@link DatabaseLease}: a thread that
- * holds the lock and the open database while work keeps coming and nobody else waits, runs the queued works in
+ * holds the lock (and DuckDB, when a work needs it) while work keeps coming and nobody else waits, runs the queued works in
  * batches (one transaction, one commit each), and hands over promptly when another process waits. A caller's work
  * still runs under the lock, in a transaction; its outcome is returned only after the commit.
  *
- * <p><b>Fencing.</b> Every lease increments a counter stored in the database, commits it on its own before any work
- * runs (so no two grants ever share a token, even when a batch rolls back or its process dies) and publishes it in
- * the lock's owner record; every row written records it. Before committing, a batch checks that the lock is still
+ * <p><b>Fencing.</b> Every lease increments a counter in the journal's header and syncs it before any work runs (so
+ * no two grants ever share a token, even when a batch rolls back, its process dies or the power fails) and publishes
+ * it in the lock's owner record; every row written records it. Before committing, a batch checks that the lock is still
  * held and the counter is still its own, and otherwise commits nothing ({@link LockLostException}).
  *
  * <p><b>Another program holding the file.</b> A program that opens the database without this lock makes DuckDB

@@ -19,7 +19,8 @@ import java.util.OptionalLong;
  * </pre>
  *
  * Text and JSON values live in {@code text_value}, bytes in {@code bytes_value}; {@code fencing_token} is the token
- * of the grant that last wrote the row. {@code journal_applied} is the sequence number of the last
+ * of the grant that last wrote the row, and the meta row {@code fencing_token} the latest token that wrote the tables
+ * (grants take their tokens from the journal's header, above it). {@code journal_applied} is the sequence number of the last
  * {@link WriteAheadJournal} record the table holds; schema version 2 introduced it (a library that reads version 1
  * would not know to replay the journal, so it must refuse these files). {@code version} is the memory-wide revision
  * of the row's last change ({@link RevisionClock}) and {@code revision} the latest revision the table holds; version 3
@@ -41,8 +42,6 @@ final class Schema {
     private static final String DATABASE_ID = "database_id";
     private static final String REVISION = "revision";
     private static final String JOURNAL_ID = "journal_id";
-    private static final String NEXT_FENCING_TOKEN =
-            "UPDATE " + META + " SET value = value + 1 WHERE name = '" + FENCING_TOKEN + "' RETURNING value";
     private static final String READ_META = "SELECT value FROM " + META + " WHERE name = ?";
 
     private Schema() {
@@ -81,17 +80,6 @@ final class Schema {
         }
     }
 
-    /** Increments the stored fencing token and returns the new value: one per lock grant, only growing. */
-    static long nextFencingToken(Connection connection) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(NEXT_FENCING_TOKEN);
-             ResultSet row = statement.executeQuery()) {
-            if (!row.next()) {
-                throw new SQLException("The " + META + " table has no '" + FENCING_TOKEN + "' row");
-            }
-            return row.getLong(1);
-        }
-    }
-
     static long currentFencingToken(Connection connection) throws SQLException {
         return readMeta(connection, FENCING_TOKEN);
     }
@@ -104,8 +92,9 @@ final class Schema {
      * @param appliedSeq the sequence number of the last journal record applied to the entries
      * @param revision   the latest revision the entries hold
      * @param journalId  the id of the journal the database knows, {@link WriteAheadJournal#NO_JOURNAL} when none yet
+     * @param fencingToken the token of the latest grant that wrote the entries
      */
-    record JournalState(long databaseId, long appliedSeq, long revision, long journalId) {
+    record JournalState(long databaseId, long appliedSeq, long revision, long journalId, long fencingToken) {
     }
 
     static JournalState journalState(Connection connection) throws SQLException {
@@ -113,22 +102,25 @@ final class Schema {
              ResultSet rows = statement.executeQuery("SELECT max(value) FILTER (WHERE name = '" + DATABASE_ID
                      + "'), max(value) FILTER (WHERE name = '" + JOURNAL_APPLIED + "'), max(value) FILTER (WHERE"
                      + " name = '" + REVISION + "'), coalesce(max(value) FILTER (WHERE name = '" + JOURNAL_ID
-                     + "'), " + WriteAheadJournal.NO_JOURNAL + ") FROM " + META)) {
+                     + "'), " + WriteAheadJournal.NO_JOURNAL + "), max(value) FILTER (WHERE name = '" + FENCING_TOKEN
+                     + "') FROM " + META)) {
             rows.next();
-            return new JournalState(rows.getLong(1), rows.getLong(2), rows.getLong(3), rows.getLong(4));
+            return new JournalState(rows.getLong(1), rows.getLong(2), rows.getLong(3), rows.getLong(4),
+                    rows.getLong(5));
         }
     }
 
     /**
      * Records, in the transaction that applies them, that the entries hold the journal up to {@code seq} and the
-     * changes up to {@code revision}.
+     * changes up to {@code revision}, written under the grant of {@code fencingToken}.
      */
-    static void recordApplied(Connection connection, long seq, long revision) throws SQLException {
+    static void recordApplied(Connection connection, long seq, long revision, long fencingToken) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement("UPDATE " + META + " SET value = CASE name"
-                + " WHEN '" + JOURNAL_APPLIED + "' THEN ? ELSE ? END WHERE name IN ('" + JOURNAL_APPLIED + "', '"
-                + REVISION + "')")) {
+                + " WHEN '" + JOURNAL_APPLIED + "' THEN ? WHEN '" + REVISION + "' THEN ? ELSE ? END WHERE name IN ('"
+                + JOURNAL_APPLIED + "', '" + REVISION + "', '" + FENCING_TOKEN + "')")) {
             statement.setLong(1, seq);
             statement.setLong(2, revision);
+            statement.setLong(3, fencingToken);
             statement.executeUpdate();
         }
     }

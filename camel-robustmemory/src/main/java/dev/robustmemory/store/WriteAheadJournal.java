@@ -31,17 +31,24 @@ import java.util.zip.CRC32C;
  * first reads what was appended since it last looked ({@link #catchUp}); the writes not yet in DuckDB are answered
  * from memory by every process. Now and then a holder applies them all to DuckDB in one transaction that also records
  * the last sequence number applied ({@code journal_applied} in the database), and then starts the journal over
- * ({@link #reset()}).
+ * ({@link #startOver}).
+ *
+ * <p><b>What a grant needs is here.</b> The header holds the fencing token of the latest grant and what DuckDB
+ * holds of the journal, so that a grant reads and writes this page only ({@link #claim}, {@link #catchUp}), and
+ * DuckDB is opened only by a lease that needs SQL or applies the journal.
  *
  * <p><b>Format {@value #MAGIC}.</b> A {@value #CAPACITY}-byte file, allocated once so that appends overwrite
  * allocated blocks (an {@code fsync} then flushes data only, not the file size), and created whole in one step
  * (written beside the path as {@code <journal>.creating}, synced, renamed into place, the directory synced): a file
  * at the path is never a half-made journal. A {@value #HEADER_SIZE}-byte header: the magic; at byte
  * {@value #DATABASE_ID_OFFSET} the database's id (a journal left behind by a deleted database is never replayed into
- * a new one); at {@value #EPOCH_OFFSET} the epoch, which grows whenever what a process learnt from the journal may no
- * longer hold (the journal started over, or DuckDB was written directly); at {@value #HOLDER_TOKEN_OFFSET} the
- * fencing token of the current holder; at {@value #JOURNAL_ID_OFFSET} the journal's own id, drawn when it was
- * created ({@link #id()}). Then one frame per batch (one {@link #append}), big-endian: {@code [int
+ * a new one); at {@value #JOURNAL_ID_OFFSET} the journal's own id, drawn when it was created ({@link #id()}); at
+ * {@value #STATE_OFFSET} the state block, six longs written together: the epoch, which grows whenever the journal
+ * starts over or DuckDB is about to be written directly; the fencing token of the latest grant (synced at each
+ * grant); the sequence number and the revision DuckDB holds up to, and the epoch in which they were recorded (they
+ * are trusted only while it is the current one); and the sequence number the epoch started after when starting over
+ * only applied the journal ({@value #KNOWLEDGE_VOID} otherwise). Frames start at byte {@value #HEADER_SIZE}: one per
+ * batch (one {@link #append}), big-endian: {@code [int
  * length][int crc32c]} and a body of {@code length} bytes, {@code [long firstSeq][int count]} and {@code count}
  * records {@code [byte kind][long revision][long fencingToken][long writtenMicros][int keyLength][key][int
  * valueLength][value]}, numbered {@code firstSeq, firstSeq + 1, ...}; kind 0 is a deletion and 1 +
@@ -62,27 +69,37 @@ import java.util.zip.CRC32C;
  * synced into is still the one at the path (compared by file key, as the lock file is): one appended into a journal
  * deleted or replaced meanwhile fails.
  *
- * <p><b>Older journals.</b> A {@value #LEGACY_MAGIC} journal, written before batches had frames, may hold
- * acknowledged writes not yet applied: one of this database is read once, as that version read it (records {@code
- * [int length][int crc32c][long seq]} and one record each, the chain ending at the first torn record or break in the
- * numbering), and replaced by a {@value #MAGIC} journal holding those writes as one batch. A file of zeros only,
- * perhaps short, is what that version's interrupted creation left (it allocated in place and wrote the magic last):
- * it is created again. Anything else without a magic is refused and left untouched.
+ * <p><b>Older journals.</b> A {@value #FRAMED_MAGIC} journal (frames after a 64-byte header) or a
+ * {@value #LEGACY_MAGIC} journal (written before batches had frames) may hold acknowledged writes not yet applied:
+ * one of this database is read once, as that version read it, and replaced by a {@value #MAGIC} journal holding those
+ * writes as one batch, whose state block is taken from the database. A file of zeros only, perhaps short, is what the
+ * first version's interrupted creation left (it allocated in place and wrote the magic last): it is created again. Anything else without a magic is refused and left untouched.
  *
  * <p>Used by a lease thread under the cross-process lock only. A {@link RandomAccessFile}, unlike a channel, is not
- * closed by an interrupt. The header's epoch and token are written without {@code fsync}: only live processes read
- * them, through the page cache.
+ * closed by an interrupt. The state block is synced at a grant and before DuckDB is written directly, and otherwise
+ * with the next append: after a power loss it may say that DuckDB holds less of the journal than it does, and the
+ * writes replayed again are the same writes.
  */
 final class WriteAheadJournal implements AutoCloseable {
 
     static final int CAPACITY = 4 * 1024 * 1024;
-    static final String MAGIC = "robustmemory-journal/2";
+    static final String MAGIC = "robustmemory-journal/3";
+    /** The format before batches had frames. */
     static final String LEGACY_MAGIC = "robustmemory-journal/1";
-    private static final int HEADER_SIZE = 64;
+    /** The format before the header held the state a grant needs. */
+    static final String FRAMED_MAGIC = "robustmemory-journal/2";
+    /** One page, apart from the frames that follow. */
+    private static final int HEADER_SIZE = 4096;
+    /** Where an older format's frames start. */
+    private static final int OLDER_HEADER_SIZE = 64;
     private static final int DATABASE_ID_OFFSET = 32;
-    private static final int EPOCH_OFFSET = 40;
-    private static final int HOLDER_TOKEN_OFFSET = 48;
-    private static final int JOURNAL_ID_OFFSET = 56;
+    private static final int JOURNAL_ID_OFFSET = 40;
+    /** The state block: epoch, holder token, applied seq, applied revision, applied epoch, reset-at seq. */
+    private static final int STATE_OFFSET = 48;
+    private static final int STATE_SIZE = 6 * Long.BYTES;
+    private static final int HOLDER_TOKEN_OFFSET = STATE_OFFSET + Long.BYTES;
+    /** The reset-at seq when the database was written directly: what anyone knew may be void. */
+    private static final long KNOWLEDGE_VOID = -1;
     /** The journal id a database knows before any journal was recorded in it. */
     static final long NO_JOURNAL = 0;
     /** length and crc. */
@@ -121,7 +138,15 @@ final class WriteAheadJournal implements AutoCloseable {
     private final StoreException lostPredecessor;
     private long appendAt = HEADER_SIZE;
     private long lastSeq;
+    // The state block as last read or written; the lock holder's, so only it writes.
     private long epoch;
+    private long holderToken;
+    private long appliedSeq;
+    private long appliedRevision;
+    /** The epoch in which appliedSeq and appliedRevision were recorded: they hold only while it is the epoch. */
+    private long appliedEpoch;
+    /** The seq the epoch started after, when starting over only applied the journal: see {@link Continuity}. */
+    private long resetAtSeq;
 
     /**
      * How far a process has read the journal: every batch before {@code offset}, the last numbered {@code seq}, in
@@ -130,13 +155,27 @@ final class WriteAheadJournal implements AutoCloseable {
     record Position(long epoch, long offset, long seq) {
     }
 
+    /** How what a reader read follows on from what it knew. */
+    enum Continuity {
+        /** The journal went on from where the reader left off: all it knew holds. */
+        ONWARD,
+        /**
+         * The journal was started over after all the reader knew was applied to the database, which nothing else
+         * wrote meanwhile: what it knew of the values holds, and none of it is pending any more.
+         */
+        AFTER_APPLY,
+        /** What the reader knew may be void (it knew nothing, missed batches, or the database was written directly). */
+        RESTARTED
+    }
+
     /**
      * What {@link #catchUp} read.
      *
-     * @param restarted true when the reader's knowledge is void (the epoch changed): it must forget what it learnt
-     * @param writes    the writes not in DuckDB yet that the reader did not know, oldest first
+     * @param continuity how it follows on from what the reader knew
+     * @param writes     the writes the reader did not know, oldest first: after a restart only those DuckDB lacks,
+     *                   otherwise every one (some may be applied already; each carries the key's latest state)
      */
-    record CatchUp(boolean restarted, List<PendingWrite> writes) {
+    record CatchUp(Continuity continuity, List<PendingWrite> writes) {
     }
 
     /** Writes numbered {@code firstSeq} on, read from the bytes before {@code end}. */
@@ -174,13 +213,15 @@ final class WriteAheadJournal implements AutoCloseable {
      * @throws StoreException when the path is a directory or a file that is not a robustmemory journal (left
      *                        untouched), or cannot be read or written
      */
-    static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions, long databaseId,
-                                  long knownJournalId) throws StoreException {
-        return open(path, permissions, databaseId, knownJournalId, Disk.FILE_SYSTEM);
+    static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions,
+                                  Schema.JournalState database) throws StoreException {
+        return open(path, permissions, database, Disk.FILE_SYSTEM);
     }
 
-    static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions, long databaseId,
-                                  long knownJournalId, Disk disk) throws StoreException {
+    static WriteAheadJournal open(Path path, Optional<Set<PosixFilePermission>> permissions,
+                                  Schema.JournalState database, Disk disk) throws StoreException {
+        long databaseId = database.databaseId();
+        long knownJournalId = database.journalId();
         if (Files.isDirectory(path)) {
             throw new StoreException("The journal path " + path + " is a directory; it must be the memory's journal"
                                      + " file, which holds acknowledged writes not yet in the database");
@@ -191,9 +232,9 @@ final class WriteAheadJournal implements AutoCloseable {
             byte[] replacement;
             if (knownJournalId != NO_JOURNAL && !found.isJournal(databaseId, knownJournalId)) {
                 lost = lostJournal(path, knownJournalId, found);
-                replacement = newJournal(databaseId, List.of());
+                replacement = newJournal(database, List.of());
             } else {
-                replacement = replacementFor(path, found, databaseId);
+                replacement = replacementFor(path, found, database);
             }
             if (replacement != null) {
                 create(path, permissions, replacement, disk);
@@ -226,7 +267,14 @@ final class WriteAheadJournal implements AutoCloseable {
             /** Zeros only (perhaps short), or a magic and less than a header: an interrupted creation's leftover. */
             NOTHING_WRITTEN,
             JOURNAL,
-            OLDER_JOURNAL
+            /** A {@value #FRAMED_MAGIC} journal. */
+            FRAMED_JOURNAL,
+            /** A {@value #LEGACY_MAGIC} journal. */
+            LEGACY_JOURNAL;
+
+            boolean isOlderJournal() {
+                return this == FRAMED_JOURNAL || this == LEGACY_JOURNAL;
+            }
         }
 
         /** @throws StoreException when the file there has foreign content: it might be someone's data */
@@ -235,19 +283,24 @@ final class WriteAheadJournal implements AutoCloseable {
                 return new Found(Kind.NO_FILE, 0, NO_JOURNAL);
             }
             try (RandomAccessFile found = new RandomAccessFile(path.toFile(), "r")) {
-                boolean current = startsWith(found, MAGIC);
-                if (current || startsWith(found, LEGACY_MAGIC)) {
+                if (startsWith(found, MAGIC)) {
                     return found.length() < HEADER_SIZE ? new Found(Kind.NOTHING_WRITTEN, 0, NO_JOURNAL)
-                           : new Found(current ? Kind.JOURNAL : Kind.OLDER_JOURNAL,
-                                   readLong(found, DATABASE_ID_OFFSET),
-                                   current ? readLong(found, JOURNAL_ID_OFFSET) : NO_JOURNAL);
+                           : new Found(Kind.JOURNAL, readLong(found, DATABASE_ID_OFFSET),
+                                   readLong(found, JOURNAL_ID_OFFSET));
+                }
+                boolean framed = startsWith(found, FRAMED_MAGIC);
+                if (framed || startsWith(found, LEGACY_MAGIC)) {
+                    return found.length() < OLDER_HEADER_SIZE ? new Found(Kind.NOTHING_WRITTEN, 0, NO_JOURNAL)
+                           : new Found(framed ? Kind.FRAMED_JOURNAL : Kind.LEGACY_JOURNAL,
+                                   readLong(found, DATABASE_ID_OFFSET), NO_JOURNAL);
                 }
                 if (holdsZerosOnly(found)) {
                     return new Found(Kind.NOTHING_WRITTEN, 0, NO_JOURNAL);
                 }
             }
             throw new StoreException(path + " is not a robustmemory journal (it does not start with '" + MAGIC
-                                     + "' or '" + LEGACY_MAGIC + "', nor holds only zeros); it was left untouched."
+                                     + "', '" + FRAMED_MAGIC + "' or '" + LEGACY_MAGIC + "', nor holds only zeros);"
+                                     + " it was left untouched."
                                      + " Move it away if it is not this memory's");
         }
 
@@ -261,7 +314,8 @@ final class WriteAheadJournal implements AutoCloseable {
                 case NO_FILE -> "no file";
                 case NOTHING_WRITTEN -> "a file that holds nothing";
                 case JOURNAL -> "journal " + Long.toHexString(journalId) + " of database " + databaseId;
-                case OLDER_JOURNAL -> "a " + LEGACY_MAGIC + " journal of database " + databaseId;
+                case FRAMED_JOURNAL -> "a " + FRAMED_MAGIC + " journal of database " + databaseId;
+                case LEGACY_JOURNAL -> "a " + LEGACY_MAGIC + " journal of database " + databaseId;
             };
         }
     }
@@ -270,22 +324,22 @@ final class WriteAheadJournal implements AutoCloseable {
      * When the database knows no journal or the one found: what must be put at the path before the journal there can
      * be used; null when it is this database's journal.
      */
-    private static byte[] replacementFor(Path path, Found found, long databaseId) throws IOException {
+    private static byte[] replacementFor(Path path, Found found, Schema.JournalState database) throws IOException {
         switch (found.kind()) {
             case NO_FILE:
-                return newJournal(databaseId, List.of());
+                return newJournal(database, List.of());
             case NOTHING_WRITTEN:
                 LOG.log(System.Logger.Level.INFO, path + " holds nothing (zeros only, or less than a header), as an"
                         + " interrupted creation leaves it; it is created again");
-                return newJournal(databaseId, List.of());
+                return newJournal(database, List.of());
             default:
-                if (found.databaseId() != databaseId) {
+                if (found.databaseId() != database.databaseId()) {
                     LOG.log(System.Logger.Level.WARNING, path + " was the journal of another database (id "
-                            + found.databaseId() + ", this one is " + databaseId + "), probably one deleted with its"
-                            + " journal left behind; it is started over for this database");
-                    return newJournal(databaseId, List.of());
+                            + found.databaseId() + ", this one is " + database.databaseId() + "), probably one"
+                            + " deleted with its journal left behind; it is started over for this database");
+                    return newJournal(database, List.of());
                 }
-                return found.kind() == Found.Kind.JOURNAL ? null : newJournal(databaseId, readLegacy(path));
+                return found.kind() == Found.Kind.JOURNAL ? null : newJournal(database, readOlder(path, found));
         }
     }
 
@@ -295,7 +349,7 @@ final class WriteAheadJournal implements AutoCloseable {
      */
     private static StoreException lostJournal(Path path, long knownJournalId, Found found) throws IOException {
         String keptAside = "";
-        if (found.kind() == Found.Kind.JOURNAL || found.kind() == Found.Kind.OLDER_JOURNAL) {
+        if (found.kind() == Found.Kind.JOURNAL || found.kind().isOlderJournal()) {
             Path aside = path.resolveSibling(path.getFileName() + ".replaced-" + System.currentTimeMillis());
             Files.move(path, aside, StandardCopyOption.ATOMIC_MOVE); // the creation after it syncs the directory
             keptAside = "; the file found there is kept as " + aside + ", and never replayed";
@@ -342,40 +396,65 @@ final class WriteAheadJournal implements AutoCloseable {
     }
 
     /**
-     * The batches of a {@value #LEGACY_MAGIC} journal, as that version read them, in one batch (none when it held
-     * none).
+     * The writes of an older version's journal, as that version read them, in one batch (none when it held none):
+     * a {@value #FRAMED_MAGIC} journal's frames, or a {@value #LEGACY_MAGIC} journal's records (one write each,
+     * {@code [int length][int crc32c][long seq]} and the record); the chain ends at the first torn frame or record,
+     * or break in the numbering, so its writes are numbered on without a gap.
      */
-    private static List<Batch> readLegacy(Path path) throws IOException {
-        long position = HEADER_SIZE;
+    private static List<Batch> readOlder(Path path, Found found) throws IOException {
+        Optional<Batch> carried;
+        try (RandomAccessFile older = new RandomAccessFile(path.toFile(), "r")) {
+            carried = found.kind() == Found.Kind.FRAMED_JOURNAL ? readFramedBatches(older) : readLegacyRecords(older);
+        }
+        LOG.log(System.Logger.Level.INFO, path + " is a journal of an older version (" + found + "); its "
+                + carried.map(batch -> batch.writes().size()).orElse(0) + " writes are carried over into a new "
+                + MAGIC + " journal");
+        return carried.stream().toList();
+    }
+
+    private static Optional<Batch> readFramedBatches(RandomAccessFile framed) throws IOException {
+        long position = OLDER_HEADER_SIZE;
         long seq = -1;
         List<PendingWrite> writes = new ArrayList<>();
         long firstSeq = 0;
-        try (RandomAccessFile legacy = new RandomAccessFile(path.toFile(), "r")) {
-            long end = legacy.length();
-            for (ByteBuffer body; (body = readFrameBody(legacy, position, end, 8 + FIXED_RECORD_SIZE)) != null; ) {
-                long next = body.getLong();
-                List<PendingWrite> record = decodeRecords(body, 1);
-                if ((seq >= 0 && next != seq + 1) || record == null) {
-                    break;
-                }
-                if (seq < 0) {
-                    firstSeq = next;
-                }
-                seq = next;
-                writes.addAll(record);
-                position += FRAME_SIZE + body.capacity();
+        for (Batch batch; (batch = readBatch(framed, position, framed.length(), seq)) != null; ) {
+            if (seq < 0) {
+                firstSeq = batch.firstSeq();
             }
+            writes.addAll(batch.writes());
+            seq = batch.lastSeq();
+            position = batch.end();
         }
-        LOG.log(System.Logger.Level.INFO, path + " is a journal of an older version (" + LEGACY_MAGIC + "); its "
-                + writes.size() + " writes are carried over into a new " + MAGIC + " journal");
-        return writes.isEmpty() ? List.of() : List.of(new Batch(firstSeq, writes, position));
+        return writes.isEmpty() ? Optional.empty() : Optional.of(new Batch(firstSeq, writes, position));
+    }
+
+    private static Optional<Batch> readLegacyRecords(RandomAccessFile legacy) throws IOException {
+        long position = OLDER_HEADER_SIZE;
+        long seq = -1;
+        List<PendingWrite> writes = new ArrayList<>();
+        long firstSeq = 0;
+        long end = legacy.length();
+        for (ByteBuffer body; (body = readFrameBody(legacy, position, end, 8 + FIXED_RECORD_SIZE)) != null; ) {
+            long next = body.getLong();
+            List<PendingWrite> record = decodeRecords(body, 1);
+            if ((seq >= 0 && next != seq + 1) || record == null) {
+                break;
+            }
+            if (seq < 0) {
+                firstSeq = next;
+            }
+            seq = next;
+            writes.addAll(record);
+            position += FRAME_SIZE + body.capacity();
+        }
+        return writes.isEmpty() ? Optional.empty() : Optional.of(new Batch(firstSeq, writes, position));
     }
 
     /**
      * An empty journal, or one holding the given batches: the database id, a random first epoch (a reader that knew
      * an earlier file of this name must start over), zeros up to the capacity.
      */
-    private static byte[] newJournal(long databaseId, List<Batch> carried) {
+    private static byte[] newJournal(Schema.JournalState database, List<Batch> carried) {
         ByteArrayOutputStream frames = new ByteArrayOutputStream();
         for (Batch batch : carried) {
             frames.writeBytes(encodeBatch(batch.firstSeq(), batch.writes(), Long.MAX_VALUE));
@@ -387,8 +466,11 @@ final class WriteAheadJournal implements AutoCloseable {
         do {
             journalId = random.nextLong();
         } while (journalId == NO_JOURNAL);
-        image.putLong(DATABASE_ID_OFFSET, databaseId).putLong(EPOCH_OFFSET, random.nextLong())
-                .putLong(JOURNAL_ID_OFFSET, journalId);
+        long epoch = random.nextLong();
+        image.putLong(DATABASE_ID_OFFSET, database.databaseId()).putLong(JOURNAL_ID_OFFSET, journalId)
+                .position(STATE_OFFSET);
+        image.putLong(epoch).putLong(database.fencingToken()).putLong(database.appliedSeq())
+                .putLong(database.revision()).putLong(epoch).putLong(KNOWLEDGE_VOID);
         image.put(HEADER_SIZE, frames.toByteArray());
         return image.array();
     }
@@ -471,23 +553,69 @@ final class WriteAheadJournal implements AutoCloseable {
     }
 
     /**
-     * Reads the batches appended since {@code known} (from the start when {@code known} is null or of another epoch)
-     * and positions the journal after the last of them.
-     *
-     * @param appliedSeq the number DuckDB says it holds the records up to; older ones are not returned
+     * Takes the journal for a new grant: reads the header's state and gives the grant the next fencing token (a new
+     * journal starts at the database's), synced before it is used, so that no two grants ever share a token, even
+     * after a power loss. From now on a batch of an older grant is refused
+     * ({@link #isHeldBy}).
      */
-    CatchUp catchUp(Position known, long appliedSeq) throws StoreException {
+    long claim() throws StoreException {
         try {
-            epoch = readLong(file, EPOCH_OFFSET);
-            boolean restarted = known == null || known.epoch() != epoch;
+            readState();
+            holderToken++;
+            writeState();
+            file.getFD().sync();
+            return holderToken;
+        } catch (IOException e) {
+            throw new StoreException("Cannot claim the journal " + path + ": " + e, e);
+        }
+    }
+
+    /**
+     * Whether the header's record of what DuckDB holds cannot be trusted (an apply or a direct write to the database
+     * was cut short, or the journal was carried over from an older version): the claimant must read DuckDB's and
+     * {@link #recordDatabaseState record} it before {@link #catchUp reading}.
+     */
+    boolean needsDatabaseState() {
+        return appliedEpoch != epoch;
+    }
+
+    /** Records what the database says it holds: the journal's records up to {@code seq}, revisions up to {@code revision}. */
+    void recordDatabaseState(long seq, long revision) throws StoreException {
+        appliedSeq = seq;
+        appliedRevision = revision;
+        appliedEpoch = epoch;
+        writeStateOrFail();
+    }
+
+    /** The latest revision the database holds, as the header knows it. */
+    long appliedRevision() {
+        return appliedRevision;
+    }
+
+    /**
+     * Reads the batches appended since {@code known} and positions the journal after the last of them: on from
+     * {@code known} in the same epoch, after the start-over of an apply that {@code known} had read up to, and from
+     * the start otherwise (null: the reader knows nothing).
+     *
+     * @throws IllegalStateException when the claimant has not recorded the database's state that it needed
+     */
+    CatchUp catchUp(Position known) throws StoreException {
+        if (needsDatabaseState()) {
+            throw new IllegalStateException("The database's state must be recorded in " + path + " first");
+        }
+        try {
             List<PendingWrite> writes = new ArrayList<>();
-            if (restarted) {
-                readChain(HEADER_SIZE, -1, appliedSeq, writes);
-                lastSeq = Math.max(lastSeq, appliedSeq);
-            } else {
-                readChain(known.offset(), known.seq(), appliedSeq, writes);
+            if (known != null && known.epoch() == epoch) {
+                readChain(known.offset(), known.seq(), -1, writes);
+                return new CatchUp(Continuity.ONWARD, writes);
             }
-            return new CatchUp(restarted, writes);
+            if (known != null && known.seq() == resetAtSeq) {
+                readChain(HEADER_SIZE, resetAtSeq, -1, writes);
+                return new CatchUp(Continuity.AFTER_APPLY, writes);
+            }
+            readChain(HEADER_SIZE, -1, appliedSeq, writes);
+            lastSeq = Math.max(lastSeq, appliedSeq);
+            return new CatchUp(Continuity.RESTARTED, writes);
         } catch (IOException e) {
             throw new StoreException("Cannot read the journal " + path + ": " + e, e);
         }
@@ -500,7 +628,7 @@ final class WriteAheadJournal implements AutoCloseable {
     private void readChain(long position, long previousSeq, long appliedSeq, List<PendingWrite> writes)
             throws IOException {
         long seq = previousSeq;
-        for (Batch batch; (batch = readBatch(position, seq)) != null; position = batch.end()) {
+        for (Batch batch; (batch = readBatch(file, position, capacity, seq)) != null; position = batch.end()) {
             List<PendingWrite> batchWrites = batch.writes();
             for (int i = 0; i < batchWrites.size(); i++) {
                 if (batch.firstSeq() + i > appliedSeq) {
@@ -514,11 +642,12 @@ final class WriteAheadJournal implements AutoCloseable {
     }
 
     /**
-     * The batch whose frame starts at {@code position}, when it is whole, intact and numbered on from {@code
-     * previousSeq} (-1: any number); null otherwise.
+     * The batch whose frame starts at {@code position}, when it is whole, intact, ends before {@code end} and is
+     * numbered on from {@code previousSeq} (-1: any number); null otherwise.
      */
-    private Batch readBatch(long position, long previousSeq) throws IOException {
-        ByteBuffer body = readFrameBody(file, position, capacity, BATCH_HEADER_SIZE + FIXED_RECORD_SIZE);
+    private static Batch readBatch(RandomAccessFile file, long position, long end, long previousSeq)
+            throws IOException {
+        ByteBuffer body = readFrameBody(file, position, end, BATCH_HEADER_SIZE + FIXED_RECORD_SIZE);
         if (body == null) {
             return null;
         }
@@ -554,11 +683,6 @@ final class WriteAheadJournal implements AutoCloseable {
         return crc(body, 0, length) == storedCrc ? ByteBuffer.wrap(body) : null;
     }
 
-    /** Names the current holder: from now on a batch of an older grant is refused ({@link #isHeldBy}). */
-    void claim(long fencingToken) throws StoreException {
-        writeHeaderLong(HOLDER_TOKEN_OFFSET, fencingToken);
-    }
-
     /** The fencing check of a batch about to be journaled: no later grant has claimed the journal. */
     boolean isHeldBy(long fencingToken) throws StoreException {
         try {
@@ -570,10 +694,19 @@ final class WriteAheadJournal implements AutoCloseable {
 
     /**
      * Tells every process that what it learnt from the journal may no longer hold: called before DuckDB is written
-     * directly, so that their next catch-up starts over.
+     * directly, so that their next catch-up starts over, and so that, should this process die or the power fail
+     * before {@link #startOver}, the next claimant asks DuckDB what it holds (hence synced: replaying the journal
+     * over a direct write, a clear, would bring back what it deleted).
      */
     void newEpoch() throws StoreException {
-        writeHeaderLong(EPOCH_OFFSET, ++epoch);
+        epoch++;
+        resetAtSeq = KNOWLEDGE_VOID;
+        try {
+            writeState();
+            file.getFD().sync();
+        } catch (IOException e) {
+            throw new StoreException("Cannot write the header of the journal " + path + ": " + e, e);
+        }
     }
 
     /**
@@ -621,6 +754,11 @@ final class WriteAheadJournal implements AutoCloseable {
                                   + "; they were not acknowledged, and were erased: " + failure, failure);
     }
 
+    /** Whether the file this journal has open is still the one at its path (it was neither deleted nor replaced). */
+    boolean isStillAtPath() {
+        return fileKey.equals(fileKey(path));
+    }
+
     /**
      * After a batch was synced and before it is acknowledged: a file deleted or replaced while this process used it
      * is read by nobody any more, so what went into it must not count as durable.
@@ -636,19 +774,54 @@ final class WriteAheadJournal implements AutoCloseable {
     }
 
     /**
-     * Starts the journal over, in a new epoch, once the database holds everything in it. Not synced: should the
-     * terminator written over the first frame not survive a crash, that frame and those after it carry numbers
-     * already applied, which are skipped.
+     * Starts the journal over, in a new epoch, once the database committed everything in it and the changes up to
+     * {@code revision}. With {@code onlyApplied} (the database got nothing but the journal's writes) a reader that had
+     * read up to the end keeps what it knows ({@link Continuity#AFTER_APPLY}); otherwise every reader starts over.
+     * The new epoch is written before the first frame is overwritten. Not synced: should the terminator written over
+     * the first frame not survive a crash, that frame and those after it carry numbers already applied, which are
+     * skipped.
      */
-    void reset() {
+    void startOver(long revision, boolean onlyApplied) {
+        epoch++;
+        appliedSeq = lastSeq;
+        appliedRevision = revision;
+        appliedEpoch = epoch;
+        resetAtSeq = onlyApplied ? lastSeq : KNOWLEDGE_VOID;
         try {
+            writeState();
             file.seek(HEADER_SIZE);
             file.write(new byte[TERMINATOR_SIZE]);
             appendAt = HEADER_SIZE;
-            newEpoch();
         } catch (IOException e) {
             // Harmless but for space: appends go on after the applied batches, which a replay skips.
             LOG.log(System.Logger.Level.WARNING, "Cannot start the journal " + path + " over: " + e);
+        }
+    }
+
+    private void readState() throws IOException {
+        ByteBuffer state = ByteBuffer.allocate(STATE_SIZE);
+        file.seek(STATE_OFFSET);
+        file.readFully(state.array());
+        epoch = state.getLong();
+        holderToken = state.getLong();
+        appliedSeq = state.getLong();
+        appliedRevision = state.getLong();
+        appliedEpoch = state.getLong();
+        resetAtSeq = state.getLong();
+    }
+
+    /** One write call for the whole state block, so that it is never seen half old, half new by this library. */
+    private void writeState() throws IOException {
+        file.seek(STATE_OFFSET);
+        file.write(ByteBuffer.allocate(STATE_SIZE).putLong(epoch).putLong(holderToken).putLong(appliedSeq)
+                .putLong(appliedRevision).putLong(appliedEpoch).putLong(resetAtSeq).array());
+    }
+
+    private void writeStateOrFail() throws StoreException {
+        try {
+            writeState();
+        } catch (IOException e) {
+            throw new StoreException("Cannot write the header of the journal " + path + ": " + e, e);
         }
     }
 
@@ -658,16 +831,6 @@ final class WriteAheadJournal implements AutoCloseable {
         file.seek(offset);
         file.readFully(bytes);
         return ByteBuffer.wrap(bytes).getLong();
-    }
-
-    /** One write call, not the eight of {@link RandomAccessFile#writeLong(long)}. */
-    private void writeHeaderLong(long offset, long value) throws StoreException {
-        try {
-            file.seek(offset);
-            file.write(ByteBuffer.allocate(Long.BYTES).putLong(value).array());
-        } catch (IOException e) {
-            throw new StoreException("Cannot write the header of the journal " + path + ": " + e, e);
-        }
     }
 
     @Override

@@ -125,7 +125,7 @@ class WriteAheadJournalTest {
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             readAll(journal, 0);
             journal.append(List.of(write("old", StoredValue.text("applied")), write("older", StoredValue.text("too"))));
-            journal.reset();
+            journal.startOver(0, false);
             journal.append(List.of(write("new", StoredValue.text("pending"))));
             assertEquals(3, journal.lastSeq());
         }
@@ -134,7 +134,7 @@ class WriteAheadJournalTest {
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             readAll(journal, 3);
-            journal.reset();
+            journal.startOver(0, false);
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             assertEquals(List.of(), readAll(journal, 3));
@@ -188,10 +188,15 @@ class WriteAheadJournalTest {
         }
     }
 
-    @Test
-    void anOlderVersionsJournalIsReadOnceAndItsWritesCarriedOver() throws Exception {
-        writeOlderVersionsJournal(DATABASE_ID, 5, List.of(write("a", StoredValue.text("1")),
-                write("b", StoredValue.json("2"))));
+    @ParameterizedTest(name = "framed (version 2): {0}")
+    @ValueSource(booleans = {false, true})
+    void anOlderVersionsJournalIsReadOnceAndItsWritesCarriedOver(boolean framed) throws Exception {
+        List<PendingWrite> writes = List.of(write("a", StoredValue.text("1")), write("b", StoredValue.json("2")));
+        if (framed) {
+            writeFramedJournal(DATABASE_ID, 5, writes);
+        } else {
+            writeOlderVersionsJournal(DATABASE_ID, 5, writes);
+        }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             assertEquals(List.of("b"), keysOf(readAll(journal, 5)), "a was applied already");
             assertEquals(6, journal.lastSeq());
@@ -287,7 +292,7 @@ class WriteAheadJournalTest {
             assertTrue(journal.append(half));
             assertFalse(journal.append(half));
             assertEquals(1, journal.lastSeq(), "nothing was written");
-            journal.reset();
+            journal.startOver(0, false);
             assertTrue(journal.append(half));
         }
     }
@@ -348,8 +353,8 @@ class WriteAheadJournalTest {
 
     @Test
     void aNewJournalGetsTheGivenPermissionsAndItsWholeSizeAtOnce() throws Exception {
-        WriteAheadJournal.open(path(), Optional.of(PosixFilePermissions.fromString("rw-rw----")), DATABASE_ID,
-                WriteAheadJournal.NO_JOURNAL).close();
+        WriteAheadJournal.open(path(), Optional.of(PosixFilePermissions.fromString("rw-rw----")),
+                databaseKnowing(WriteAheadJournal.NO_JOURNAL)).close();
         assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(path())));
         assertEquals(WriteAheadJournal.CAPACITY, Files.size(path()));
     }
@@ -361,13 +366,13 @@ class WriteAheadJournalTest {
             known = appendFirst(journal, "mine");
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            WriteAheadJournal.CatchUp nothingNew = journal.catchUp(known, 0);
-            assertEquals(new WriteAheadJournal.CatchUp(false, List.of()), nothingNew);
+            WriteAheadJournal.CatchUp nothingNew = catchUp(journal, known);
+            assertEquals(new WriteAheadJournal.CatchUp(WriteAheadJournal.Continuity.ONWARD, List.of()), nothingNew);
             journal.append(List.of(write("theirs", StoredValue.text("2"))));
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            WriteAheadJournal.CatchUp read = journal.catchUp(known, 0);
-            assertFalse(read.restarted());
+            WriteAheadJournal.CatchUp read = catchUp(journal, known);
+            assertEquals(WriteAheadJournal.Continuity.ONWARD, read.continuity());
             assertEquals(List.of("theirs"), keysOf(read.writes()));
             assertEquals(2, journal.lastSeq());
         }
@@ -381,26 +386,71 @@ class WriteAheadJournalTest {
             journal.newEpoch(); // DuckDB is about to be written directly
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            WriteAheadJournal.CatchUp read = journal.catchUp(known, 0);
-            assertTrue(read.restarted());
+            WriteAheadJournal.CatchUp read = catchUp(journal, known);
+            assertEquals(WriteAheadJournal.Continuity.RESTARTED, read.continuity());
             assertEquals(List.of("a"), keysOf(read.writes()));
             known = journal.position();
-            journal.reset();
+            journal.startOver(0, false);
         }
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            assertEquals(new WriteAheadJournal.CatchUp(true, List.of()), journal.catchUp(known, 1));
+            assertEquals(new WriteAheadJournal.CatchUp(WriteAheadJournal.Continuity.RESTARTED, List.of()),
+                    catchUp(journal, known));
             journal.append(List.of(write("b", StoredValue.text("2"))));
             assertEquals(2, journal.lastSeq(), "numbers go on from the applied one");
         }
     }
 
     @Test
-    void theJournalNamesItsLatestClaimant() throws Exception {
+    void aStartOverThatOnlyAppliedKeepsWhatAReaderAtTheEndKnewAndNoOneElse() throws Exception {
+        WriteAheadJournal.Position atTheEnd;
+        WriteAheadJournal.Position behind;
+        List<PendingWrite> later = List.of(write("c", StoredValue.text("3")));
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
-            journal.claim(7);
-            assertTrue(journal.isHeldBy(7));
-            journal.claim(8);
-            assertFalse(journal.isHeldBy(7), "an older grant's batch is refused");
+            behind = appendFirst(journal, "a");
+            journal.append(List.of(write("b", StoredValue.text("2"))));
+            atTheEnd = journal.position();
+            journal.startOver(7, true); // the database now holds a and b, and nothing else changed
+            journal.append(later);
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(new WriteAheadJournal.CatchUp(WriteAheadJournal.Continuity.AFTER_APPLY,
+                    later), catchUp(journal, atTheEnd));
+            assertEquals(7, journal.appliedRevision());
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(new WriteAheadJournal.CatchUp(WriteAheadJournal.Continuity.RESTARTED,
+                    later), catchUp(journal, behind), "it missed b");
+        }
+    }
+
+    @Test
+    void aDirectWriteToTheDatabaseMakesTheNextClaimantAskTheDatabase() throws Exception {
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            appendFirst(journal, "a");
+            journal.newEpoch(); // a clear is about to commit; this process dies before starting over
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            journal.claim();
+            assertTrue(journal.needsDatabaseState());
+            assertThrows(IllegalStateException.class, () -> journal.catchUp(null));
+            journal.recordDatabaseState(1, 5);
+            assertFalse(journal.needsDatabaseState());
+            assertEquals(List.of(), journal.catchUp(null).writes(), "the database holds a already");
+        }
+    }
+
+    @Test
+    void everyClaimGetsTheNextTokenAboveTheDatabasesAndTheJournalNamesTheLatest() throws Exception {
+        long first;
+        try (WriteAheadJournal journal = WriteAheadJournal.open(path(), Optional.empty(),
+                new Schema.JournalState(DATABASE_ID, 0, 0, WriteAheadJournal.NO_JOURNAL, 41))) {
+            first = journal.claim();
+            assertEquals(42, first, "a new journal starts above the database's latest token");
+            assertTrue(journal.isHeldBy(first));
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(first + 1, journal.claim());
+            assertFalse(journal.isHeldBy(first), "an older grant's batch is refused");
         }
     }
 
@@ -430,13 +480,8 @@ class WriteAheadJournalTest {
         journal.putLong(32, databaseId).putLong(40, 1).position(64);
         long seq = firstSeq;
         for (PendingWrite write : writes) {
-            MemoryEntry entry = write.entry().orElseThrow();
-            byte[] key = write.key().getBytes(StandardCharsets.UTF_8);
-            byte[] value = entry.value().text().getBytes(StandardCharsets.UTF_8);
-            ByteBuffer body = ByteBuffer.allocate(8 + 33 + key.length + value.length)
-                    .putLong(seq++).put((byte) (1 + entry.value().kind().ordinal())).putLong(write.revision())
-                    .putLong(entry.fencingToken()).putLong(write.writtenMicros())
-                    .putInt(key.length).put(key).putInt(value.length).put(value);
+            byte[] record = textRecord(write);
+            ByteBuffer body = ByteBuffer.allocate(8 + record.length).putLong(seq++).put(record);
             CRC32C crc = new CRC32C();
             crc.update(body.array());
             journal.putInt(body.capacity()).putInt((int) crc.getValue()).put(body.array());
@@ -444,12 +489,56 @@ class WriteAheadJournalTest {
         Files.write(path(), journal.array());
     }
 
+    /**
+     * A journal as version 2 wrote it ({@value WriteAheadJournal#FRAMED_MAGIC}): after a 64-byte header, one frame
+     * {@code [int length][int crc32c][long firstSeq][int count][records]} per write here, numbered from
+     * {@code firstSeq}. Text values only.
+     */
+    private void writeFramedJournal(long databaseId, long firstSeq, List<PendingWrite> writes) throws IOException {
+        ByteBuffer journal = ByteBuffer.allocate(WriteAheadJournal.CAPACITY);
+        journal.put(WriteAheadJournal.FRAMED_MAGIC.getBytes(StandardCharsets.US_ASCII));
+        journal.putLong(32, databaseId).putLong(40, 1).putLong(56, 77).position(64);
+        long seq = firstSeq;
+        for (PendingWrite write : writes) {
+            byte[] record = textRecord(write);
+            ByteBuffer body = ByteBuffer.allocate(12 + record.length).putLong(seq++).putInt(1).put(record);
+            CRC32C crc = new CRC32C();
+            crc.update(body.array());
+            journal.putInt(body.capacity()).putInt((int) crc.getValue()).put(body.array());
+        }
+        Files.write(path(), journal.array());
+    }
+
+    /** {@code [byte kind][long revision][long fencingToken][long writtenMicros][key][value]}, lengths before each. */
+    private static byte[] textRecord(PendingWrite write) {
+        MemoryEntry entry = write.entry().orElseThrow();
+        byte[] key = write.key().getBytes(StandardCharsets.UTF_8);
+        byte[] value = entry.value().text().getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(33 + key.length + value.length)
+                .put((byte) (1 + entry.value().kind().ordinal())).putLong(write.revision())
+                .putLong(entry.fencingToken()).putLong(write.writtenMicros())
+                .putInt(key.length).put(key).putInt(value.length).put(value).array();
+    }
+
     private static List<String> keysOf(List<PendingWrite> writes) {
         return writes.stream().map(PendingWrite::key).toList();
     }
 
+    /** Claims the journal as a lease of a database that holds the records up to {@code appliedSeq}, and reads it all. */
     private static List<PendingWrite> readAll(WriteAheadJournal journal, long appliedSeq) throws StoreException {
-        return journal.catchUp(null, appliedSeq).writes();
+        journal.claim();
+        journal.recordDatabaseState(appliedSeq, 0);
+        return journal.catchUp(null).writes();
+    }
+
+    /** Claims the journal as a lease would and reads on from {@code known}, asking a database that holds nothing. */
+    private static WriteAheadJournal.CatchUp catchUp(WriteAheadJournal journal, WriteAheadJournal.Position known)
+            throws StoreException {
+        journal.claim();
+        if (journal.needsDatabaseState()) {
+            journal.recordDatabaseState(0, 0);
+        }
+        return journal.catchUp(known);
     }
 
     /** Opens the journal as a lease of a database that knows no journal yet (or of an older version) would. */
@@ -458,13 +547,18 @@ class WriteAheadJournalTest {
     }
 
     private WriteAheadJournal open(long databaseId, WriteAheadJournal.Disk disk) throws StoreException {
-        return WriteAheadJournal.open(path(), Optional.empty(), databaseId, WriteAheadJournal.NO_JOURNAL, disk);
+        return WriteAheadJournal.open(path(), Optional.empty(),
+                new Schema.JournalState(databaseId, 0, 0, WriteAheadJournal.NO_JOURNAL, 0), disk);
     }
 
     /** Opens the journal as a lease of a database that knows the journal with this id would. */
     private WriteAheadJournal openKnowing(long journalId) throws StoreException {
-        return WriteAheadJournal.open(path(), Optional.empty(), DATABASE_ID, journalId,
-                WriteAheadJournal.Disk.FILE_SYSTEM);
+        return WriteAheadJournal.open(path(), Optional.empty(), databaseKnowing(journalId));
+    }
+
+    /** A database of {@link #DATABASE_ID} that holds nothing and knows the journal with this id. */
+    private static Schema.JournalState databaseKnowing(long journalId) {
+        return new Schema.JournalState(DATABASE_ID, 0, 0, journalId, 0);
     }
 
     private static PendingWrite write(String key, StoredValue value) {
