@@ -20,9 +20,7 @@ record MultiJvmWorkload(String name, String description, Backend backend, Mix mi
         // Opening in this JVM first creates the database once, preloads it, and finds an unavailable backend
         // before any child starts.
         try (BackendSession session = backend.open(directory)) {
-            if (mix.needsPreload()) {
-                session.preload(Mix.preloadedKeys(), Mix.value(0));
-            }
+            mix.preload(session);
         }
         List<ChildProcess> children = new ArrayList<>();
         try {
