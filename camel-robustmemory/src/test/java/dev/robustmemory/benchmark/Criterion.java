@@ -53,11 +53,11 @@ sealed interface Criterion {
         }
     }
 
-    /** The least served JVM's operations ÷ an equal share of all operations. */
+    /** The least served JVM's operations ÷ an equal share of all operations, in the round least fair to it. */
     record FairShare(String goal, double minimum) implements Criterion {
         @Override
         public String label() {
-            return "least JVM ÷ fair share";
+            return "least JVM ÷ fair share, worst round";
         }
 
         @Override
@@ -67,7 +67,7 @@ sealed interface Criterion {
 
         @Override
         public OptionalDouble value(Summary row, Map<String, Summary> all) {
-            return row.available() ? OptionalDouble.of(row.minimumFairShare()) : OptionalDouble.empty();
+            return row.available() ? OptionalDouble.of(row.worstFairShare()) : OptionalDouble.empty();
         }
 
         @Override
