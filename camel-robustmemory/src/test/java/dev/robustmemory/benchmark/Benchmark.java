@@ -134,7 +134,7 @@ public final class Benchmark {
         try {
             Files.createDirectories(directory);
             try (Workload.Trial trial = workload.prepare(directory)) {
-                trial.measure(settings.warmup());
+                trial.measure(workload.warmup(settings));
                 List<Measurement> rounds = new ArrayList<>();
                 for (int round = 0; round < settings.rounds(); round++) {
                     rounds.add(trial.measure(settings.window()));
