@@ -7,7 +7,7 @@ import java.util.stream.Collectors;
 
 /**
  * How long and how often each workload is measured. System properties: {@code bench.quick=true} (a smoke run of about
- * three minutes instead of about twelve), {@code bench.rounds}, {@code bench.windowMillis}, and {@code bench.only}
+ * four minutes instead of about fifteen), {@code bench.rounds}, {@code bench.windowMillis}, and {@code bench.only}
  * (comma-separated workload names, for working on one row; ratios to baselines left out print n/a).
  *
  * <p>The warm-ups are fixed, by where the load runs: 3 s for a workload in this JVM (the component's rows still gain

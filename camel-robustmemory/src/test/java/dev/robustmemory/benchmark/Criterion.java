@@ -3,10 +3,10 @@ package dev.robustmemory.benchmark;
 import java.util.Map;
 import java.util.OptionalDouble;
 
-/** One goal of issue 4 that a workload row is judged by. */
+/** One goal that a workload row is judged by. */
 sealed interface Criterion {
 
-    /** The goal's id in issue 4 (P1…P7). */
+    /** The goal's id (P1…P9, M1, M2). */
     String goal();
 
     /** What is measured, e.g. "÷ raw-upsert". */
