@@ -17,10 +17,13 @@ import java.util.OptionalDouble;
 import java.util.stream.Stream;
 
 /**
- * The throughput benchmark of issue 4: the component's workloads (P1–P4), the lock's (P5, P6) and, in the same run,
- * the baselines they are judged against (raw DuckDB on a held-open connection, the naive lock-open-operate-close
- * pattern, SQLite in WAL mode). Prints the machine, then one table: throughput, median and 99th percentile latency,
- * and each goal's ratio with PASS or MISS. A workload that cannot run (the component not built yet) prints n/a.
+ * The throughput benchmark: the lease and lock goals (the component's workloads P1–P4, the lock's P5, P6), the
+ * cross-process goals (P4 for own and for shared keys, fair to every JVM in every round; P7 ÷ SQLite; P8 read-mostly
+ * ÷ SQLite; P9 four JVMs ÷ one JVM with as many threads) and, in the same run, the baselines they are judged against
+ * (raw DuckDB on a held-open connection, the naive lock-open-operate-close pattern, SQLite in WAL mode with the same
+ * mixes, the component in one JVM). Prints the machine, then one table: throughput, median and 99th percentile
+ * latency, and each goal's ratio with PASS or MISS. A workload that cannot run (the component not built yet) prints
+ * n/a.
  *
  * <p>Not part of the test run. From the repository root:
  * {@code mvn -B -q -pl camel-robustmemory -Pbenchmark verify}, with {@code -Dbench.quick=true} for a smoke run;
@@ -40,8 +43,11 @@ public final class Benchmark {
     /** M2 (not in issue 4): the synchronous option's rows, judged against the default (asynchronous) ones. */
     private static final String COMPONENT_MIXED_4JVM = "component-mixed-4jvm-x4t";
     private static final String SQLITE_MIXED_4JVM = "sqlite-mixed-4jvm-x4t";
+    private static final String SQLITE_MIXED_SHARED_4JVM = "sqlite-mixed-4jvm-x4t-shared";
+    private static final String SQLITE_READ_MOSTLY_4JVM = "sqlite-readmostly-4jvm-x4t";
+    private static final String COMPONENT_MIXED_16T = "component-mixed-1jvm-x16t";
 
-    /** A table row: what is measured, and the goals of issue 4 it is judged by (none for a baseline). */
+    /** A table row: what is measured, and the goals it is judged by (none for a baseline). */
     private record Row(Workload workload, List<Criterion> criteria) {
         Row(Workload workload, Criterion... criteria) {
             this(workload, List.of(criteria));
@@ -95,6 +101,12 @@ public final class Benchmark {
                         + " distinct keys, 1 JVM (P3's shape)", Backend.SQLITE, Mix.STORE, 16)),
                 new Row(new MultiJvmWorkload(SQLITE_MIXED_4JVM, "SQLite WAL, synchronous=FULL, one file, 4 JVMs x 4"
                         + " threads, 50/50 store/load, total (P4's shape)", Backend.SQLITE, Mix.MIXED, 4, 4)),
+                new Row(new MultiJvmWorkload(SQLITE_MIXED_SHARED_4JVM, "as sqlite-mixed-4jvm-x4t on one set of keys"
+                        + " that every thread of every JVM stores and loads (P4's shared-key shape)", Backend.SQLITE,
+                        Mix.MIXED_SHARED, 4, 4)),
+                new Row(new MultiJvmWorkload(SQLITE_READ_MOSTLY_4JVM, "SQLite WAL, synchronous=FULL, one file, 4 JVMs"
+                        + " x 4 threads, 90/10 load/store of own keys, total (P8's shape)", Backend.SQLITE,
+                        Mix.READ_MOSTLY, 4, 4)),
                 new Row(new LockAcquireWorkload("lock-uncontended"),
                         new MedianLatencyAtMost("P5", 5_000)),
                 new Row(new LockHandOffWorkload("lock-hand-off"),
@@ -119,14 +131,25 @@ public final class Benchmark {
                 new Row(new InProcessWorkload("component-mixed-1jvm-x4t", "robustmemory producer, 1 JVM x 4"
                         + " threads, 50/50 store/load: one holder's pace, without hand-offs", Backend.COMPONENT,
                         Mix.MIXED, 4)),
+                new Row(new InProcessWorkload(COMPONENT_MIXED_16T, "robustmemory producer, 1 JVM x 16 threads,"
+                        + " 50/50 store/load: the threads of component-mixed-4jvm-x4t in one process (P9's"
+                        + " baseline)", Backend.COMPONENT, Mix.MIXED, 16)),
                 new Row(new MultiJvmWorkload(COMPONENT_MIXED_4JVM, "robustmemory producer, one database,"
                         + " 4 JVMs x 4 threads, 50/50 store/load, total", Backend.COMPONENT, Mix.MIXED, 4, 4),
                         new RatioTo("P4", NAIVE_MIXED_4JVM, 20), new FairShare("P4", 0.5),
-                        new RatioTo("P7", SQLITE_MIXED_4JVM, 1.0)),
+                        new RatioTo("P7", SQLITE_MIXED_4JVM, 1.0), new RatioTo("P9", COMPONENT_MIXED_16T, 0.8)),
                 new Row(new MultiJvmWorkload("component-mixed-4jvm-x4t-synchronous", "as component-mixed-4jvm-x4t"
                         + " with synchronous=true", Backend.COMPONENT_SYNCHRONOUS, Mix.MIXED, 4, 4),
                         new RatioTo("M2", COMPONENT_MIXED_4JVM, 1.0), new FairShare("P4", 0.5),
-                        new RatioTo("P7", SQLITE_MIXED_4JVM, 1.0)));
+                        new RatioTo("P7", SQLITE_MIXED_4JVM, 1.0)),
+                new Row(new MultiJvmWorkload("component-mixed-4jvm-x4t-shared", "as component-mixed-4jvm-x4t on one"
+                        + " set of keys that every thread of every JVM stores and loads, so each JVM reads the"
+                        + " others' writes", Backend.COMPONENT, Mix.MIXED_SHARED, 4, 4),
+                        new FairShare("P4", 0.5), new RatioTo("P7", SQLITE_MIXED_SHARED_4JVM, 1.0)),
+                new Row(new MultiJvmWorkload("component-readmostly-4jvm-x4t", "robustmemory producer, one database,"
+                        + " 4 JVMs x 4 threads, 90/10 load/store of own keys, total (a read-mostly memory)",
+                        Backend.COMPONENT, Mix.READ_MOSTLY, 4, 4),
+                        new RatioTo("P8", SQLITE_READ_MOSTLY_4JVM, 1.5), new FairShare("P4", 0.5)));
     }
 
     /** A warm-up round, then the measured rounds; a workload that fails is reported, not fatal to the run. */
@@ -134,7 +157,7 @@ public final class Benchmark {
         try {
             Files.createDirectories(directory);
             try (Workload.Trial trial = workload.prepare(directory)) {
-                trial.measure(settings.warmup());
+                trial.measure(workload.warmup(settings));
                 List<Measurement> rounds = new ArrayList<>();
                 for (int round = 0; round < settings.rounds(); round++) {
                     rounds.add(trial.measure(settings.window()));

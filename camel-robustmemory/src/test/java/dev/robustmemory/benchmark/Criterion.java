@@ -3,10 +3,10 @@ package dev.robustmemory.benchmark;
 import java.util.Map;
 import java.util.OptionalDouble;
 
-/** One goal of issue 4 that a workload row is judged by. */
+/** One goal that a workload row is judged by. */
 sealed interface Criterion {
 
-    /** The goal's id in issue 4 (P1…P7). */
+    /** The goal's id (P1…P9, M1, M2). */
     String goal();
 
     /** What is measured, e.g. "÷ raw-upsert". */
@@ -53,11 +53,11 @@ sealed interface Criterion {
         }
     }
 
-    /** The least served JVM's operations ÷ an equal share of all operations. */
+    /** The least served JVM's operations ÷ an equal share of all operations, in the round least fair to it. */
     record FairShare(String goal, double minimum) implements Criterion {
         @Override
         public String label() {
-            return "least JVM ÷ fair share";
+            return "least JVM ÷ fair share, worst round";
         }
 
         @Override
@@ -67,7 +67,7 @@ sealed interface Criterion {
 
         @Override
         public OptionalDouble value(Summary row, Map<String, Summary> all) {
-            return row.available() ? OptionalDouble.of(row.minimumFairShare()) : OptionalDouble.empty();
+            return row.available() ? OptionalDouble.of(row.worstFairShare()) : OptionalDouble.empty();
         }
 
         @Override

@@ -14,9 +14,7 @@ record InProcessWorkload(String name, String description, Backend backend, Mix m
         BackendSession session = backend.open(directory);
         List<KeyValueClient> clients = new ArrayList<>();
         try {
-            if (mix.needsPreload()) {
-                session.preload(Mix.preloadedKeys(), Mix.value(0));
-            }
+            mix.preload(session);
             List<LoadDriver.ThreadOperation> operations = new ArrayList<>();
             for (int thread = 0; thread < threads; thread++) {
                 KeyValueClient client = session.newClient();

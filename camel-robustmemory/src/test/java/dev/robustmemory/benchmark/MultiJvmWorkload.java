@@ -15,14 +15,18 @@ record MultiJvmWorkload(String name, String description, Backend backend, Mix mi
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
 
+    /** Longer than in-process: several JVMs compile at once, on the same cores as the load. */
+    @Override
+    public Duration warmup(BenchSettings settings) {
+        return settings.multiJvmWarmup();
+    }
+
     @Override
     public Trial prepare(Path directory) throws Exception {
         // Opening in this JVM first creates the database once, preloads it, and finds an unavailable backend
         // before any child starts.
         try (BackendSession session = backend.open(directory)) {
-            if (mix.needsPreload()) {
-                session.preload(Mix.preloadedKeys(), Mix.value(0));
-            }
+            mix.preload(session);
         }
         List<ChildProcess> children = new ArrayList<>();
         try {

@@ -21,7 +21,7 @@ record OpenCloseWorkload(String name) implements Workload {
     public Trial prepare(Path directory) throws Exception {
         String url = RawDuckDbSession.url(directory);
         try (RawDuckDbSession session = RawDuckDbSession.open(directory)) {
-            session.preload(Mix.preloadedKeys(), Mix.value(0));
+            Mix.LOAD.preload(session);
         }
         List<LoadDriver.ThreadOperation> openAndClose = List.of(sequence -> DriverManager.getConnection(url).close());
         return new Trial() {

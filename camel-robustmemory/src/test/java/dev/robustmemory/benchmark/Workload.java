@@ -19,6 +19,11 @@ interface Workload {
      */
     Trial prepare(Path directory) throws Exception;
 
+    /** How long the unreported round before the measured ones runs. */
+    default Duration warmup(BenchSettings settings) {
+        return settings.warmup();
+    }
+
     /** A prepared workload, measured once per round; closing it stops its threads and child JVMs. */
     interface Trial extends AutoCloseable {
         Measurement measure(Duration window) throws Exception;
