@@ -112,7 +112,7 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
     @Override
     public boolean contains(String id) {
         String key = key(id);
-        return execute("look up", id, session -> session.exists(key));
+        return execute("look up", id, MemoryWork.reading(session -> session.exists(key)));
     }
 
     @Override

@@ -128,7 +128,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     @InvokeOnHeader("load")
     public void onLoad(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
-        execute(message, callback, RobustMemoryOperation.load, session -> session.load(key), outcome -> {
+        execute(message, callback, RobustMemoryOperation.load, MemoryWork.reading(session -> session.load(key)), outcome -> {
             Optional<MemoryEntry> entry = outcome.result();
             message.setHeader(FOUND, entry.isPresent());
             message.setHeader(VERSION, entry.map(MemoryEntry::version).orElse(0L));
@@ -148,14 +148,14 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     @InvokeOnHeader("exists")
     public void onExists(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
-        execute(message, callback, RobustMemoryOperation.exists, session -> session.exists(key),
+        execute(message, callback, RobustMemoryOperation.exists, MemoryWork.reading(session -> session.exists(key)),
                 outcome -> message.setBody(outcome.result()));
     }
 
     @InvokeOnHeader("keys")
     public void onKeys(Message message, AsyncCallback callback) {
         String prefix = message.getHeader(KEY_PREFIX, String.class);
-        execute(message, callback, RobustMemoryOperation.keys, session -> session.keys(prefix),
+        execute(message, callback, RobustMemoryOperation.keys, MemoryWork.reading(session -> session.keys(prefix)),
                 outcome -> message.setBody(outcome.result()));
     }
 
@@ -170,7 +170,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
 
     @InvokeOnHeader("size")
     public void onSize(Message message, AsyncCallback callback) {
-        execute(message, callback, RobustMemoryOperation.size, MemorySession::size,
+        execute(message, callback, RobustMemoryOperation.size, MemoryWork.reading(MemorySession::size),
                 outcome -> message.setBody(outcome.result()));
     }
 

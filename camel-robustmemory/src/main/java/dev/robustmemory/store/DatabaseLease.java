@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -81,6 +82,8 @@ final class DatabaseLease {
     static final int APPLY_AFTER_KEYS = 4096;
     private static final int MAX_KEPT_TAKEOVERS = 1000;
     static final long LINGER_MICROS = 200;
+    /** How long the lease thread waits for the lock before it looks again for reads it can answer without it. */
+    private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final System.Logger LOG = System.getLogger(DatabaseLease.class.getName());
 
     private final DatabaseFile database;
@@ -256,7 +259,15 @@ final class DatabaseLease {
         if (batch == null) {
             handingOver = othersWait();
             endLease(!handingOver); // idle: applying costs nobody anything unless someone waits
-        } else if (!batch.isEmpty() && (grant != null || beginLease(batch))) {
+        } else if (grant == null) {
+            answerWithoutLock(batch);
+            if (!batch.isEmpty() && beginLease(batch)) {
+                runBatch(batch);
+                if (grant != null && handOverDue()) {
+                    endLease(!handingOver);
+                }
+            }
+        } else if (!batch.isEmpty()) {
             runBatch(batch);
             if (grant != null && handOverDue()) {
                 endLease(!handingOver); // a renewal may be followed by no work at all: leave DuckDB holding it all
@@ -477,12 +488,14 @@ final class DatabaseLease {
         try {
             while (true) {
                 batch.removeIf(QueuedWork::isCancelled);
+                queue.drainTo(batch, MAX_BATCH - batch.size()); // works that came meanwhile wait along
+                answerWithoutLock(batch);
                 if (batch.isEmpty()) {
                     return null;
                 }
                 long remaining = latestDeadline(batch).deadlineNanos() - System.nanoTime();
                 try {
-                    return lock.acquire(Duration.ofNanos(Math.max(0, remaining)));
+                    return lock.acquire(Duration.ofNanos(Math.max(0, Math.min(remaining, WAIT_SLICE_NANOS))));
                 } catch (LockTimeoutException e) {
                     batch.forEach(QueuedWork::markLockAttempted);
                     if (remaining <= 0) {
@@ -564,14 +577,79 @@ final class DatabaseLease {
     private <T> Ran<T> run(QueuedWork<T> work) {
         sqlDeadlineNanos = work.deadlineNanos();
         sqlTimeout = work.timeout();
-        session.beginWork(work.store);
+        return run(work, session);
+    }
+
+    private static <T> Ran<T> run(QueuedWork<T> work, DuckDbSession on) {
+        on.beginWork(work.store);
         try {
-            return new Ran<>(work, work.work.run(session), null);
+            return new Ran<>(work, work.work.run(on), null);
         } catch (Exception | Error e) {
             return new Ran<>(work, null, e);
         } finally {
-            session.endWork();
+            on.endWork();
             Thread.interrupted(); // a work that interrupted its thread meant itself, not this lease thread
+        }
+    }
+
+    /**
+     * Answers the batch's reading works without the lock, from what this JVM knows, when the journal shows that it
+     * knows every acknowledged write ({@link WriteAheadJournal#readUnlocked}); a work that needs more stays in the
+     * batch and waits for the lock. Another process may hold the lock and write meanwhile: a read answered here
+     * takes effect at the moment the journal was read, after every write acknowledged before it was submitted.
+     */
+    private void answerWithoutLock(List<QueuedWork<?>> batch) {
+        if (journal == null || journalRead == null || batch.stream().noneMatch(QueuedWork::mayRunWithoutLock)) {
+            return;
+        }
+        Optional<WriteAheadJournal.UnlockedRead> read;
+        try {
+            read = journal.readUnlocked(journalRead);
+        } catch (StoreException e) {
+            return; // the lease reads the journal again under the lock, and reports what is wrong with it
+        }
+        if (read.isEmpty()) {
+            return;
+        }
+        catchUp(read.get().catchUp());
+        journalRead = read.get().position();
+        revisions.observe(read.get().appliedRevision());
+        WithoutDatabase refusal = new WithoutDatabase();
+        DuckDbSession known = DuckDbSession.begin(refusal, read.get().holderToken(), cache, journaled, revisions);
+        batch.removeIf(work -> work.mayRunWithoutLock() && answeredWithoutLock(work, known, refusal));
+    }
+
+    /** Whether the work got its outcome (or its caller gave up); false when it must wait for the lock. */
+    private <T> boolean answeredWithoutLock(QueuedWork<T> work, DuckDbSession known, WithoutDatabase refusal) {
+        refusal.refused = false;
+        long startNanos = System.nanoTime();
+        Ran<T> ran = run(work, known);
+        if (refusal.refused || known.batchWrote()) {
+            if (known.batchWrote()) {
+                known.discardBatch();
+                cache.clear(); // it may hold what the discarded writes left there
+            }
+            work.markNeedsLock();
+            return false;
+        }
+        if (work.start()) { // else its caller gave up first: it never ran, as far as anyone can tell
+            if (ran.failure() != null) {
+                work.fail(ran.failure());
+            } else {
+                ran.succeed(known.fencingToken(), startNanos, System.nanoTime() - startNanos);
+            }
+        }
+        return true;
+    }
+
+    /** The database of a session without the lock: it refuses, and remembers that the work needed it. */
+    private static final class WithoutDatabase implements DuckDbSession.Database {
+        private boolean refused;
+
+        @Override
+        public Connection connection() throws StoreException {
+            refused = true;
+            throw new StoreException("Not answerable without the lock");
         }
     }
 

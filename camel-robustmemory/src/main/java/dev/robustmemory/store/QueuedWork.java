@@ -36,6 +36,8 @@ final class QueuedWork<T> {
     private final AtomicInteger state = new AtomicInteger(QUEUED);
     private final CompletableFuture<Outcome<T>> outcome = new CompletableFuture<>();
     private volatile boolean lockAttempted;
+    /** Set by the lease thread when the work could not be answered without the lock: it waits for the lock. */
+    private boolean needsLock;
     /** The pending deadline check of an asynchronous caller; null for a caller that watches its own deadline. */
     private volatile DeadlineTimer.Check deadlineCheck;
 
@@ -61,6 +63,15 @@ final class QueuedWork<T> {
     /** Called by the lease thread just before running the work; false when the caller gave up first. */
     boolean start() {
         return state.compareAndSet(QUEUED, RUNNING);
+    }
+
+    /** Whether the lease thread may try to answer the work without the lock (it only reads, and did not fail to). */
+    boolean mayRunWithoutLock() {
+        return work.onlyReads() && !needsLock;
+    }
+
+    void markNeedsLock() {
+        needsLock = true;
     }
 
     /** The lease thread tried for the lock since this work was queued (or is waiting for it right now). */

@@ -94,9 +94,13 @@ final class WriteAheadJournal implements AutoCloseable {
     private static final int OLDER_HEADER_SIZE = 64;
     private static final int DATABASE_ID_OFFSET = 32;
     private static final int JOURNAL_ID_OFFSET = 40;
-    /** The state block: epoch, holder token, applied seq, applied revision, applied epoch, reset-at seq. */
+    /**
+     * The state block: epoch, holder token, applied seq, applied revision, applied epoch, reset-at seq, synced end,
+     * synced seq, and a CRC of them (a reader without the lock may catch a write half done).
+     */
     private static final int STATE_OFFSET = 48;
-    private static final int STATE_SIZE = 6 * Long.BYTES;
+    private static final int STATE_LONGS = 8;
+    private static final int STATE_SIZE = STATE_LONGS * Long.BYTES + Integer.BYTES;
     private static final int HOLDER_TOKEN_OFFSET = STATE_OFFSET + Long.BYTES;
     /** The reset-at seq when the database was written directly: what anyone knew may be void. */
     private static final long KNOWLEDGE_VOID = -1;
@@ -147,6 +151,9 @@ final class WriteAheadJournal implements AutoCloseable {
     private long appliedEpoch;
     /** The seq the epoch started after, when starting over only applied the journal: see {@link Continuity}. */
     private long resetAtSeq;
+    /** Where the acknowledged (synced) frames end, and the last seq they hold: what a reader without the lock reads. */
+    private long syncedEnd = HEADER_SIZE;
+    private long syncedSeq;
 
     /**
      * How far a process has read the journal: every batch before {@code offset}, the last numbered {@code seq}, in
@@ -470,7 +477,9 @@ final class WriteAheadJournal implements AutoCloseable {
         image.putLong(DATABASE_ID_OFFSET, database.databaseId()).putLong(JOURNAL_ID_OFFSET, journalId)
                 .position(STATE_OFFSET);
         image.putLong(epoch).putLong(database.fencingToken()).putLong(database.appliedSeq())
-                .putLong(database.revision()).putLong(epoch).putLong(KNOWLEDGE_VOID);
+                .putLong(database.revision()).putLong(epoch).putLong(KNOWLEDGE_VOID)
+                .putLong(HEADER_SIZE).putLong(database.appliedSeq()); // the first claimant publishes carried frames
+        image.putInt(crc(image.array(), STATE_OFFSET, STATE_LONGS * Long.BYTES));
         image.put(HEADER_SIZE, frames.toByteArray());
         return image.array();
     }
@@ -605,20 +614,96 @@ final class WriteAheadJournal implements AutoCloseable {
         }
         try {
             List<PendingWrite> writes = new ArrayList<>();
+            Continuity continuity;
             if (known != null && known.epoch() == epoch) {
                 readChain(known.offset(), known.seq(), -1, writes);
-                return new CatchUp(Continuity.ONWARD, writes);
-            }
-            if (known != null && known.seq() == resetAtSeq) {
+                continuity = Continuity.ONWARD;
+            } else if (known != null && known.seq() == resetAtSeq) {
                 readChain(HEADER_SIZE, resetAtSeq, -1, writes);
-                return new CatchUp(Continuity.AFTER_APPLY, writes);
+                continuity = Continuity.AFTER_APPLY;
+            } else {
+                readChain(HEADER_SIZE, -1, appliedSeq, writes);
+                lastSeq = Math.max(lastSeq, appliedSeq);
+                continuity = Continuity.RESTARTED;
             }
-            readChain(HEADER_SIZE, -1, appliedSeq, writes);
-            lastSeq = Math.max(lastSeq, appliedSeq);
-            return new CatchUp(Continuity.RESTARTED, writes);
+            if (appendAt != syncedEnd || lastSeq != syncedSeq) {
+                // A holder died between its fsync and publishing it, or before its fsync: what this claimant takes
+                // for written is synced and published before anyone is answered from it.
+                file.getFD().sync();
+                publishSynced();
+            }
+            return new CatchUp(continuity, writes);
         } catch (IOException e) {
             throw new StoreException("Cannot read the journal " + path + ": " + e, e);
         }
+    }
+
+    /**
+     * What a reader without the lock learnt ({@link #readUnlocked}).
+     *
+     * @param catchUp      the writes since what it knew, {@link Continuity#ONWARD} or {@link Continuity#AFTER_APPLY}
+     * @param position     where it knows the journal up to now
+     * @param holderToken  the fencing token of the latest grant, whose writes it has read
+     * @param appliedRevision the latest revision DuckDB holds
+     */
+    record UnlockedRead(CatchUp catchUp, Position position, long holderToken, long appliedRevision) {
+    }
+
+    /**
+     * Reads, without the lock, the acknowledged batches appended since {@code known}: a seqlock over the state block,
+     * which the holder writes before it overwrites any frame. Empty when that cannot be done consistently right now
+     * (the journal started over after batches the reader missed, DuckDB was written directly, the holder was writing
+     * the state block, or the journal is no longer the one at the path): the reader must take the lock. Every batch
+     * acknowledged before this call started is read; batches not acknowledged yet are not.
+     */
+    Optional<UnlockedRead> readUnlocked(Position known) throws StoreException {
+        try {
+            ByteBuffer before = readStateUnlocked();
+            if (before == null || !isStillAtPath()) {
+                return Optional.empty();
+            }
+            long stateEpoch = before.getLong(0);
+            long stateResetAtSeq = before.getLong(5 * Long.BYTES);
+            long stateSyncedEnd = before.getLong(6 * Long.BYTES);
+            long stateSyncedSeq = before.getLong(7 * Long.BYTES);
+            long position;
+            Continuity continuity;
+            if (stateEpoch == known.epoch()) {
+                position = known.offset();
+                continuity = Continuity.ONWARD;
+            } else if (stateResetAtSeq == known.seq() && before.getLong(4 * Long.BYTES) == stateEpoch) {
+                position = HEADER_SIZE;
+                continuity = Continuity.AFTER_APPLY;
+            } else {
+                return Optional.empty();
+            }
+            List<PendingWrite> writes = new ArrayList<>();
+            long seq = known.seq();
+            for (Batch batch; position < stateSyncedEnd
+                    && (batch = readBatch(file, position, stateSyncedEnd, seq)) != null; position = batch.end()) {
+                writes.addAll(batch.writes());
+                seq = batch.lastSeq();
+            }
+            ByteBuffer after = readStateUnlocked();
+            if (position != stateSyncedEnd || seq != stateSyncedSeq || after == null
+                    || after.getLong(0) != stateEpoch) {
+                return Optional.empty();
+            }
+            return Optional.of(new UnlockedRead(new CatchUp(continuity, writes),
+                    new Position(stateEpoch, stateSyncedEnd, stateSyncedSeq), before.getLong(Long.BYTES),
+                    before.getLong(3 * Long.BYTES)));
+        } catch (IOException e) {
+            throw new StoreException("Cannot read the journal " + path + ": " + e, e);
+        }
+    }
+
+    /** The state block as a reader without the lock sees it; null when its CRC shows a write half done. */
+    private ByteBuffer readStateUnlocked() throws IOException {
+        byte[] state = new byte[STATE_SIZE];
+        file.seek(STATE_OFFSET);
+        file.readFully(state);
+        ByteBuffer buffer = ByteBuffer.wrap(state);
+        return buffer.getInt(STATE_LONGS * Long.BYTES) == crc(state, 0, STATE_LONGS * Long.BYTES) ? buffer : null;
     }
 
     /**
@@ -733,6 +818,7 @@ final class WriteAheadJournal implements AutoCloseable {
         ensureStillAtPath(writes.size());
         appendAt += frame.length - TERMINATOR_SIZE;
         lastSeq += writes.size();
+        publishSynced(); // before the batch is acknowledged: a reader without the lock must not miss it
         return true;
     }
 
@@ -787,6 +873,8 @@ final class WriteAheadJournal implements AutoCloseable {
         appliedRevision = revision;
         appliedEpoch = epoch;
         resetAtSeq = onlyApplied ? lastSeq : KNOWLEDGE_VOID;
+        syncedEnd = HEADER_SIZE;
+        syncedSeq = lastSeq;
         try {
             writeState();
             file.seek(HEADER_SIZE);
@@ -796,6 +884,13 @@ final class WriteAheadJournal implements AutoCloseable {
             // Harmless but for space: appends go on after the applied batches, which a replay skips.
             LOG.log(System.Logger.Level.WARNING, "Cannot start the journal " + path + " over: " + e);
         }
+    }
+
+    /** Publishes where the acknowledged frames end, for readers without the lock ({@link #readUnlocked}). */
+    private void publishSynced() throws StoreException {
+        syncedEnd = appendAt;
+        syncedSeq = lastSeq;
+        writeStateOrFail();
     }
 
     private void readState() throws IOException {
@@ -808,13 +903,18 @@ final class WriteAheadJournal implements AutoCloseable {
         appliedRevision = state.getLong();
         appliedEpoch = state.getLong();
         resetAtSeq = state.getLong();
+        syncedEnd = state.getLong();
+        syncedSeq = state.getLong();
     }
 
     /** One write call for the whole state block, so that it is never seen half old, half new by this library. */
     private void writeState() throws IOException {
         file.seek(STATE_OFFSET);
-        file.write(ByteBuffer.allocate(STATE_SIZE).putLong(epoch).putLong(holderToken).putLong(appliedSeq)
-                .putLong(appliedRevision).putLong(appliedEpoch).putLong(resetAtSeq).array());
+        ByteBuffer state = ByteBuffer.allocate(STATE_SIZE).putLong(epoch).putLong(holderToken).putLong(appliedSeq)
+                .putLong(appliedRevision).putLong(appliedEpoch).putLong(resetAtSeq).putLong(syncedEnd)
+                .putLong(syncedSeq);
+        state.putInt(crc(state.array(), 0, STATE_LONGS * Long.BYTES));
+        file.write(state.array());
     }
 
     private void writeStateOrFail() throws StoreException {

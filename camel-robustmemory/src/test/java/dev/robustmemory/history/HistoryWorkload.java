@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -211,7 +213,8 @@ public final class HistoryWorkload {
             if (fault == Fault.LOST_UPDATE && call.type() == OpType.INCREMENT) {
                 return incrementInTwoWorks(call);
             }
-            return execute(call, session -> operation(call, session));
+            MemoryWork<Observed> work = session -> operation(call, session);
+            return execute(call, READING.contains(call.type()) ? MemoryWork.reading(work) : work);
         }
 
         /** The bug of a client that reads, adds and writes back in separate works: nothing holds the lock between. */
@@ -265,6 +268,9 @@ public final class HistoryWorkload {
             }
         }
     }
+
+    /** The operations marked as reading, as the producer marks them: they may be answered without the lock. */
+    private static final Set<OpType> READING = EnumSet.of(OpType.LOAD, OpType.EXISTS, OpType.KEYS, OpType.SIZE);
 
     /** The operation itself, inside its work; domain refusals are answers, caught before the work ends. */
     private static Observed operation(Invocation call, MemorySession session) throws StoreException {
