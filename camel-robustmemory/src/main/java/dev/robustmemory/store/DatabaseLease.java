@@ -74,7 +74,7 @@ final class DatabaseLease {
     static final long PROBE_MICROS = 500;
     static final long IDLE_RELEASE_MILLIS = 10;
     static final long IDLE_WHILE_OTHERS_WAIT_MILLIS = 2;
-    static final long MIN_TENURE_MILLIS = 100;
+    static final long MIN_TENURE_MILLIS = 5;
     static final long MAX_TENURE_MILLIS = 1000;
     static final long HAND_OVER_WAIT_MILLIS = 5;
     private static final int MAX_BATCH = 256;
@@ -120,6 +120,7 @@ final class DatabaseLease {
     private int lastBatchSize;
     /** Until when, and within which timeout, opening DuckDB may wait for another program: the running work's. */
     private long sqlDeadlineNanos;
+    private boolean filledCacheThisLease;
     private Duration sqlTimeout = Duration.ZERO;
 
     DatabaseLease(DatabaseFile database, CrossProcessLock lock) {
@@ -411,10 +412,18 @@ final class DatabaseLease {
         return connection;
     }
 
-    /** The connection for the session's SQL: works that need DuckDB open it, within their own timeouts. */
+    /**
+     * The connection for the session's SQL: works that need DuckDB open it, within their own timeouts. A small table
+     * is read whole into the cache the first time, so that this JVM rarely needs DuckDB again.
+     */
     private Connection sqlConnection() throws StoreException {
         try {
-            return connection(inHand);
+            Connection opened = connection(inHand);
+            if (!cache.isComplete() && !filledCacheThisLease) {
+                filledCacheThisLease = true;
+                DuckDbSession.fillCache(opened, cache, journaled);
+            }
+            return opened;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StoreException("Interrupted while opening the DuckDB database " + database.path(), e);
@@ -834,6 +843,7 @@ final class DatabaseLease {
      * The journal stays open for the next lease, which checks that it is still the one at its path.
      */
     private void closeLease() {
+        filledCacheThisLease = false;
         if (session != null) {
             session.close();
             session = null;

@@ -64,6 +64,9 @@ final class DuckDbSession implements MemorySession {
             + " bytes_value = ?, version = ?, fencing_token = ?, updated_at = make_timestamptz(?) WHERE key = ?";
     private static final String INSERT_VALUE = "INSERT INTO " + Schema.ENTRIES + " (key, " + COLUMNS + ", updated_at)"
             + " VALUES (?, ?, ?, ?, ?, ?, make_timestamptz(?))";
+    private static final String SELECT_ALL = "SELECT key, " + COLUMNS + " FROM " + Schema.ENTRIES;
+    /** A table this small is read whole into the cache the first time a lease needs DuckDB (some ms at most). */
+    static final int FILL_CACHE_MAX_ROWS = 10_000;
     /** Below this many rows, statements row by row (about 0.4 ms each) cost less than the bulk merge's 2 ms. */
     private static final int BULK_ROWS = 6;
     /** A JSON integer as RFC 8259 writes one, with the whitespace JSON allows around a value. */
@@ -164,7 +167,7 @@ final class DuckDbSession implements MemorySession {
             PreparedStatement select = statement(SELECT_ENTRY);
             select.setString(1, key);
             try (ResultSet row = select.executeQuery()) {
-                Optional<MemoryEntry> entry = row.next() ? Optional.of(entry(key, row)) : Optional.empty();
+                Optional<MemoryEntry> entry = row.next() ? Optional.of(entry(key, row, 1)) : Optional.empty();
                 cache.put(key, entry);
                 return entry;
             }
@@ -308,6 +311,31 @@ final class DuckDbSession implements MemorySession {
         // This batch's writes reach DuckDB without the journal: processes that read only the journal miss them.
         wroteDirectly |= !batchWrites.isEmpty();
         batchWrites.clear(); // in the transaction now; reads find them in the cache or through SQL
+    }
+
+    /**
+     * Reads the whole table into the cache when it has at most {@value #FILL_CACHE_MAX_ROWS} rows, so that this JVM
+     * then knows every key, present or absent, and needs DuckDB again only for keys, size and applies. The caller
+     * holds the lock; {@code pending} are the writes DuckDB lacks, newer than its rows.
+     */
+    static void fillCache(Connection connection, EntryCache cache, Map<String, PendingWrite> pending)
+            throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            try (ResultSet count = statement.executeQuery(COUNT)) { // unprepared: see size()
+                count.next();
+                if (count.getLong(1) > FILL_CACHE_MAX_ROWS) {
+                    return;
+                }
+            }
+            Map<String, MemoryEntry> rows = new HashMap<>();
+            try (ResultSet row = statement.executeQuery(SELECT_ALL)) {
+                while (row.next()) {
+                    String key = row.getString(1);
+                    rows.put(key, entry(key, row, 2));
+                }
+            }
+            cache.fill(rows, pending);
+        }
     }
 
     /** Whether the current batch wrote anything (a read-only batch has nothing to fence or make durable). */
@@ -529,11 +557,12 @@ final class DuckDbSession implements MemorySession {
         return index + 3;
     }
 
-    private static MemoryEntry entry(String key, ResultSet row) throws SQLException {
-        ValueKind kind = ValueKind.valueOf(row.getString(1));
-        StoredValue value = new StoredValue(kind, kind == ValueKind.BYTES ? null : row.getString(2),
-                kind == ValueKind.BYTES ? row.getBytes(3) : null);
-        return new MemoryEntry(key, value, row.getLong(4), row.getLong(5));
+    /** The entry whose {@link #COLUMNS} start at column {@code first} of the row. */
+    private static MemoryEntry entry(String key, ResultSet row, int first) throws SQLException {
+        ValueKind kind = ValueKind.valueOf(row.getString(first));
+        StoredValue value = new StoredValue(kind, kind == ValueKind.BYTES ? null : row.getString(first + 1),
+                kind == ValueKind.BYTES ? row.getBytes(first + 2) : null);
+        return new MemoryEntry(key, value, row.getLong(first + 3), row.getLong(first + 4));
     }
 
     private void checkInWork() {

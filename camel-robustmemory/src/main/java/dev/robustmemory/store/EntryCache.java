@@ -26,10 +26,38 @@ final class EntryCache {
 
     private final Map<String, Optional<MemoryEntry>> entries = new LinkedHashMap<>(256, 0.75f, true);
     private long bytes;
+    private long evictions;
+    /** Whether it holds every entry of the memory, so that a key it does not hold is known to be absent. */
+    private boolean complete;
 
     /** The entry, {@code Optional.empty()} when known to be absent, or null when unknown. */
     Optional<MemoryEntry> get(String key) {
-        return entries.get(key);
+        Optional<MemoryEntry> entry = entries.get(key);
+        return entry == null && complete ? Optional.empty() : entry;
+    }
+
+    /**
+     * Fills the cache with every entry: the database's rows, overlaid with the writes it lacks ({@code pending}); the
+     * entries already held stay, being at least as new. When none had to be left out, it knows from then on that a
+     * key it does not hold is absent, until {@link #clear()} or an eviction.
+     */
+    void fill(Map<String, MemoryEntry> database, Map<String, PendingWrite> pending) {
+        long before = evictions;
+        pending.forEach((key, write) -> {
+            if (!entries.containsKey(key)) {
+                put(key, write.entry());
+            }
+        });
+        database.forEach((key, entry) -> {
+            if (!entries.containsKey(key)) {
+                put(key, Optional.of(entry));
+            }
+        });
+        complete = evictions == before;
+    }
+
+    boolean isComplete() {
+        return complete;
     }
 
     void put(String key, Optional<MemoryEntry> entry) {
@@ -47,6 +75,8 @@ final class EntryCache {
             Map.Entry<String, Optional<MemoryEntry>> evicted = eldest.next();
             bytes -= weight(evicted.getKey(), evicted.getValue());
             eldest.remove();
+            evictions++;
+            complete = false;
         }
     }
 
@@ -63,6 +93,7 @@ final class EntryCache {
     void clear() {
         entries.clear();
         bytes = 0;
+        complete = false;
     }
 
     /** The bytes the cache accounts for: at most {@link #MAX_BYTES}. */
@@ -71,6 +102,8 @@ final class EntryCache {
     }
 
     private void forget(String key) {
+        complete = false; // the key's large value is not kept, but it is not absent
+        evictions++;
         Optional<MemoryEntry> removed = entries.remove(key);
         if (removed != null) {
             bytes -= weight(key, removed);

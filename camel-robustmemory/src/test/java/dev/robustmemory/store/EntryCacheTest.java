@@ -2,6 +2,7 @@ package dev.robustmemory.store;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Map;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,5 +49,26 @@ class EntryCacheTest {
         cache.put("b", entry("b", 10));
         cache.clear();
         assertEquals(0, cache.bytes());
+    }
+
+    @Test
+    void filledWithEveryEntryItKnowsAbsentKeysUntilItMustLeaveOneOut() {
+        EntryCache cache = new EntryCache();
+        Optional<MemoryEntry> newer = entry("a", 10);
+        cache.put("a", newer);
+        assertNull(cache.get("absent"), "unknown before it is filled");
+        cache.fill(Map.of("a", entry("a", 20).orElseThrow(), "b", entry("b", 20).orElseThrow()),
+                Map.of("c", PendingWrite.deletion("c", 9)));
+        assertTrue(cache.isComplete());
+        assertEquals(newer, cache.get("a"), "what it held is newer than the database's row");
+        assertEquals(Optional.empty(), cache.get("c"), "a pending deletion overrides the database");
+        assertEquals(Optional.empty(), cache.get("absent"));
+
+        cache.put("large", entry("large", (int) EntryCache.MAX_CACHED_VALUE_SIZE + 1));
+        assertNull(cache.get("absent"), "a value too large to keep leaves the cache incomplete");
+        cache.fill(Map.of(), Map.of());
+        assertTrue(cache.isComplete());
+        cache.clear();
+        assertNull(cache.get("absent"));
     }
 }
