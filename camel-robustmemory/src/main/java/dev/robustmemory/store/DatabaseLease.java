@@ -120,8 +120,9 @@ final class DatabaseLease {
     private int lastBatchSize;
     /** Until when, and within which timeout, opening DuckDB may wait for another program: the running work's. */
     private long sqlDeadlineNanos;
-    private boolean filledCacheThisLease;
     private Duration sqlTimeout = Duration.ZERO;
+    /** Whether this lease tried to read the table whole into the cache already. */
+    private boolean filledCacheThisLease;
 
     DatabaseLease(DatabaseFile database, CrossProcessLock lock) {
         this.database = database;
@@ -260,19 +261,17 @@ final class DatabaseLease {
         if (batch == null) {
             handingOver = othersWait();
             endLease(!handingOver); // idle: applying costs nobody anything unless someone waits
-        } else if (grant == null) {
+            return;
+        }
+        if (grant == null) {
             answerWithoutLock(batch);
-            if (!batch.isEmpty() && beginLease(batch)) {
-                runBatch(batch);
-                if (grant != null && handOverDue()) {
-                    endLease(!handingOver);
-                }
-            }
-        } else if (!batch.isEmpty()) {
-            runBatch(batch);
-            if (grant != null && handOverDue()) {
-                endLease(!handingOver); // a renewal may be followed by no work at all: leave DuckDB holding it all
-            }
+        }
+        if (batch.isEmpty() || (grant == null && !beginLease(batch))) {
+            return;
+        }
+        runBatch(batch);
+        if (grant != null && handOverDue()) {
+            endLease(!handingOver); // a renewal may be followed by no work at all: leave DuckDB holding it all
         }
     }
 
@@ -662,12 +661,19 @@ final class DatabaseLease {
         }
     }
 
+    /** The fencing check against the journal: no later grant has claimed it. */
+    private void ensureJournalHeld() throws StoreException, LockLostException {
+        if (!journal.isHeldBy(session.fencingToken())) {
+            throw new LockLostException(lock.path(), "the journal names a later grant than this lease's (token "
+                    + session.fencingToken() + "): another writer took over");
+        }
+    }
+
     /** Commits the batch and only then tells each caller its outcome. */
     private void commit(List<Ran<?>> ran, long startNanos) {
         try {
-            if (session.batchWrote() && !journal.isHeldBy(session.fencingToken())) {
-                throw new LockLostException(lock.path(), "the journal names a later grant than this lease's (token "
-                        + session.fencingToken() + "): another writer took over");
+            if (session.batchWrote()) {
+                ensureJournalHeld();
             }
             if (session.writesToDatabase() || session.pendingCount() >= APPLY_AFTER_KEYS) {
                 applyJournal();
@@ -762,10 +768,7 @@ final class DatabaseLease {
     private void applyPendingWrites() throws IOException, SQLException {
         session.applyPending();
         long token = session.fencingToken();
-        if (!journal.isHeldBy(token)) {
-            throw new LockLostException(lock.path(), "the journal names a later grant than this lease's (token "
-                    + token + "): another writer took over");
-        }
+        ensureJournalHeld();
         long current = Schema.currentFencingToken(sqlConnection());
         if (current > token) {
             throw new LockLostException(lock.path(), "the database was written under fencing token " + current
