@@ -47,7 +47,8 @@ public class RobustMemoryComponent extends DefaultComponent {
 
     private static final Logger LOG = LoggerFactory.getLogger(RobustMemoryComponent.class);
 
-    @Metadata(description = "Default options for every endpoint of this component; endpoint options override them.")
+    @Metadata(label = "advanced",
+              description = "Default options for every endpoint of this component; endpoint options override them.")
     private RobustMemoryConfiguration configuration = new RobustMemoryConfiguration();
 
     @Metadata(label = "advanced", autowired = true,

@@ -48,7 +48,7 @@ public class RobustMemoryConfiguration implements Cloneable {
      * PT10S or plain milliseconds. 0 tries once without waiting; negative or malformed values are refused. The header
      * CamelRobustMemoryLockTimeout overrides it for one message.
      */
-    @UriParam(defaultValue = "5s")
+    @UriParam(label = "producer", defaultValue = "5s", javaType = "java.time.Duration")
     private String lockTimeout = "5s";
 
     /**
@@ -63,7 +63,7 @@ public class RobustMemoryConfiguration implements Cloneable {
      * How long a live holder may keep the lock before the consumer and the cleanup operation report it as stale,
      * e.g. 1h or 30m; must be positive. A live holder is reported, never broken.
      */
-    @UriParam(label = "advanced", defaultValue = "1h")
+    @UriParam(label = "advanced", defaultValue = "1h", javaType = "java.time.Duration")
     private String staleLockThreshold = "1h";
 
     /**
@@ -87,14 +87,14 @@ public class RobustMemoryConfiguration implements Cloneable {
      * name.lock that holds a robustmemory owner record), not only the memory's own lock file. Other .lock files are
      * left alone.
      */
-    @UriParam(label = "consumer")
+    @UriParam(label = "advanced")
     private String lockDirectory;
 
     /**
      * The largest value accepted, in bytes (UTF-8 bytes for text and JSON). A larger value is refused before the
      * lock is taken.
      */
-    @UriParam(defaultValue = "16777216")
+    @UriParam(label = "producer", defaultValue = "16777216")
     private long maxValueSize = StoreSettings.DEFAULT_MAX_VALUE_SIZE;
 
     /**

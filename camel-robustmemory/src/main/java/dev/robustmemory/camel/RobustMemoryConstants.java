@@ -94,8 +94,8 @@ public final class RobustMemoryConstants {
     public static final String MAX_WAIT_TIME = "CamelRobustMemoryMaxWaitTime";
 
     @Metadata(label = "producer", javaType = "Double",
-              description = "Out (monitorLocks): acquisitions / (acquisitions + failures + timeouts), from 0 to 1;"
-                            + " absent before the first lock request.")
+              description = "Out (monitorLocks): the share of lock requests granted, acquisitions divided by the sum of"
+                            + " acquisitions, failures and timeouts, from 0 to 1; absent before the first lock request.")
     public static final String SUCCESS_RATE = "CamelRobustMemorySuccessRate";
 
     // Consumer events: one exchange per event; the body is a Map with the same facts.

@@ -3,6 +3,7 @@ package dev.robustmemory.camel;
 import dev.robustmemory.lock.LockException;
 import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.StoreException;
+import org.apache.camel.AsyncEndpoint;
 import org.apache.camel.Category;
 import org.apache.camel.Consumer;
 import org.apache.camel.Processor;
@@ -17,10 +18,10 @@ import org.apache.camel.support.ScheduledPollEndpoint;
  * process on the host that uses the same database. As a consumer, polls the memory's lock file and reports holders
  * that died holding it, stale holders, corrupt owner records and holders on other hosts.
  */
-@UriEndpoint(firstVersion = "0.1.0", scheme = "robustmemory", title = "Robust Memory", syntax = "robustmemory:key",
+@UriEndpoint(firstVersion = "4.22.0", scheme = "robustmemory", title = "Robust Memory", syntax = "robustmemory:key",
              remote = false, category = { Category.CACHE, Category.DATABASE },
              headersClass = RobustMemoryConstants.class)
-public class RobustMemoryEndpoint extends ScheduledPollEndpoint {
+public class RobustMemoryEndpoint extends ScheduledPollEndpoint implements AsyncEndpoint {
 
     /**
      * The key to operate on (1 to 1024 characters); the header CamelRobustMemoryKey overrides it. Operations on a

@@ -66,7 +66,8 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
     @Metadata(description = "Path of the lock file that guards the database; default: the database path plus .lock.")
     private String lockFile;
 
-    @Metadata(description = "How long each call waits for the lock, e.g. 10s, 500ms or PT10S.", defaultValue = "5s")
+    @Metadata(description = "How long each call waits for the lock, e.g. 10s, 500ms or PT10S.", defaultValue = "5s",
+              javaType = "java.time.Duration")
     private String lockTimeout = "5s";
 
     @Metadata(description = "The repository's name: its ids are the keys idempotent/<name>/<id>. Repositories that"

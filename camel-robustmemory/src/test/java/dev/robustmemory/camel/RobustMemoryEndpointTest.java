@@ -4,7 +4,6 @@ import java.nio.file.Path;
 
 import dev.robustmemory.store.InvalidEntryException;
 import org.apache.camel.CamelContext;
-import org.apache.camel.CatalogCamelContext;
 import org.apache.camel.ResolveEndpointFailedException;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
@@ -120,16 +119,6 @@ class RobustMemoryEndpointTest extends RobustMemoryTestSupport {
         assertEquals(0, consumer.getInitialDelay());
         assertEquals(3, consumer.getBackoffMultiplier());
         assertEquals(2, consumer.getBackoffErrorThreshold());
-    }
-
-    @Test
-    void metadataDocumentsOptionsAndHeaders() throws Exception {
-        String json = ((CatalogCamelContext) context).getComponentParameterJsonSchema("robustmemory");
-        for (String name : new String[] { "\"lockTimeout\"", "\"staleLockThreshold\"", "\"filePermissions\"",
-                                          "\"CamelRobustMemoryFencingToken\"", "\"CamelRobustMemoryExpectedVersion\"",
-                                          "\"syntax\": \"robustmemory:key\"" }) {
-            assertTrue(json.contains(name), name + " missing from the component JSON");
-        }
     }
 
     private static String causes(Throwable e) {
