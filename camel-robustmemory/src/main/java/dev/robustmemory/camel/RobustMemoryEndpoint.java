@@ -92,7 +92,11 @@ public class RobustMemoryEndpoint extends ScheduledPollEndpoint implements Async
         super.doStart();
         // Open now, so that a database path or lock file that cannot be used fails the route at start-up. Opening
         // takes no lock and opens no database: a memory busy in other processes never holds a route's start up,
-        // and a file that is not a DuckDB database fails the first message that uses it.
-        store();
+        // and a file that is not a DuckDB database fails the first message that uses it. With lazyStartProducer the
+        // user asked for such failures to reach the first message instead: its producer opens the memory then (a
+        // consumer opens it when it starts).
+        if (!isLazyStartProducer()) {
+            store();
+        }
     }
 }

@@ -77,6 +77,9 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
 
     public RobustMemoryProducer(RobustMemoryEndpoint endpoint) {
         super(endpoint, OPERATION, () -> endpoint.getConfiguration().getOperation().name());
+        // The operation dispatch is built from the context's services; a route injects the context, but Camel's
+        // LazyStartProducer (lazyStartProducer=true) starts the producer without doing so.
+        setCamelContext(endpoint.getCamelContext());
         this.endpoint = endpoint;
         this.codec = new BodyCodec(endpoint.getConfiguration().getMaxValueSize());
     }
