@@ -75,11 +75,11 @@ final class MemoryMonitor {
         return lockTimeoutOverride;
     }
 
-    /** Sets (or, with null, clears) the timeout that replaces the endpoints' lockTimeout for operations from now. */
+    /**
+     * Sets (or, with null, clears) the timeout that replaces the endpoints' lockTimeout for operations from now;
+     * a parsed, non-negative duration (see {@link Durations#parse}).
+     */
     void overrideLockTimeout(Duration timeout) {
-        if (timeout != null && timeout.isNegative()) {
-            throw new IllegalArgumentException("The lock timeout must not be negative: " + timeout);
-        }
         lockTimeoutOverride = timeout;
     }
 

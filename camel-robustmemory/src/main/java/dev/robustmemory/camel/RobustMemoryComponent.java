@@ -251,13 +251,13 @@ public class RobustMemoryComponent extends DefaultComponent {
      * Camel's naming of services by class and identity hash.
      */
     private ObjectName objectName(String memoryId) throws MalformedObjectNameException {
-        ObjectName componentName = getCamelContext().getManagementStrategy().getManagementObjectNameStrategy()
-                .getObjectNameForComponent(this, RobustMemoryHealthCheck.GROUP);
+        ObjectName contextName = getCamelContext().getManagementStrategy().getManagementObjectNameStrategy()
+                .getObjectNameForCamelContext(getCamelContext());
         Hashtable<String, String> keys = new Hashtable<>();
-        keys.put("context", componentName.getKeyProperty("context"));
+        keys.put("context", contextName.getKeyProperty("context"));
         keys.put("type", "services");
         keys.put("name", ObjectName.quote(memoryId));
-        return new ObjectName(componentName.getDomain(), keys);
+        return new ObjectName(contextName.getDomain(), keys);
     }
 
     private MeterRegistry resolveMeterRegistry() {

@@ -17,13 +17,17 @@ import org.apache.camel.support.console.AbstractDevConsole;
  * by camel-console's registry through the generated {@code META-INF/services/org/apache/camel/dev-console/robustmemory}
  * file; without camel-console nothing loads it. Like the view, it never takes the lock.
  */
-@DevConsole(name = "robustmemory", displayName = "Robust Memory",
-            description = "Lock holder, waiters, statistics and lock timeout of each robustmemory memory in use")
+@DevConsole(name = RobustMemoryDevConsole.ID, displayName = RobustMemoryDevConsole.DISPLAY_NAME,
+            description = RobustMemoryDevConsole.DESCRIPTION)
 public class RobustMemoryDevConsole extends AbstractDevConsole {
 
+    static final String ID = "robustmemory";
+    static final String DISPLAY_NAME = "Robust Memory";
+    static final String DESCRIPTION = "Lock holder, waiters, statistics and lock timeout of each robustmemory memory"
+                                      + " in use";
+
     public RobustMemoryDevConsole() {
-        super("camel", "robustmemory", "Robust Memory",
-                "Lock holder, waiters, statistics and lock timeout of each robustmemory memory in use");
+        super("camel", ID, DISPLAY_NAME, DESCRIPTION);
     }
 
     @Override
