@@ -43,7 +43,12 @@ import io.micrometer.core.instrument.Timer;
  * failure and 1 timeout give 0.5; it is undefined (and not reported) before the first request. Average and maximum
  * wait are over the waits of the acquisitions whose operation completed (the store reports wait times with
  * results; a domain outcome is counted as an acquisition but its wait is not known), since the component started:
- * there is no sliding window. The totals restart when the component (normally: the Camel context) restarts.
+ * there is no sliding window; hold times likewise. The totals restart when the component (normally: the Camel
+ * context) restarts, and when an operator {@link #reset resets} them.
+ *
+ * <p><b>Reset.</b> {@link #reset} moves the starting point of the totals that the headers, the health check, JMX and
+ * the dev console show; the Micrometer counters keep counting from the start, since a counter that went down would
+ * read as a process restart. An operation that completes while the reset runs may be counted on either side of it.
  *
  * <p><b>Orphans cleaned</b> counts dead holders' records that were recovered: by a producer's acquisition taking
  * over from a dead holder, by the consumer's or the cleanup operation's inspection, and when the memory was opened.
@@ -65,6 +70,10 @@ final class LockStatistics {
     private final LongAdder measuredWaits = new LongAdder();
     private final LongAdder totalWaitNanos = new LongAdder();
     private final LongAccumulator maxWaitNanos = new LongAccumulator(Math::max, 0);
+    private final LongAdder totalHoldNanos = new LongAdder();
+    private final LongAccumulator maxHoldNanos = new LongAccumulator(Math::max, 0);
+    /** The raw totals when the statistics were last reset; what {@link #snapshot} subtracts. */
+    private volatile Totals resetPoint = new Totals(0, 0, 0, 0, 0, 0, 0, Instant.now());
     private volatile LastFailure lastFailure;
     /** Whether the latest lock request (or opening the memory) failed; a success or a timeout clears it. */
     private volatile boolean failing;
@@ -76,9 +85,9 @@ final class LockStatistics {
     record LastFailure(String message, Instant at) {
     }
 
-    /** The totals at one moment, as the producer's headers show them. */
+    /** The totals at one moment since {@code since} (the start or the latest reset), as headers and JMX show them. */
     record Snapshot(long acquisitions, long failures, long timeouts, long orphansCleaned, double avgWaitMillis,
-            double maxWaitMillis) {
+            double maxWaitMillis, double avgHoldMillis, double maxHoldMillis, Instant since) {
 
         long requests() {
             return acquisitions + failures + timeouts;
@@ -90,9 +99,14 @@ final class LockStatistics {
         }
     }
 
+    /** The raw counts at one moment, from the start. */
+    private record Totals(long acquisitions, long failures, long timeouts, long orphansCleaned, long measuredWaits,
+            long waitNanos, long holdNanos, Instant at) {
+    }
+
     /**
      * Registers this memory's meters, once; later calls do nothing. Counters are views of the totals here, so they
-     * agree with the headers.
+     * agree with the headers until an operator {@link #reset resets} the statistics.
      */
     synchronized void bindMeters(MeterRegistry registry, Tags tags, CrossProcessLock lock) {
         if (meters == null) {
@@ -114,6 +128,8 @@ final class LockStatistics {
         measuredWaits.increment();
         totalWaitNanos.add(waitNanos);
         maxWaitNanos.accumulate(waitNanos);
+        totalHoldNanos.add(holdNanos);
+        maxHoldNanos.accumulate(holdNanos);
         failing = false;
         Meters current = meters;
         if (current != null) {
@@ -161,10 +177,23 @@ final class LockStatistics {
     }
 
     Snapshot snapshot() {
-        long waits = measuredWaits.sum();
-        double avg = waits == 0 ? 0.0 : totalWaitNanos.sum() / NANOS_PER_MILLI / waits;
-        return new Snapshot(acquisitions.sum(), failures.sum(), timeouts.sum(), orphansCleaned.sum(), avg,
-                maxWaitNanos.get() / NANOS_PER_MILLI);
+        Totals from = resetPoint;
+        Totals now = rawTotals();
+        long waits = now.measuredWaits() - from.measuredWaits();
+        return new Snapshot(now.acquisitions() - from.acquisitions(), now.failures() - from.failures(),
+                now.timeouts() - from.timeouts(), now.orphansCleaned() - from.orphansCleaned(),
+                average(now.waitNanos() - from.waitNanos(), waits), millis(maxWaitNanos.get()),
+                average(now.holdNanos() - from.holdNanos(), waits), millis(maxHoldNanos.get()), from.at());
+    }
+
+    /**
+     * Starts the totals again from zero, as an operator asks through JMX; the last failure and the health state stay,
+     * since they describe the memory rather than count its use.
+     */
+    synchronized void reset() {
+        resetPoint = rawTotals();
+        maxWaitNanos.reset();
+        maxHoldNanos.reset();
     }
 
     LastFailure lastFailure() {
@@ -177,6 +206,15 @@ final class LockStatistics {
 
     static double millis(long nanos) {
         return nanos / NANOS_PER_MILLI;
+    }
+
+    private static double average(long totalNanos, long count) {
+        return count == 0 ? 0.0 : totalNanos / NANOS_PER_MILLI / count;
+    }
+
+    private Totals rawTotals() {
+        return new Totals(acquisitions.sum(), failures.sum(), timeouts.sum(), orphansCleaned.sum(),
+                measuredWaits.sum(), totalWaitNanos.sum(), totalHoldNanos.sum(), Instant.now());
     }
 
     /** The outcome tag of an operation that threw: timeout, failure, or the domain outcome it ended with. */

@@ -1,6 +1,7 @@
 package dev.robustmemory.camel;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -20,6 +21,9 @@ import org.slf4j.LoggerFactory;
  * record. The queue is bounded so that a memory without a consumer cannot grow it without end; the oldest takeover
  * is dropped (and logged) first. Draining takes each takeover once, so with several consumers each one is reported
  * by exactly one of them.
+ *
+ * <p>The lock timeout an operator set for the memory at run time (through JMX) is kept here too, so that every
+ * producer of the memory sees it; like the statistics, it is forgotten when the component stops.
  */
 final class MemoryMonitor {
 
@@ -31,6 +35,8 @@ final class MemoryMonitor {
     private final RobustMemoryHealthCheck healthCheck;
     private final Deque<LockEvent> pendingTakeovers = new ArrayDeque<>(); // guarded by itself
     private volatile Path lockPath;
+    /** Null until an operator sets one: then the endpoints' own lockTimeout applies. */
+    private volatile Duration lockTimeoutOverride;
 
     MemoryMonitor(StoreSettings settings) {
         this.settings = settings;
@@ -52,6 +58,29 @@ final class MemoryMonitor {
 
     RobustMemoryHealthCheck healthCheck() {
         return healthCheck;
+    }
+
+    /**
+     * The lock timeout of an operation that starts now and has no timeout header: the one an operator set, else the
+     * endpoint's. One read of one field, so an operation gets the old or the new value whole, never a mix; the
+     * deadline is then fixed when the operation is queued, so a change never reaches an operation already waiting.
+     */
+    Duration lockTimeout(Duration endpointTimeout) {
+        Duration override = lockTimeoutOverride;
+        return override != null ? override : endpointTimeout;
+    }
+
+    /** The lock timeout an operator set, or null when the endpoints' own apply. */
+    Duration lockTimeoutOverride() {
+        return lockTimeoutOverride;
+    }
+
+    /**
+     * Sets (or, with null, clears) the timeout that replaces the endpoints' lockTimeout for operations from now;
+     * a parsed, non-negative duration (see {@link Durations#parse}).
+     */
+    void overrideLockTimeout(Duration timeout) {
+        lockTimeoutOverride = timeout;
     }
 
     /**

@@ -1,12 +1,17 @@
 package dev.robustmemory.camel;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.stream.Stream;
+
+import javax.management.MalformedObjectNameException;
+import javax.management.ObjectName;
 
 import dev.robustmemory.lock.LockException;
 import dev.robustmemory.store.MemoryStore;
@@ -19,6 +24,7 @@ import org.apache.camel.Endpoint;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.health.HealthCheckRepository;
+import org.apache.camel.spi.ManagementAgent;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.spi.annotations.Component;
@@ -41,6 +47,12 @@ import org.slf4j.LoggerFactory;
  * the first of them with {@code monitorLocks=true}, in {@link #setMeterRegistry the meter registry}), and a readiness
  * {@link RobustMemoryHealthCheck}, offered to Camel's health-check registry when there is one (camel-health). All
  * of it is dropped when the component stops, so the totals count since the component started.
+ *
+ * <p><b>Management.</b> Each memory in use also has a {@link ManagedMemory} view (holder, waiters, statistics, a
+ * lock timeout that can be changed at run time), shown by the {@link RobustMemoryDevConsole dev console} and, when
+ * camel-management is present and JMX is on, registered as the MBean
+ * {@code org.apache.camel:context=<context>,type=services,name="robustmemory:<database path>"} when a route first
+ * opens the memory, and unregistered when the component stops.
  */
 @Component("robustmemory")
 public class RobustMemoryComponent extends DefaultComponent {
@@ -61,6 +73,8 @@ public class RobustMemoryComponent extends DefaultComponent {
     private final Map<Path, Path> lockFileByDatabase = new HashMap<>();
     private final Map<StoreSettings, MemoryStore> openStores = new HashMap<>();
     private final Map<Path, MemoryMonitor> monitors = new HashMap<>();
+    private final Map<Path, ManagedMemory> managedMemories = new HashMap<>();
+    private final List<ObjectName> registeredMBeans = new ArrayList<>();
     private final HealthCheckRepository healthChecks = new MemoryHealthChecks();
     private HealthCheckRegistry healthCheckRegistry;
     private ExecutorService completionExecutor;
@@ -118,6 +132,7 @@ public class RobustMemoryComponent extends DefaultComponent {
             healthCheckRegistry.unregister(healthChecks);
             healthCheckRegistry = null;
         }
+        unmanageMemories();
         monitors.values().forEach(monitor -> monitor.statistics().unbindMeters());
         monitors.clear();
         for (Map.Entry<StoreSettings, MemoryStore> open : openStores.entrySet()) {
@@ -153,6 +168,7 @@ public class RobustMemoryComponent extends DefaultComponent {
             }
             monitor.lockOpened(store.lock().path());
             openStores.put(settings, store);
+            manageMemory(monitor, store);
         }
         return store;
     }
@@ -187,6 +203,62 @@ public class RobustMemoryComponent extends DefaultComponent {
     synchronized void countCleanedOrphan(Path lockFile) {
         monitors.values().stream().filter(monitor -> lockFile.equals(monitor.lockPath()))
                 .forEach(monitor -> monitor.statistics().recordOrphanCleaned());
+    }
+
+    /** The management views of the memories in use, as the dev console shows them. */
+    synchronized List<ManagedMemory> managedMemories() {
+        return List.copyOf(managedMemories.values());
+    }
+
+    /**
+     * Creates the memory's view when its first store opens and registers it with JMX when camel-management is
+     * there. A failed registration is logged and the route goes on, as Camel does for its own services.
+     */
+    private void manageMemory(MemoryMonitor monitor, MemoryStore store) {
+        Path database = store.settings().database();
+        if (managedMemories.containsKey(database)) {
+            return; // a second store of the same database (other file settings): one memory, one view
+        }
+        ManagedMemory memory = new ManagedMemory(this, monitor, store);
+        managedMemories.put(database, memory);
+        ManagementAgent agent = getCamelContext().getManagementStrategy().getManagementAgent();
+        if (agent != null) {
+            try {
+                ObjectName name = objectName(monitor.healthCheck().getId());
+                agent.register(memory, name);
+                registeredMBeans.add(name);
+            } catch (Exception e) {
+                LOG.warn("Cannot register the robustmemory MBean of {}: {}", database, e.getMessage(), e);
+            }
+        }
+    }
+
+    private void unmanageMemories() {
+        ManagementAgent agent = getCamelContext().getManagementStrategy().getManagementAgent();
+        for (ObjectName name : registeredMBeans) {
+            try {
+                agent.unregister(name);
+            } catch (Exception e) {
+                LOG.warn("Cannot unregister the MBean {}: {}", name, e.getMessage(), e);
+            }
+        }
+        registeredMBeans.clear();
+        managedMemories.clear();
+    }
+
+    /**
+     * The context's name as Camel's own MBeans carry it (management name, host name when configured, JMX domain),
+     * with the memory's id from its health check, {@code robustmemory:<database>}: findable by database, unlike
+     * Camel's naming of services by class and identity hash.
+     */
+    private ObjectName objectName(String memoryId) throws MalformedObjectNameException {
+        ObjectName contextName = getCamelContext().getManagementStrategy().getManagementObjectNameStrategy()
+                .getObjectNameForCamelContext(getCamelContext());
+        Hashtable<String, String> keys = new Hashtable<>();
+        keys.put("context", contextName.getKeyProperty("context"));
+        keys.put("type", "services");
+        keys.put("name", ObjectName.quote(memoryId));
+        return new ObjectName(contextName.getDomain(), keys);
     }
 
     private MeterRegistry resolveMeterRegistry() {

@@ -5,6 +5,8 @@ import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.StoreException;
 import org.apache.camel.AsyncEndpoint;
 import org.apache.camel.Category;
+import org.apache.camel.api.management.ManagedAttribute;
+import org.apache.camel.api.management.ManagedResource;
 import org.apache.camel.Consumer;
 import org.apache.camel.Processor;
 import org.apache.camel.Producer;
@@ -18,6 +20,7 @@ import org.apache.camel.support.ScheduledPollEndpoint;
  * process on the host that uses the same database. As a consumer, polls the memory's lock file and reports holders
  * that died holding it, stale holders, corrupt owner records and holders on other hosts.
  */
+@ManagedResource(description = "Managed RobustMemoryEndpoint")
 @UriEndpoint(firstVersion = "4.22.0", scheme = "robustmemory", title = "Robust Memory", syntax = "robustmemory:key",
              remote = false, category = { Category.CACHE, Category.DATABASE },
              headersClass = RobustMemoryConstants.class)
@@ -56,6 +59,7 @@ public class RobustMemoryEndpoint extends ScheduledPollEndpoint implements Async
         return consumer;
     }
 
+    @ManagedAttribute(description = "The key to operate on; the header CamelRobustMemoryKey overrides it")
     public String getKey() {
         return key;
     }
@@ -70,6 +74,69 @@ public class RobustMemoryEndpoint extends ScheduledPollEndpoint implements Async
 
     public void setConfiguration(RobustMemoryConfiguration configuration) {
         this.configuration = configuration;
+    }
+
+    // The options as JMX attributes, read-only as Camel's endpoints show theirs: an endpoint's options are fixed once
+    // it is created. The lock timeout that can change at run time is the memory's (ManagedMemory).
+
+    @ManagedAttribute(description = "The default operation")
+    public String getOperation() {
+        return configuration.getOperation().name();
+    }
+
+    @ManagedAttribute(description = "Path of the DuckDB database file")
+    public String getDatabase() {
+        return configuration.storeSettings().database().toString();
+    }
+
+    @ManagedAttribute(description = "Path of the lock file that guards the database")
+    public String getLockFile() {
+        return configuration.storeSettings().lockFile().toString();
+    }
+
+    @ManagedAttribute(description = "How long an operation waits for the lock, as given in the URI")
+    public String getLockTimeout() {
+        return configuration.getLockTimeout();
+    }
+
+    @ManagedAttribute(description = "Whether the consumer and the cleanup operation repair what they find")
+    public boolean isCleanupOrphaned() {
+        return configuration.isCleanupOrphaned();
+    }
+
+    @ManagedAttribute(description = "How long a live holder may keep the lock before it is reported as stale")
+    public String getStaleLockThreshold() {
+        return configuration.getStaleLockThreshold();
+    }
+
+    @ManagedAttribute(description = "Whether lock waits, holds, acquisitions, timeouts and failures are recorded")
+    public boolean isMonitorLocks() {
+        return configuration.isMonitorLocks();
+    }
+
+    @ManagedAttribute(description = "Whether the calling thread runs each operation and waits for its outcome")
+    public boolean isSynchronous() {
+        return configuration.isSynchronous();
+    }
+
+    @ManagedAttribute(description = "Directory whose robustmemory lock files the consumer also inspects")
+    public String getLockDirectory() {
+        return configuration.getLockDirectory();
+    }
+
+    @ManagedAttribute(description = "The largest value accepted, in bytes")
+    public long getMaxValueSize() {
+        return configuration.getMaxValueSize();
+    }
+
+    @ManagedAttribute(description = "Permissions of the database and lock files this process creates")
+    public String getFilePermissions() {
+        return configuration.getFilePermissions();
+    }
+
+    @ManagedAttribute(description = "Whether a lock file on a network or FUSE file system is accepted")
+    public boolean isAllowNetworkFileSystem() {
+        return configuration.isAllowNetworkFileSystem();
     }
 
     /** The store shared by the endpoints with the same settings, opened when first needed. */

@@ -13,6 +13,9 @@ import dev.robustmemory.store.MemoryWork;
 import dev.robustmemory.store.StoredValue;
 import dev.robustmemory.store.VersionConflictException;
 import org.apache.camel.RuntimeCamelException;
+import org.apache.camel.api.management.ManagedAttribute;
+import org.apache.camel.api.management.ManagedOperation;
+import org.apache.camel.api.management.ManagedResource;
 import org.apache.camel.spi.IdempotentRepository;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.support.service.ServiceSupport;
@@ -50,7 +53,12 @@ import org.apache.camel.util.json.Jsoner;
  * other processes never holds the start up) and is let go when it stops. A call that cannot get the lock within
  * {@code lockTimeout} throws {@link RuntimeCamelException} caused by {@link dev.robustmemory.lock.LockTimeoutException}, which fails the
  * exchange.
+ *
+ * <p>With camel-management, a repository used by a route is an MBean of Camel's services ({@code type=services,
+ * name=RobustMemoryIdempotentRepository(...)}), whose operations add, contains, remove and clear act on this
+ * repository's ids as the methods do.
  */
+@ManagedResource(description = "Robust memory idempotent repository")
 @Metadata(label = "bean", title = "Robust Memory Idempotent Repository",
           description = "Idempotent repository in a robustmemory DuckDB file, shared atomically by every process on the"
                         + " host that uses the same database.")
@@ -96,6 +104,7 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
     }
 
     @Override
+    @ManagedOperation(description = "Adds the id, unless it is there already; true when added")
     public boolean add(String id) {
         String key = key(id);
         StoredValue addedBy = addedBy();
@@ -111,12 +120,14 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
     }
 
     @Override
+    @ManagedOperation(description = "Whether the id is there")
     public boolean contains(String id) {
         String key = key(id);
         return execute("look up", id, MemoryWork.reading(session -> session.exists(key)));
     }
 
     @Override
+    @ManagedOperation(description = "Removes the id; true when it was there")
     public boolean remove(String id) {
         String key = key(id);
         return execute("remove", id, session -> session.delete(key));
@@ -130,10 +141,12 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
 
     /** Removes every id of this repository, and nothing else in the database. */
     @Override
+    @ManagedOperation(description = "Removes every id of this repository")
     public void clear() {
         execute("clear", null, session -> session.clear(keyPrefix()));
     }
 
+    @ManagedAttribute(description = "Path of the DuckDB database file")
     public String getDatabase() {
         return database;
     }
@@ -142,6 +155,7 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
         this.database = database;
     }
 
+    @ManagedAttribute(description = "Path of the lock file; empty: the database path plus .lock")
     public String getLockFile() {
         return lockFile;
     }
@@ -158,6 +172,7 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
         this.lockTimeout = lockTimeout;
     }
 
+    @ManagedAttribute(description = "The repository's name: its ids are the keys idempotent/<name>/<id>")
     public String getName() {
         return name;
     }

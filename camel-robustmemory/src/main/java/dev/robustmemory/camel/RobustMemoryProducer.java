@@ -294,10 +294,14 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         }
     }
 
-    /** The header's timeout for this message only, else the endpoint's; nothing shared is changed. */
+    /**
+     * The header's timeout for this message only, else the memory's timeout set through JMX, else the endpoint's;
+     * nothing shared is changed.
+     */
     private Duration lockTimeout(Message message) {
         Object override = message.getHeader(LOCK_TIMEOUT);
-        return override == null ? defaultLockTimeout : Durations.fromHeader("header " + LOCK_TIMEOUT, override);
+        return override == null
+               ? monitor.lockTimeout(defaultLockTimeout) : Durations.fromHeader("header " + LOCK_TIMEOUT, override);
     }
 
     private String key(Message message) throws CamelExchangeException {
