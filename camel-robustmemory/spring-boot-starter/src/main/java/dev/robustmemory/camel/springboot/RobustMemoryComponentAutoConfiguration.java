@@ -19,6 +19,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.ConfigurationPropertiesBinding;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.PropertyMapper;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
@@ -65,7 +66,7 @@ public class RobustMemoryComponentAutoConfiguration {
             @Override
             public void configure(String name, Component target) {
                 Map<String, Object> options = CamelPropertiesHelper.getNonNullProperties(camelContext, configuration);
-                // A whole configuration bean first, so that the single options then refine it instead of being lost.
+                // A whole configuration bean first, so that the options set one by one refine it instead of being lost.
                 Object whole = options.remove("configuration");
                 if (whole != null) {
                     ((RobustMemoryComponent) target).setConfiguration(
@@ -88,12 +89,15 @@ public class RobustMemoryComponentAutoConfiguration {
     @ConditionalOnMissingBean(RobustMemoryIdempotentRepository.class)
     RobustMemoryIdempotentRepository robustMemoryIdempotentRepository(
             RobustMemoryComponentConfiguration component, RobustMemoryIdempotentRepositoryConfiguration repository) {
-        RobustMemoryIdempotentRepository idempotentRepository =
-                new RobustMemoryIdempotentRepository(component.getDatabase(), repository.getName());
-        idempotentRepository.setLockFile(component.getLockFile());
-        idempotentRepository.setLockTimeout(component.getLockTimeout());
-        idempotentRepository.setFilePermissions(component.getFilePermissions());
-        idempotentRepository.setAllowNetworkFileSystem(component.getAllowNetworkFileSystem());
+        RobustMemoryIdempotentRepository idempotentRepository = new RobustMemoryIdempotentRepository();
+        // Unset properties leave the repository's defaults, which are the component's.
+        PropertyMapper map = PropertyMapper.get();
+        map.from(repository::getName).to(idempotentRepository::setName);
+        map.from(component::getDatabase).to(idempotentRepository::setDatabase);
+        map.from(component::getLockFile).to(idempotentRepository::setLockFile);
+        map.from(component::getLockTimeout).to(idempotentRepository::setLockTimeout);
+        map.from(component::getFilePermissions).to(idempotentRepository::setFilePermissions);
+        map.from(component::getAllowNetworkFileSystem).to(idempotentRepository::setAllowNetworkFileSystem);
         return idempotentRepository;
     }
 }

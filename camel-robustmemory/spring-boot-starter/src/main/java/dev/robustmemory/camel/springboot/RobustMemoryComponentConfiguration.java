@@ -11,10 +11,11 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * defaults of every robustmemory endpoint, which endpoint options override.
  *
  * <p>Each property mirrors the component option of the same name (in the component's generated metadata,
- * {@code robustmemory.json}); {@code RobustMemoryComponentOptionsTest} fails when the two drift apart. The values
- * reach the component through its own configurer when Camel creates it, so the component checks them as it checks
- * URI options: durations are kept as the text written here and parsed strictly by the component, and a malformed
- * one fails the start of the application with a message naming the option and the value.
+ * {@code robustmemory.json}); {@code RobustMemoryComponentOptionsTest} fails when the two drift apart. Only the
+ * properties that are set reach the component, through its own configurer when Camel creates it, so the component
+ * keeps its defaults (the IDE learns them from {@code additional-spring-configuration-metadata.json}) and checks the
+ * values as it checks URI options: durations stay the text written here and are parsed strictly by the component,
+ * and a malformed one fails the start of the application with a message naming the option and the value.
  */
 @ConfigurationProperties(prefix = "camel.component.robustmemory")
 public class RobustMemoryComponentConfiguration extends ComponentConfigurationPropertiesCommon {
@@ -23,7 +24,7 @@ public class RobustMemoryComponentConfiguration extends ComponentConfigurationPr
      * Path of the DuckDB database file, relative to the working directory unless absolute. Parent directories are
      * created; a file that is not a DuckDB database is an error and is never overwritten. ':memory:' is refused.
      */
-    private String database = "robustmemory.duckdb";
+    private String database;
 
     /**
      * Path of the lock file that guards the database (default: the database path plus '.lock'). Never the database
@@ -35,16 +36,16 @@ public class RobustMemoryComponentConfiguration extends ComponentConfigurationPr
      * How long an operation waits for the lock before failing with a timeout, e.g. 10s, 500ms, 1m30s, PT10S or plain
      * milliseconds. 0 tries once without waiting; negative or malformed values are refused.
      */
-    private String lockTimeout = "5s";
+    private String lockTimeout;
 
     /**
      * The largest value accepted, in bytes (UTF-8 bytes for text and JSON). A larger value is refused before the lock
      * is taken.
      */
-    private Long maxValueSize = 16777216L;
+    private Long maxValueSize;
 
     /** Whether the consumer routes poll errors to the route's error handler instead of logging them. */
-    private Boolean bridgeErrorHandler = false;
+    private Boolean bridgeErrorHandler;
 
     /**
      * Consumer and cleanup operation: also inspect every robustmemory lock file in this directory (name.lock files
@@ -56,28 +57,28 @@ public class RobustMemoryComponentConfiguration extends ComponentConfigurationPr
      * Whether producers start lazily, on the first message, so that a failing start fails the message rather than
      * the route.
      */
-    private Boolean lazyStartProducer = false;
+    private Boolean lazyStartProducer;
 
     /** The default operation; the header CamelRobustMemoryOperation overrides it per message. */
-    private RobustMemoryOperation operation = RobustMemoryOperation.store;
+    private RobustMemoryOperation operation;
 
     /**
      * Whether the calling thread runs each operation and waits for its outcome instead of continuing the exchange on
      * the component's completion thread.
      */
-    private Boolean synchronous = false;
+    private Boolean synchronous;
 
     /**
      * Whether options marked autowired (here meterRegistry) are taken from the single bean of their type in the
      * registry.
      */
-    private Boolean autowiredEnabled = true;
+    private Boolean autowiredEnabled;
 
     /**
      * Whether the consumer and the cleanup operation repair what they find: a dead holder's owner record is marked
      * recovered, a corrupt one rewritten, each only while the lock is free. When false they only report.
      */
-    private Boolean cleanupOrphaned = true;
+    private Boolean cleanupOrphaned;
 
     /**
      * The Micrometer registry for the lock meters, as a bean reference (#name). When not set: the only MeterRegistry
@@ -89,29 +90,29 @@ public class RobustMemoryComponentConfiguration extends ComponentConfigurationPr
      * Whether to record lock waits, hold times, acquisitions, timeouts, failures and holders that died, as headers,
      * Micrometer meters and for the health check.
      */
-    private Boolean monitorLocks = true;
+    private Boolean monitorLocks;
 
     /**
      * How long a live holder may hold the lock before the consumer and the cleanup operation report it as stale,
      * e.g. 1h or 30m; must be positive. A live holder is reported, never broken.
      */
-    private String staleLockThreshold = "1h";
+    private String staleLockThreshold;
 
     /**
      * Whether to accept a lock file on a network or FUSE file system (nfs, cifs, smb, fuse...), where record locks
      * can be granted to two processes at once.
      */
-    private Boolean allowNetworkFileSystem = false;
+    private Boolean allowNetworkFileSystem;
 
     /**
      * Permissions of the database and lock files this process creates, e.g. rw------- (owner only) or rw-rw----
      * (the processes of one group).
      */
-    private String filePermissions = "rw-------";
+    private String filePermissions;
 
     /**
-     * A whole RobustMemoryConfiguration bean (#name) as the default of every endpoint; the properties above are
-     * applied to it.
+     * A whole RobustMemoryConfiguration bean (#name) as the default of every endpoint; the properties above that
+     * are set refine a copy of it.
      */
     private RobustMemoryConfiguration configuration;
 

@@ -96,6 +96,26 @@ class RobustMemoryComponentAutoConfigurationTest {
     }
 
     @Test
+    void aConfigurationBeanIsRefinedByTheOptionsSetOneByOne() {
+        Path database = directory.resolve("defaults.duckdb");
+        runner.withUserConfiguration(MemoryRoutes.class)
+                .withBean("memoryDefaults", RobustMemoryConfiguration.class, () -> {
+                    RobustMemoryConfiguration defaults = new RobustMemoryConfiguration();
+                    defaults.setDatabase(database.toString());
+                    defaults.setLockTimeout("7s");
+                    return defaults;
+                })
+                .withPropertyValues(P + "configuration=#memoryDefaults", P + "lock-timeout=250ms")
+                .run(context -> {
+                    RobustMemoryConfiguration options = context.getBean(CamelContext.class)
+                            .getComponent("robustmemory", RobustMemoryComponent.class).getConfiguration();
+                    assertThat(options.getDatabase()).isEqualTo(database.toString());
+                    assertThat(options.getLockTimeout()).isEqualTo("250ms");
+                    assertThat(options).isNotSameAs(context.getBean("memoryDefaults"));
+                });
+    }
+
+    @Test
     void anObjectOptionRefusesTextThatIsNoReference() {
         runner.withPropertyValues(P + "meter-registry=lockMeters")
                 .run(context -> assertThat(context).getFailure().rootCause()
@@ -127,6 +147,18 @@ class RobustMemoryComponentAutoConfigurationTest {
                         repository.stop();
                     }
                     assertThat(database).exists();
+                });
+    }
+
+    @Test
+    void theIdempotentRepositoryKeepsItsDefaultsWhereTheComponentHasNoProperty() {
+        runner.withPropertyValues(P + "idempotent-repository.enabled=true")
+                .run(context -> {
+                    RobustMemoryIdempotentRepository repository = context.getBean(RobustMemoryIdempotentRepository.class);
+                    assertThat(repository.getDatabase()).isEqualTo("robustmemory.duckdb");
+                    assertThat(repository.getLockTimeout()).isEqualTo("5s");
+                    assertThat(repository.getName()).isEqualTo("default");
+                    assertThat(repository.isAllowNetworkFileSystem()).isFalse();
                 });
     }
 
