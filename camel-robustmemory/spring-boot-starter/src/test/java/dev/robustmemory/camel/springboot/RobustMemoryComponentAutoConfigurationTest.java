@@ -174,6 +174,16 @@ class RobustMemoryComponentAutoConfigurationTest {
     }
 
     @Test
+    void withoutTheCustomizerTheComponentKeepsItsOwnDefaults() {
+        runner.withPropertyValues(P + "customizer.enabled=false", P + "database=" + directory.resolve("app.duckdb"))
+                .run(context -> {
+                    RobustMemoryComponent component =
+                            context.getBean(CamelContext.class).getComponent("robustmemory", RobustMemoryComponent.class);
+                    assertThat(component.getConfiguration().getDatabase()).isEqualTo("robustmemory.duckdb");
+                });
+    }
+
+    @Test
     void disabledMeansNoCustomizerAndNoRepository() {
         runner.withPropertyValues(P + "enabled=false", P + "idempotent-repository.enabled=true")
                 .run(context -> {
