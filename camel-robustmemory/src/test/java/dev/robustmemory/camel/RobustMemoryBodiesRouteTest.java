@@ -10,6 +10,8 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Random;
 
+import dev.robustmemory.lock.LockGrant;
+import dev.robustmemory.lock.LockTimeoutException;
 import dev.robustmemory.store.InvalidEntryException;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
@@ -24,6 +26,7 @@ import static dev.robustmemory.camel.RobustMemoryConstants.KEY;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -136,6 +139,23 @@ class RobustMemoryBodiesRouteTest extends RobustMemoryTestSupport {
 
         assertArrayEquals(upload, assertInstanceOf(byte[].class,
                 uploaded.getExchanges().get(0).getMessage().getBody()));
+        assertArrayEquals(upload, load("upload", byte[].class));
+    }
+
+    @Test
+    void aStreamWhoseStoreFailedIsLeftAsItsBytesForARedelivery() throws Exception {
+        byte[] upload = "retry me".getBytes(StandardCharsets.UTF_8);
+        String uri = "robustmemory:upload?lockTimeout=0";
+        Exchange failed;
+        try (LockGrant held = holdLockElsewhere(uri)) {
+            failed = send(uri, new ChunkedStream(upload));
+        }
+        assertInstanceOf(LockTimeoutException.class, failed.getException());
+        assertArrayEquals(upload, assertInstanceOf(byte[].class, failed.getMessage().getBody()));
+
+        failed.setException(null);
+        Exchange redelivered = template.send("robustmemory:upload", failed); // the same message again, as a redelivery
+        assertNull(redelivered.getException(), () -> String.valueOf(redelivered.getException()));
         assertArrayEquals(upload, load("upload", byte[].class));
     }
 
