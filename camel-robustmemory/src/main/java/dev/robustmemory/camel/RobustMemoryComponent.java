@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.stream.Stream;
@@ -13,8 +14,9 @@ import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoreSettings;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.Endpoint;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -46,14 +48,18 @@ import org.slf4j.LoggerFactory;
 public class RobustMemoryComponent extends DefaultComponent {
 
     private static final Logger LOG = LoggerFactory.getLogger(RobustMemoryComponent.class);
+    /** The name under which camel-micrometer looks up, and binds, the registry of a Camel context. */
+    private static final String METRICS_REGISTRY_NAME = "metricsRegistry";
 
     @Metadata(description = "Default options for every endpoint of this component; endpoint options override them.")
     private RobustMemoryConfiguration configuration = new RobustMemoryConfiguration();
 
     @Metadata(label = "advanced", autowired = true,
-              description = "The Micrometer registry for the lock meters. When not set: the only MeterRegistry in"
-                            + " the Camel registry, else the one named metricsRegistry (as camel-micrometer does),"
-                            + " else Micrometer's global registry. Unused when monitorLocks is false.")
+              description = "The Micrometer registry for the lock meters. When not set, it is found as camel-micrometer"
+                            + " finds its registry: a CompositeMeterRegistry named metricsRegistry, else the only"
+                            + " CompositeMeterRegistry, else a MeterRegistry named metricsRegistry, else the only"
+                            + " MeterRegistry, else a new SimpleMeterRegistry bound as metricsRegistry. Unused when"
+                            + " monitorLocks is false.")
     private MeterRegistry meterRegistry;
 
     // All guarded by "this". Lock files are remembered for the component's life, across stop and start.
@@ -188,18 +194,36 @@ public class RobustMemoryComponent extends DefaultComponent {
                 .forEach(monitor -> monitor.statistics().recordOrphanCleaned());
     }
 
+    /**
+     * The registry for the meters, found as camel-micrometer finds its own (its MicrometerUtils), so that both share
+     * one: the {@code meterRegistry} option; else a {@code CompositeMeterRegistry} named {@code metricsRegistry}, else
+     * the only one; else a {@code MeterRegistry} named {@code metricsRegistry}, else the only one; else a new
+     * {@code SimpleMeterRegistry}, bound as {@code metricsRegistry} for camel-micrometer to find in turn.
+     */
     private MeterRegistry resolveMeterRegistry() {
         if (meterRegistry != null) {
             return meterRegistry;
         }
         // Looked up now rather than only autowired: the registry may have been bound after the component was created.
         Registry registry = getCamelContext().getRegistry();
-        MeterRegistry single = registry.findSingleByType(MeterRegistry.class);
-        if (single != null) {
-            return single;
+        MeterRegistry found = namedOrOnly(registry, CompositeMeterRegistry.class);
+        if (found == null) {
+            found = namedOrOnly(registry, MeterRegistry.class);
         }
-        MeterRegistry named = registry.lookupByNameAndType("metricsRegistry", MeterRegistry.class);
-        return named != null ? named : Metrics.globalRegistry;
+        if (found == null) {
+            found = new SimpleMeterRegistry();
+            registry.bind(METRICS_REGISTRY_NAME, found);
+        }
+        return found;
+    }
+
+    private static MeterRegistry namedOrOnly(Registry registry, Class<? extends MeterRegistry> type) {
+        MeterRegistry named = registry.lookupByNameAndType(METRICS_REGISTRY_NAME, type);
+        if (named != null) {
+            return named;
+        }
+        Set<? extends MeterRegistry> all = registry.findByType(type);
+        return all.size() == 1 ? all.iterator().next() : null;
     }
 
     /** Remembers the lock file of a database, refusing an endpoint that names another one. */
