@@ -2,12 +2,10 @@ package dev.robustmemory.camel;
 
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.stream.Stream;
 
 import dev.robustmemory.lock.LockException;
 import dev.robustmemory.store.MemoryStore;
@@ -19,12 +17,12 @@ import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.Endpoint;
 import org.apache.camel.health.HealthCheck;
-import org.apache.camel.health.HealthCheckRegistry;
-import org.apache.camel.health.HealthCheckRepository;
+import org.apache.camel.health.HealthCheckHelper;
+import org.apache.camel.health.WritableHealthCheckRepository;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.spi.annotations.Component;
-import org.apache.camel.support.DefaultComponent;
+import org.apache.camel.support.HealthCheckComponent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,15 +39,18 @@ import org.slf4j.LoggerFactory;
  * <p><b>Observability.</b> Each memory in use (each database a started producer or consumer names) has one
  * {@link MemoryMonitor}: lock statistics shared by all its producers and consumers, Micrometer meters (registered by
  * the first of them with {@code monitorLocks=true}, in {@link #setMeterRegistry the meter registry}), and a readiness
- * {@link RobustMemoryHealthCheck}, offered to Camel's health-check registry when there is one (camel-health). All
- * of it is dropped when the component stops, so the totals count since the component started.
+ * {@link RobustMemoryHealthCheck} that each started producer offers to Camel's producer health checks when
+ * camel-health is present (consumers have Camel's own polling-consumer check). All of it is dropped when the
+ * component stops, so the totals count since the component started.
  */
 @Component("robustmemory")
-public class RobustMemoryComponent extends DefaultComponent {
+public class RobustMemoryComponent extends HealthCheckComponent {
 
     private static final Logger LOG = LoggerFactory.getLogger(RobustMemoryComponent.class);
     /** The name under which camel-micrometer looks up, and binds, the registry of a Camel context. */
     private static final String METRICS_REGISTRY_NAME = "metricsRegistry";
+    /** The id of camel-health's repository of producer checks (its ProducersHealthCheckRepository). */
+    private static final String PRODUCER_HEALTH_CHECKS = "producers";
 
     @Metadata(description = "Default options for every endpoint of this component; endpoint options override them.")
     private RobustMemoryConfiguration configuration = new RobustMemoryConfiguration();
@@ -66,8 +67,6 @@ public class RobustMemoryComponent extends DefaultComponent {
     private final Map<Path, Path> lockFileByDatabase = new HashMap<>();
     private final Map<StoreSettings, MemoryStore> openStores = new HashMap<>();
     private final Map<Path, MemoryMonitor> monitors = new HashMap<>();
-    private final HealthCheckRepository healthChecks = new MemoryHealthChecks();
-    private HealthCheckRegistry healthCheckRegistry;
     private ExecutorService completionExecutor;
 
     public RobustMemoryConfiguration getConfiguration() {
@@ -86,11 +85,6 @@ public class RobustMemoryComponent extends DefaultComponent {
         this.meterRegistry = meterRegistry;
     }
 
-    /** The readiness checks of the memories in use, one per database; what Camel's health-check registry is given. */
-    public HealthCheckRepository getHealthCheckRepository() {
-        return healthChecks;
-    }
-
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
         RobustMemoryEndpoint endpoint = new RobustMemoryEndpoint(uri, this, configuration.copy());
@@ -106,11 +100,6 @@ public class RobustMemoryComponent extends DefaultComponent {
     protected synchronized void doStart() throws Exception {
         super.doStart();
         configuration.validate();
-        // Without camel-health there is no registry; the checks stay reachable through getHealthCheckRepository().
-        healthCheckRegistry = HealthCheckRegistry.get(getCamelContext());
-        if (healthCheckRegistry != null) {
-            healthCheckRegistry.register(healthChecks);
-        }
         // Cached, not fixed: a continuation may block (say, a processor that sends to this memory and waits), and a
         // fixed pool whose threads all waited for answers that only the pool could deliver would deadlock.
         completionExecutor =
@@ -119,10 +108,6 @@ public class RobustMemoryComponent extends DefaultComponent {
 
     @Override
     protected synchronized void doStop() throws Exception {
-        if (healthCheckRegistry != null) {
-            healthCheckRegistry.unregister(healthChecks);
-            healthCheckRegistry = null;
-        }
         monitors.values().forEach(monitor -> monitor.statistics().unbindMeters());
         monitors.clear();
         for (Map.Entry<StoreSettings, MemoryStore> open : openStores.entrySet()) {
@@ -237,37 +222,36 @@ public class RobustMemoryComponent extends DefaultComponent {
         }
     }
 
-    /** The health checks of the memories in use, as they come and go. */
-    private final class MemoryHealthChecks implements HealthCheckRepository {
-
-        private volatile boolean enabled = true;
-
-        @Override
-        public String getId() {
-            return RobustMemoryHealthCheck.GROUP;
+    /**
+     * Offers the memory's health check to camel-health's producer checks, where Camel's switches, counters and health
+     * endpoints treat it like the checks of Camel's own producers. Each started producer adds it once and removes it
+     * once when it stops; the registry lists a check once however often it was added, and it stays while any
+     * producer of the memory runs.
+     *
+     * @return the check added, or null when there is no health-check registry (no camel-health) or it is disabled
+     */
+    synchronized HealthCheck addProducerHealthCheck(StoreSettings settings) {
+        WritableHealthCheckRepository producerChecks = producerHealthChecks();
+        if (producerChecks == null) {
+            return null;
         }
+        RobustMemoryHealthCheck check = monitor(settings).healthCheck();
+        check.setEnabled(isHealthCheckProducerEnabled());
+        producerChecks.addHealthCheck(check);
+        return check;
+    }
 
-        @Override
-        public boolean isEnabled() {
-            return enabled;
+    /** Withdraws one producer's offer of a check; null (nothing was added) is ignored. */
+    synchronized void removeProducerHealthCheck(HealthCheck check) {
+        WritableHealthCheckRepository producerChecks = check == null ? null : producerHealthChecks();
+        if (producerChecks != null) {
+            producerChecks.removeHealthCheck(check);
         }
+    }
 
-        @Override
-        public void setEnabled(boolean enabled) {
-            this.enabled = enabled;
-        }
-
-        @Override
-        public Stream<HealthCheck> stream() {
-            if (!enabled) {
-                return Stream.empty();
-            }
-            List<HealthCheck> checks;
-            synchronized (RobustMemoryComponent.this) {
-                checks = monitors.values().stream().map(MemoryMonitor::healthCheck).map(HealthCheck.class::cast)
-                        .toList();
-            }
-            return checks.stream();
-        }
+    /** camel-health's repository of producer checks, resolved (and registered) on first use, as Camel's own do. */
+    private WritableHealthCheckRepository producerHealthChecks() {
+        return HealthCheckHelper.getHealthCheckRepository(getCamelContext(), PRODUCER_HEALTH_CHECKS,
+                WritableHealthCheckRepository.class);
     }
 }

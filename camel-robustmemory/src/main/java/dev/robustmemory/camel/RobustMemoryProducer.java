@@ -20,6 +20,7 @@ import org.apache.camel.AsyncCallback;
 import org.apache.camel.CamelExchangeException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.health.HealthCheck;
 import org.apache.camel.spi.InvokeOnHeader;
 import org.apache.camel.support.HeaderSelectorProducer;
 
@@ -73,6 +74,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     /** Runs what follows each operation (the rest of the route, usually): never the store's lease thread. */
     private Executor completions;
     private boolean synchronous;
+    /** This producer's offer of the memory's check to Camel's producer health checks; null without camel-health. */
+    private HealthCheck healthCheck;
 
     public RobustMemoryProducer(RobustMemoryEndpoint endpoint) {
         super(endpoint, OPERATION, () -> endpoint.getConfiguration().getOperation().name());
@@ -90,6 +93,14 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         defaultLockTimeout = endpoint.getConfiguration().lockTimeoutDuration();
         completions = endpoint.getComponent().completionExecutor();
         synchronous = endpoint.getConfiguration().isSynchronous();
+        healthCheck = endpoint.getComponent().addProducerHealthCheck(store.settings());
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        endpoint.getComponent().removeProducerHealthCheck(healthCheck);
+        healthCheck = null;
+        super.doStop();
     }
 
     @Override
