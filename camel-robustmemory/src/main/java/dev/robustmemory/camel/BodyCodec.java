@@ -31,7 +31,7 @@ import org.apache.camel.util.json.Jsoner;
  * <li>bytes: {@code byte[]}, {@code ByteBuffer}, {@code InputStream}, files ({@code File}, {@code Path}, Camel's
  * {@code GenericFile} from {@code file:} and other file components) and any other body that Camel's type converters
  * turn into an {@code InputStream} (an XML document, a remote file, ...) come back as {@code byte[]}. A file is
- * stored as its exact bytes whatever charset the exchange names: only the reader of the value knows its text;</li>
+ * stored as it is on disk, whatever charset the endpoint or exchange names;</li>
  * <li>JSON: {@code Map} (with String keys), {@code List}, {@code Number}, {@code Boolean} and null come back as JSON
  * types: {@link JsonObject} (a Map), {@link JsonArray} (a List), Boolean, null; whole numbers that fit a long come
  * back as {@code Long}, every other number as {@code BigDecimal} (so Integer 5 comes back as Long 5, Double 2.5 as
