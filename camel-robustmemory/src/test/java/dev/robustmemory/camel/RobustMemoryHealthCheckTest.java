@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -84,6 +85,27 @@ class RobustMemoryHealthCheckTest extends RobustMemoryTestSupport {
         HealthCheck.Result result = result().orElseThrow();
         assertEquals(HealthCheck.State.UNKNOWN, result.getState(), "as Camel reports a disabled check");
         assertEquals(false, result.getDetails().get(HealthCheck.CHECK_ENABLED));
+    }
+
+    @Test
+    void aConsumerHasCamelsPollingConsumerCheckSwitchedByTheComponentsConsumerOption() throws Exception {
+        RouteBuilder events = new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("robustmemory:lock-events?initialDelay=0&delay=10").routeId("events").to("mock:events");
+            }
+        };
+        HealthCheckHelper.getHealthCheckRepository(context, "consumers"); // camel-main registers it at start-up
+        context.addRoutes(events);
+        HealthCheck.Result polling = consumerResult("events");
+        assertNotEquals(false, polling.getDetails().get(HealthCheck.CHECK_ENABLED),
+                () -> polling.getDetails().toString());
+
+        context.getComponent("robustmemory", RobustMemoryComponent.class).setHealthCheckConsumerEnabled(false);
+        context.getRouteController().stopRoute("events");
+        context.removeRoute("events");
+        context.addRoutes(events);
+        assertEquals(false, consumerResult("events").getDetails().get(HealthCheck.CHECK_ENABLED));
     }
 
     @Test
@@ -187,6 +209,11 @@ class RobustMemoryHealthCheckTest extends RobustMemoryTestSupport {
     private List<HealthCheck.Result> results() {
         return List.copyOf(HealthCheckHelper.invoke(context, check -> Map.of(HealthCheck.CHECK_KIND,
                 HealthCheck.Kind.READINESS), check -> !check.isReadiness(), "full"));
+    }
+
+    private HealthCheck.Result consumerResult(String routeId) {
+        return results().stream().filter(result -> result.getCheck().getId().equals("consumer:" + routeId))
+                .findFirst().orElseThrow(() -> new AssertionError("no consumer check: " + results()));
     }
 
     /** The result of this memory's check, if Camel's registry invoked it. */
