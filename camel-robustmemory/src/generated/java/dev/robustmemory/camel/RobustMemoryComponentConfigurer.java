@@ -42,6 +42,10 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "database": getOrCreateConfiguration(target).setDatabase(property(camelContext, java.lang.String.class, value)); return true;
         case "filepermissions":
         case "filePermissions": getOrCreateConfiguration(target).setFilePermissions(property(camelContext, java.lang.String.class, value)); return true;
+        case "healthcheckconsumerenabled":
+        case "healthCheckConsumerEnabled": target.setHealthCheckConsumerEnabled(property(camelContext, boolean.class, value)); return true;
+        case "healthcheckproducerenabled":
+        case "healthCheckProducerEnabled": target.setHealthCheckProducerEnabled(property(camelContext, boolean.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
         case "lockdirectory":
@@ -84,6 +88,10 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "database": return java.lang.String.class;
         case "filepermissions":
         case "filePermissions": return java.lang.String.class;
+        case "healthcheckconsumerenabled":
+        case "healthCheckConsumerEnabled": return boolean.class;
+        case "healthcheckproducerenabled":
+        case "healthCheckProducerEnabled": return boolean.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
         case "lockdirectory":
@@ -122,6 +130,10 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "database": return getOrCreateConfiguration(target).getDatabase();
         case "filepermissions":
         case "filePermissions": return getOrCreateConfiguration(target).getFilePermissions();
+        case "healthcheckconsumerenabled":
+        case "healthCheckConsumerEnabled": return target.isHealthCheckConsumerEnabled();
+        case "healthcheckproducerenabled":
+        case "healthCheckProducerEnabled": return target.isHealthCheckProducerEnabled();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
         case "lockdirectory":

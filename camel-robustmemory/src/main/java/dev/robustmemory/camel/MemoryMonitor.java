@@ -32,7 +32,8 @@ final class MemoryMonitor {
 
     private final StoreSettings settings;
     private final LockStatistics statistics = new LockStatistics();
-    private final RobustMemoryHealthCheck healthCheck;
+    /** Created on first use only: its class needs camel-health, which is optional. Guarded by "this". */
+    private RobustMemoryHealthCheck healthCheck;
     private final Deque<LockEvent> pendingTakeovers = new ArrayDeque<>(); // guarded by itself
     private volatile Path lockPath;
     /** Null until an operator sets one: then the endpoints' own lockTimeout applies. */
@@ -40,7 +41,6 @@ final class MemoryMonitor {
 
     MemoryMonitor(StoreSettings settings) {
         this.settings = settings;
-        this.healthCheck = new RobustMemoryHealthCheck(settings, statistics);
     }
 
     /** The real path of the memory's lock file, once a store of it is open; null before. */
@@ -56,7 +56,11 @@ final class MemoryMonitor {
         return statistics;
     }
 
-    RobustMemoryHealthCheck healthCheck() {
+    /** The memory's health check, created when first asked for; only call it when camel-health is present. */
+    synchronized RobustMemoryHealthCheck healthCheck() {
+        if (healthCheck == null) {
+            healthCheck = new RobustMemoryHealthCheck(settings, statistics);
+        }
         return healthCheck;
     }
 

@@ -6,9 +6,9 @@ import java.util.HashMap;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.stream.Stream;
 
 import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
@@ -18,17 +18,18 @@ import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoreSettings;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.Endpoint;
 import org.apache.camel.health.HealthCheck;
-import org.apache.camel.health.HealthCheckRegistry;
-import org.apache.camel.health.HealthCheckRepository;
+import org.apache.camel.health.HealthCheckHelper;
+import org.apache.camel.health.WritableHealthCheckRepository;
 import org.apache.camel.spi.ManagementAgent;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.spi.annotations.Component;
-import org.apache.camel.support.DefaultComponent;
+import org.apache.camel.support.HealthCheckComponent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,8 +46,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Observability.</b> Each memory in use (each database a started producer or consumer names) has one
  * {@link MemoryMonitor}: lock statistics shared by all its producers and consumers, Micrometer meters (registered by
  * the first of them with {@code monitorLocks=true}, in {@link #setMeterRegistry the meter registry}), and a readiness
- * {@link RobustMemoryHealthCheck}, offered to Camel's health-check registry when there is one (camel-health). All
- * of it is dropped when the component stops, so the totals count since the component started.
+ * {@link RobustMemoryHealthCheck} that each started producer offers to Camel's producer health checks when
+ * camel-health is present (consumers have Camel's own polling-consumer check). All of it is dropped when the
+ * component stops, so the totals count since the component started.
  *
  * <p><b>Management.</b> Each memory in use also has a {@link ManagedMemory} view (holder, waiters, statistics, a
  * lock timeout that can be changed at run time), shown by the {@link RobustMemoryDevConsole dev console} and, when
@@ -55,18 +57,24 @@ import org.slf4j.LoggerFactory;
  * opens the memory, and unregistered when the component stops.
  */
 @Component("robustmemory")
-public class RobustMemoryComponent extends DefaultComponent {
+public class RobustMemoryComponent extends HealthCheckComponent {
 
     private static final Logger LOG = LoggerFactory.getLogger(RobustMemoryComponent.class);
+    /** The name under which camel-micrometer looks up, and binds, the registry of a Camel context. */
+    private static final String METRICS_REGISTRY_NAME = "metricsRegistry";
+    /** The id of camel-health's repository of producer checks (its ProducersHealthCheckRepository). */
+    private static final String PRODUCER_HEALTH_CHECKS = "producers";
 
     @Metadata(label = "advanced",
               description = "Default options for every endpoint of this component; endpoint options override them.")
     private RobustMemoryConfiguration configuration = new RobustMemoryConfiguration();
 
     @Metadata(label = "advanced", autowired = true,
-              description = "The Micrometer registry for the lock meters. When not set: the only MeterRegistry in"
-                            + " the Camel registry, else the one named metricsRegistry (as camel-micrometer does),"
-                            + " else Micrometer's global registry. Unused when monitorLocks is false.")
+              description = "The Micrometer registry for the lock meters. When not set, it is found as camel-micrometer"
+                            + " finds its registry: a CompositeMeterRegistry named metricsRegistry, else the only"
+                            + " CompositeMeterRegistry, else a MeterRegistry named metricsRegistry, else the only"
+                            + " MeterRegistry, else a new SimpleMeterRegistry bound as metricsRegistry. Unused when"
+                            + " monitorLocks is false.")
     private MeterRegistry meterRegistry;
 
     // All guarded by "this". Lock files are remembered for the component's life, across stop and start.
@@ -75,8 +83,6 @@ public class RobustMemoryComponent extends DefaultComponent {
     private final Map<Path, MemoryMonitor> monitors = new HashMap<>();
     private final Map<Path, ManagedMemory> managedMemories = new HashMap<>();
     private final List<ObjectName> registeredMBeans = new ArrayList<>();
-    private final HealthCheckRepository healthChecks = new MemoryHealthChecks();
-    private HealthCheckRegistry healthCheckRegistry;
     private ExecutorService completionExecutor;
 
     public RobustMemoryConfiguration getConfiguration() {
@@ -95,11 +101,6 @@ public class RobustMemoryComponent extends DefaultComponent {
         this.meterRegistry = meterRegistry;
     }
 
-    /** The readiness checks of the memories in use, one per database; what Camel's health-check registry is given. */
-    public HealthCheckRepository getHealthCheckRepository() {
-        return healthChecks;
-    }
-
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
         RobustMemoryEndpoint endpoint = new RobustMemoryEndpoint(uri, this, configuration.copy());
@@ -115,11 +116,6 @@ public class RobustMemoryComponent extends DefaultComponent {
     protected synchronized void doStart() throws Exception {
         super.doStart();
         configuration.validate();
-        // Without camel-health there is no registry; the checks stay reachable through getHealthCheckRepository().
-        healthCheckRegistry = HealthCheckRegistry.get(getCamelContext());
-        if (healthCheckRegistry != null) {
-            healthCheckRegistry.register(healthChecks);
-        }
         // Cached, not fixed: a continuation may block (say, a processor that sends to this memory and waits), and a
         // fixed pool whose threads all waited for answers that only the pool could deliver would deadlock.
         completionExecutor =
@@ -128,10 +124,6 @@ public class RobustMemoryComponent extends DefaultComponent {
 
     @Override
     protected synchronized void doStop() throws Exception {
-        if (healthCheckRegistry != null) {
-            healthCheckRegistry.unregister(healthChecks);
-            healthCheckRegistry = null;
-        }
         unmanageMemories();
         monitors.values().forEach(monitor -> monitor.statistics().unbindMeters());
         monitors.clear();
@@ -224,7 +216,7 @@ public class RobustMemoryComponent extends DefaultComponent {
         ManagementAgent agent = getCamelContext().getManagementStrategy().getManagementAgent();
         if (agent != null) {
             try {
-                ObjectName name = objectName(monitor.healthCheck().getId());
+                ObjectName name = objectName(database);
                 agent.register(memory, name);
                 registeredMBeans.add(name);
             } catch (Exception e) {
@@ -248,31 +240,49 @@ public class RobustMemoryComponent extends DefaultComponent {
 
     /**
      * The context's name as Camel's own MBeans carry it (management name, host name when configured, JMX domain),
-     * with the memory's id from its health check, {@code robustmemory:<database>}: findable by database, unlike
-     * Camel's naming of services by class and identity hash.
+     * with the memory named {@code robustmemory:<database>}: findable by database, unlike Camel's naming of services
+     * by class and identity hash.
      */
-    private ObjectName objectName(String memoryId) throws MalformedObjectNameException {
+    private ObjectName objectName(Path database) throws MalformedObjectNameException {
         ObjectName contextName = getCamelContext().getManagementStrategy().getManagementObjectNameStrategy()
                 .getObjectNameForCamelContext(getCamelContext());
         Hashtable<String, String> keys = new Hashtable<>();
         keys.put("context", contextName.getKeyProperty("context"));
         keys.put("type", "services");
-        keys.put("name", ObjectName.quote(memoryId));
+        keys.put("name", ObjectName.quote("robustmemory:" + database));
         return new ObjectName(contextName.getDomain(), keys);
     }
 
+    /**
+     * The registry for the meters, found as camel-micrometer finds its own (its MicrometerUtils), so that both share
+     * one: the {@code meterRegistry} option; else a {@code CompositeMeterRegistry} named {@code metricsRegistry}, else
+     * the only one; else a {@code MeterRegistry} named {@code metricsRegistry}, else the only one; else a new
+     * {@code SimpleMeterRegistry}, bound as {@code metricsRegistry} for camel-micrometer to find in turn.
+     */
     private MeterRegistry resolveMeterRegistry() {
         if (meterRegistry != null) {
             return meterRegistry;
         }
         // Looked up now rather than only autowired: the registry may have been bound after the component was created.
         Registry registry = getCamelContext().getRegistry();
-        MeterRegistry single = registry.findSingleByType(MeterRegistry.class);
-        if (single != null) {
-            return single;
+        MeterRegistry found = namedOrOnly(registry, CompositeMeterRegistry.class);
+        if (found == null) {
+            found = namedOrOnly(registry, MeterRegistry.class);
         }
-        MeterRegistry named = registry.lookupByNameAndType("metricsRegistry", MeterRegistry.class);
-        return named != null ? named : Metrics.globalRegistry;
+        if (found == null) {
+            found = new SimpleMeterRegistry();
+            registry.bind(METRICS_REGISTRY_NAME, found);
+        }
+        return found;
+    }
+
+    private static MeterRegistry namedOrOnly(Registry registry, Class<? extends MeterRegistry> type) {
+        MeterRegistry named = registry.lookupByNameAndType(METRICS_REGISTRY_NAME, type);
+        if (named != null) {
+            return named;
+        }
+        Set<? extends MeterRegistry> all = registry.findByType(type);
+        return all.size() == 1 ? all.iterator().next() : null;
     }
 
     /** Remembers the lock file of a database, refusing an endpoint that names another one. */
@@ -286,37 +296,36 @@ public class RobustMemoryComponent extends DefaultComponent {
         }
     }
 
-    /** The health checks of the memories in use, as they come and go. */
-    private final class MemoryHealthChecks implements HealthCheckRepository {
-
-        private volatile boolean enabled = true;
-
-        @Override
-        public String getId() {
-            return RobustMemoryHealthCheck.GROUP;
+    /**
+     * Offers the memory's health check to camel-health's producer checks, where Camel's switches, counters and health
+     * endpoints treat it like the checks of Camel's own producers. Each started producer adds it once and removes it
+     * once when it stops; the registry lists a check once however often it was added, and it stays while any
+     * producer of the memory runs.
+     *
+     * @return the check added, or null when there is no health-check registry (no camel-health) or it is disabled
+     */
+    synchronized HealthCheck addProducerHealthCheck(StoreSettings settings) {
+        WritableHealthCheckRepository producerChecks = producerHealthChecks();
+        if (producerChecks == null) {
+            return null;
         }
+        RobustMemoryHealthCheck check = monitor(settings).healthCheck();
+        check.setEnabled(isHealthCheckProducerEnabled());
+        producerChecks.addHealthCheck(check);
+        return check;
+    }
 
-        @Override
-        public boolean isEnabled() {
-            return enabled;
+    /** Withdraws one producer's offer of a check; null (nothing was added) is ignored. */
+    synchronized void removeProducerHealthCheck(HealthCheck check) {
+        WritableHealthCheckRepository producerChecks = check == null ? null : producerHealthChecks();
+        if (producerChecks != null) {
+            producerChecks.removeHealthCheck(check);
         }
+    }
 
-        @Override
-        public void setEnabled(boolean enabled) {
-            this.enabled = enabled;
-        }
-
-        @Override
-        public Stream<HealthCheck> stream() {
-            if (!enabled) {
-                return Stream.empty();
-            }
-            List<HealthCheck> checks;
-            synchronized (RobustMemoryComponent.this) {
-                checks = monitors.values().stream().map(MemoryMonitor::healthCheck).map(HealthCheck.class::cast)
-                        .toList();
-            }
-            return checks.stream();
-        }
+    /** camel-health's repository of producer checks, resolved (and registered) on first use, as Camel's own do. */
+    private WritableHealthCheckRepository producerHealthChecks() {
+        return HealthCheckHelper.getHealthCheckRepository(getCamelContext(), PRODUCER_HEALTH_CHECKS,
+                WritableHealthCheckRepository.class);
     }
 }

@@ -9,8 +9,8 @@ import dev.robustmemory.lock.LockException;
 import dev.robustmemory.lock.OwnerRecord;
 import dev.robustmemory.lock.OwnerRecordReading;
 import dev.robustmemory.store.StoreSettings;
-import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
  * Readiness of one memory: can this process use its database and its lock file?
@@ -24,38 +24,22 @@ import org.apache.camel.health.HealthCheckResultBuilder;
  *
  * <p>The check reads file attributes and the owner record; it never takes the lock, opens the database or changes
  * what a file holds (a missing lock file is created empty, as any use of the memory would).
+ *
+ * <p>A producer check as Camel's own components have them (group {@code camel}, id
+ * {@code producer:robustmemory-<database>}), in camel-health's {@code producers} repository: Camel's switches
+ * ({@code camel.health.producersEnabled}, {@code camel.health.exclude-pattern}, the component's
+ * {@code healthCheckProducerEnabled}) and health endpoints apply to it, and {@link AbstractHealthCheck} keeps its
+ * invocation, success and failure counters. One instance per memory, shared by the memory's producers.
  */
-final class RobustMemoryHealthCheck implements HealthCheck {
-
-    static final String GROUP = "robustmemory";
+final class RobustMemoryHealthCheck extends AbstractHealthCheck {
 
     private final StoreSettings settings;
     private final LockStatistics statistics;
-    private volatile boolean enabled = true;
 
     RobustMemoryHealthCheck(StoreSettings settings, LockStatistics statistics) {
+        super("camel", "producer:robustmemory-" + settings.database());
         this.settings = settings;
         this.statistics = statistics;
-    }
-
-    @Override
-    public String getGroup() {
-        return GROUP;
-    }
-
-    @Override
-    public String getId() {
-        return "robustmemory:" + settings.database();
-    }
-
-    @Override
-    public boolean isEnabled() {
-        return enabled;
-    }
-
-    @Override
-    public void setEnabled(boolean enabled) {
-        this.enabled = enabled;
     }
 
     /** A readiness check only: a memory that cannot be used is not a reason to restart the process. */
@@ -65,9 +49,8 @@ final class RobustMemoryHealthCheck implements HealthCheck {
     }
 
     @Override
-    public Result call(Map<String, Object> options) {
-        HealthCheckResultBuilder result = HealthCheckResultBuilder.on(this)
-                .detail("database", settings.database().toString())
+    protected void doCall(HealthCheckResultBuilder result, Map<String, Object> options) {
+        result.detail("database", settings.database().toString())
                 .detail("lock.file", settings.lockFile().toString());
         String problem = describeLock(result);
         if (problem == null) {
@@ -86,7 +69,11 @@ final class RobustMemoryHealthCheck implements HealthCheck {
         result.detail("lock.acquisitions", totals.acquisitions())
                 .detail("lock.failures", totals.failures())
                 .detail("lock.timeouts", totals.timeouts());
-        return problem == null ? result.up().build() : result.message(problem).down().build();
+        if (problem == null) {
+            result.up();
+        } else {
+            result.message(problem).down();
+        }
     }
 
     /** Adds the holder and the waiters to the details; returns why the lock file is unusable, or null. */

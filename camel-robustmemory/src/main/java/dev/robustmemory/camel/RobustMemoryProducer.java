@@ -1,7 +1,6 @@
 package dev.robustmemory.camel;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -21,6 +20,7 @@ import org.apache.camel.AsyncCallback;
 import org.apache.camel.CamelExchangeException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
+import org.apache.camel.health.HealthCheck;
 import org.apache.camel.spi.InvokeOnHeader;
 import org.apache.camel.support.HeaderSelectorProducer;
 
@@ -52,8 +52,8 @@ import static dev.robustmemory.camel.RobustMemoryConstants.VERSION;
  * timed out), never on the store's lease thread, which a route calling the memory again would otherwise block. With
  * the {@code synchronous} option the calling thread waits for the outcome and continues the exchange itself.
  *
- * <p>Bodies after each operation: store keeps the body (a stream body, which storing consumes, is replaced by the
- * bytes stored); load puts the value; exists and delete a Boolean; keys a sorted {@code List<String>}; clear and
+ * <p>Bodies after each operation: store keeps the body (a stream or reader that is not a stream cache, which
+ * storing consumes, is replaced by the bytes or text stored; a stream cache is reset); load puts the value; exists and delete a Boolean; keys a sorted {@code List<String>}; clear and
  * size a Long count; increment the new value as a Long; cleanup the list of lock events found (each a Map).
  *
  * <p>With {@code monitorLocks} (the default) every lock request is counted in the memory's {@link LockStatistics}
@@ -74,6 +74,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     /** Runs what follows each operation (the rest of the route, usually): never the store's lease thread. */
     private Executor completions;
     private boolean synchronous;
+    /** This producer's offer of the memory's check to Camel's producer health checks; null without camel-health. */
+    private HealthCheck healthCheck;
 
     public RobustMemoryProducer(RobustMemoryEndpoint endpoint) {
         super(endpoint, OPERATION, () -> endpoint.getConfiguration().getOperation().name());
@@ -94,6 +96,14 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         defaultLockTimeout = endpoint.getConfiguration().lockTimeoutDuration();
         completions = endpoint.getComponent().completionExecutor();
         synchronous = endpoint.getConfiguration().isSynchronous();
+        healthCheck = endpoint.getComponent().addProducerHealthCheck(store.settings());
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        endpoint.getComponent().removeProducerHealthCheck(healthCheck);
+        healthCheck = null;
+        super.doStop();
     }
 
     @Override
@@ -115,14 +125,10 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     @InvokeOnHeader("store")
     public void onStore(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
-        Object body = message.getBody();
-        StoredValue value = checkedValue(body);
+        StoredValue value = checkedValue(message);
         OptionalLong expectedVersion = expectedVersion(message);
         execute(message, callback, RobustMemoryOperation.store, session -> session.store(key, value, expectedVersion),
                 outcome -> {
-                    if (body instanceof InputStream) {
-                        message.setBody(value.bytes());
-                    }
                     message.setHeader(VERSION, outcome.result().version());
                     message.setHeader(FENCING_TOKEN, outcome.fencingToken());
                 });
@@ -317,9 +323,17 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         return key;
     }
 
-    /** The body's stored form, refused here (before the lock is taken) when it is too large. */
-    private StoredValue checkedValue(Object body) throws IOException {
-        StoredValue value = codec.encode(body);
+    /**
+     * The body's stored form, refused here (before the lock is taken) when it is too large. A body that reading
+     * consumed is replaced by the value at once, so that the rest of the route, and a redelivery after a failed
+     * store, see what was read.
+     */
+    private StoredValue checkedValue(Message message) throws IOException {
+        Object body = message.getBody();
+        StoredValue value = codec.encode(body, message.getExchange());
+        if (BodyCodec.isConsumedByReading(body)) {
+            message.setBody(codec.decode(value));
+        }
         store.checkValue(value);
         return value;
     }

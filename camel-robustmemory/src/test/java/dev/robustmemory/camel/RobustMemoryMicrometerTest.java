@@ -2,6 +2,7 @@ package dev.robustmemory.camel;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -9,8 +10,8 @@ import java.util.function.BooleanSupplier;
 
 import dev.robustmemory.lock.LockGrant;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.search.Search;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.CamelContext;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 
 import static dev.robustmemory.camel.RobustMemoryConstants.EXPECTED_VERSION;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -90,38 +92,93 @@ class RobustMemoryMicrometerTest extends RobustMemoryTestSupport {
                 () -> meters.getMetersAsString());
     }
 
-    @Test
-    void aRegistryNamedMetricsRegistryIsChosenAmongSeveral() throws Exception {
-        SimpleMeterRegistry named = new SimpleMeterRegistry();
-        try (CamelContext other = contextWith(named, new SimpleMeterRegistry())) {
-            other.getRegistry().bind("metricsRegistry", named);
-            storeOnce(other);
-            assertNotNull(named.find("robustmemory.lock.acquisitions").functionCounter());
-        }
-    }
+    // The lookup order is camel-micrometer's (MicrometerUtils): each test below fails if one step is skipped or
+    // two are swapped, because the registry that a wrong order picks is bound too.
 
     @Test
     void theComponentOptionWinsAndMetersAreRemovedWhenTheComponentStops() throws Exception {
         SimpleMeterRegistry configured = new SimpleMeterRegistry();
-        try (CamelContext other = contextWith()) {
+        CompositeMeterRegistry named = new CompositeMeterRegistry();
+        try (CamelContext other = contextWith(Map.of("metricsRegistry", named))) {
             other.getComponent("robustmemory", RobustMemoryComponent.class).setMeterRegistry(configured);
             storeOnce(other);
             assertEquals(1, configured.find("robustmemory.lock.acquisitions").functionCounter().count());
+            assertNoMeters(named);
             other.stop();
             assertNull(configured.find("robustmemory.lock.acquisitions").functionCounter());
         }
     }
 
     @Test
-    void withoutAnyRegistryTheGlobalRegistryIsUsed() throws Exception {
-        try (CamelContext other = contextWith()) {
+    void firstACompositeRegistryNamedMetricsRegistry() throws Exception {
+        CompositeMeterRegistry named = new CompositeMeterRegistry();
+        assertChosen(named, Map.of("metricsRegistry", named, "otherComposite", new CompositeMeterRegistry(),
+                "plain", new SimpleMeterRegistry()));
+    }
+
+    @Test
+    void thenTheOnlyCompositeRegistryEvenOverAPlainOneNamedMetricsRegistry() throws Exception {
+        CompositeMeterRegistry only = new CompositeMeterRegistry();
+        assertChosen(only, Map.of("composite", only, "metricsRegistry", new SimpleMeterRegistry()));
+    }
+
+    @Test
+    void thenARegistryNamedMetricsRegistry() throws Exception {
+        SimpleMeterRegistry named = new SimpleMeterRegistry();
+        assertChosen(named, Map.of("metricsRegistry", named, "first", new CompositeMeterRegistry(),
+                "second", new CompositeMeterRegistry(), "plain", new SimpleMeterRegistry()));
+    }
+
+    @Test
+    void thenTheOnlyRegistry() throws Exception {
+        SimpleMeterRegistry only = new SimpleMeterRegistry();
+        assertChosen(only, Map.of("meters", only));
+    }
+
+    @Test
+    void amongSeveralUnnamedPlainRegistriesNoneIsGuessed() throws Exception {
+        SimpleMeterRegistry first = new SimpleMeterRegistry();
+        SimpleMeterRegistry second = new SimpleMeterRegistry();
+        try (CamelContext other = contextWith(Map.of("first", first, "second", second))) {
             storeOnce(other);
-            Search global = Metrics.globalRegistry.find("robustmemory.lock.acquisitions")
-                    .tag("camelContext", other.getName());
-            assertNotNull(global.functionCounter());
-            other.stop();
-            assertNull(global.functionCounter(), "removed from the global registry when the component stops");
+            assertNoMeters(first);
+            assertNoMeters(second);
+            assertCreatedAndBound(other);
         }
+    }
+
+    @Test
+    void withoutAnyRegistryANewOneIsBoundAsMetricsRegistryForCamelMicrometerToShare() throws Exception {
+        try (CamelContext other = contextWith(Map.of())) {
+            storeOnce(other);
+            MeterRegistry created = assertCreatedAndBound(other);
+            other.stop();
+            assertNull(created.find("robustmemory.lock.acquisitions").functionCounter(),
+                    "removed when the component stops");
+        }
+    }
+
+    private void assertChosen(MeterRegistry expected, Map<String, MeterRegistry> bound) throws Exception {
+        try (CamelContext other = contextWith(bound)) {
+            storeOnce(other);
+            assertNotNull(expected.find("robustmemory.lock.acquisitions").functionCounter(),
+                    () -> "not in the expected registry; bound: " + bound.keySet());
+            bound.values().stream().filter(candidate -> candidate != expected)
+                    .forEach(RobustMemoryMicrometerTest::assertNoMeters);
+        }
+    }
+
+    private static MeterRegistry assertCreatedAndBound(CamelContext other) {
+        MeterRegistry created = other.getRegistry().lookupByNameAndType("metricsRegistry", MeterRegistry.class);
+        assertInstanceOf(SimpleMeterRegistry.class, created, "created and bound as metricsRegistry");
+        assertNotNull(created.find("robustmemory.lock.acquisitions").functionCounter());
+        return created;
+    }
+
+    /** A composite registry lists the meters added to it even without member registries. */
+    private static void assertNoMeters(MeterRegistry registry) {
+        assertTrue(registry.getMeters().stream().noneMatch(meter -> meter.getId().getName().startsWith("robustmemory")),
+                () -> "unexpected robustmemory meters in " + registry);
     }
 
     private Search find(String name) {
@@ -135,12 +192,10 @@ class RobustMemoryMicrometerTest extends RobustMemoryTestSupport {
         return find("robustmemory.operations").tag("operation", operation).tag("outcome", outcome).timer();
     }
 
-    /** A context of its own with the given registries bound under generated names. */
-    private CamelContext contextWith(MeterRegistry... registries) {
+    /** A context of its own with the given registries bound under the given names. */
+    private CamelContext contextWith(Map<String, MeterRegistry> registries) {
         CamelContext other = new DefaultCamelContext();
-        for (int i = 0; i < registries.length; i++) {
-            other.getRegistry().bind("registry" + i, registries[i]);
-        }
+        registries.forEach((name, registry) -> other.getRegistry().bind(name, registry));
         other.getComponent("robustmemory", RobustMemoryComponent.class).getConfiguration()
                 .setDatabase(dir.resolve("other.duckdb").toString());
         return other;

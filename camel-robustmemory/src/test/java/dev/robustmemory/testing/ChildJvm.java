@@ -38,12 +38,17 @@ public final class ChildJvm implements AutoCloseable {
      * there (DuckDB extracts its native library into it) goes away with the test's temporary directory.
      */
     public static ChildJvm start(Path tmpDir, Class<?> mainClass, String... args) throws IOException {
+        return start(tmpDir, System.getProperty("java.class.path"), mainClass, args);
+    }
+
+    /** As {@link #start(Path, Class, String...)}, on another class path (the test class path without a library, say). */
+    public static ChildJvm start(Path tmpDir, String classPath, Class<?> mainClass, String... args) throws IOException {
         Files.createDirectories(tmpDir);
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-Djava.io.tmpdir=" + tmpDir,
-                "-cp", System.getProperty("java.class.path"),
+                "-cp", classPath,
                 mainClass.getName()));
         command.addAll(List.of(args));
         return new ChildJvm(new ProcessBuilder(command).redirectErrorStream(true).start());
