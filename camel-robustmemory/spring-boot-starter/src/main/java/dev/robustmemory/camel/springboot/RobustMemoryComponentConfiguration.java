@@ -111,6 +111,15 @@ public class RobustMemoryComponentConfiguration extends ComponentConfigurationPr
     private String filePermissions;
 
     /**
+     * Whether the memory's producer health checks are enabled (they report only when Camel's producer checks are
+     * on: camel.health.producers-enabled=true).
+     */
+    private Boolean healthCheckProducerEnabled;
+
+    /** Whether consumer health checks of this component (Camel's polling-consumer check) are enabled. */
+    private Boolean healthCheckConsumerEnabled;
+
+    /**
      * A whole RobustMemoryConfiguration bean (#name) as the default of every endpoint; the properties above that
      * are set refine a copy of it.
      */
@@ -250,5 +259,21 @@ public class RobustMemoryComponentConfiguration extends ComponentConfigurationPr
 
     public void setConfiguration(RobustMemoryConfiguration configuration) {
         this.configuration = configuration;
+    }
+
+    public Boolean getHealthCheckProducerEnabled() {
+        return healthCheckProducerEnabled;
+    }
+
+    public void setHealthCheckProducerEnabled(Boolean healthCheckProducerEnabled) {
+        this.healthCheckProducerEnabled = healthCheckProducerEnabled;
+    }
+
+    public Boolean getHealthCheckConsumerEnabled() {
+        return healthCheckConsumerEnabled;
+    }
+
+    public void setHealthCheckConsumerEnabled(Boolean healthCheckConsumerEnabled) {
+        this.healthCheckConsumerEnabled = healthCheckConsumerEnabled;
     }
 }

@@ -198,8 +198,12 @@ class RobustMemoryComponentAutoConfigurationTest {
         runner.withUserConfiguration(MemoryRoutes.class)
                 .withPropertyValues(P + "database=" + database)
                 .run(context -> {
-                    Collection<HealthCheck.Result> results = HealthCheckHelper.invoke(context.getBean(CamelContext.class));
-                    assertThat(results).filteredOn(result -> result.getCheck().getId().equals("robustmemory:" + database))
+                    CamelContext camel = context.getBean(CamelContext.class);
+                    // Camel's producer checks are off unless asked for (camel.health.producers-enabled=true)
+                    HealthCheckHelper.getHealthCheckRepository(camel, "producers").setEnabled(true);
+                    Collection<HealthCheck.Result> results = HealthCheckHelper.invoke(camel);
+                    assertThat(results)
+                            .filteredOn(result -> result.getCheck().getId().equals("producer:robustmemory-" + database))
                             .singleElement()
                             .satisfies(result -> {
                                 assertThat(result.getState()).isEqualTo(HealthCheck.State.UP);

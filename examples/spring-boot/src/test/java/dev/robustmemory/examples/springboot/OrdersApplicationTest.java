@@ -68,7 +68,7 @@ class OrdersApplicationTest {
         JsonObject camel = components.getMap("camelHealth");
         assertThat(camel.getString("status")).isEqualTo("UP");
         JsonObject details = camel.getMap("details");
-        String check = "robustmemory:" + database();
+        String check = "producer:robustmemory-" + database();
         assertThat(details.getString(check)).isEqualTo("UP");
         Map<String, Object> checkDetails = details.getMap(check + ".data");
         assertThat(checkDetails).containsEntry("database", database())
