@@ -17,6 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * acquire, record ENTER, hold, record EXIT, release; print {@code DONE}.</li>
  * <li>{@code broken-history ...}: the same, but excluding only the threads of its own JVM (a plain in-process lock):
  * the deliberately broken variant that the checker must catch.</li>
+ * <li>{@code probe FILE NAME}: try once; print {@code PROBE FREE} or {@code PROBE BUSY}, then exit.</li>
  * <li>{@code busy FILE NAME MILLIS HOLD_MICROS}: for MILLIS, acquire, hold, release and at once acquire again; print
  * {@code BUSY} after the first grant and {@code DONE <grants>} at the end.</li>
  * </ul>
@@ -33,6 +34,7 @@ public final class NamedLockChild {
             case "hold" -> hold(locks, name, stdin);
             case "history", "broken-history" -> history(locks, name, stdin, Integer.parseInt(args[3]),
                     Long.parseLong(args[4]), Path.of(args[5]), args[0].startsWith("broken"));
+            case "probe" -> probe(locks, name);
             case "busy" -> busy(locks, name, Long.parseLong(args[3]), Long.parseLong(args[4]));
             default -> throw new IllegalArgumentException(args[0]);
         }
@@ -46,6 +48,14 @@ public final class NamedLockChild {
             }
         }
         System.out.println("RELEASED");
+    }
+
+    private static void probe(NamedLocks locks, String name) throws Exception {
+        try (NamedLockGrant grant = locks.acquire(name, Duration.ZERO)) {
+            System.out.println("PROBE FREE");
+        } catch (NamedLockTimeoutException e) {
+            System.out.println("PROBE BUSY");
+        }
     }
 
     private static void history(NamedLocks locks, String name, BufferedReader stdin, int iterations, long holdMicros,

@@ -146,6 +146,32 @@ class NamedLocksProcessTest {
         }
     }
 
+    @Test
+    void anInterruptedWaiterHoldsNothingAndDropsNoOtherGrantOfThisJvm() throws Exception {
+        try (NamedLockGrant held = locks.acquire(NAME, Duration.ZERO);
+             NamedLockGrant blocking = locks.acquire("order-92", Duration.ZERO)) {
+            Thread waiter = Thread.currentThread();
+            CompletableFuture<Void> interrupter = CompletableFuture.runAsync(() -> {
+                awaitWaiting(1);
+                waiter.interrupt();
+            });
+            assertThrows(InterruptedException.class, () -> locks.acquire("order-260", Duration.ofSeconds(10)),
+                    "order-260 shares the slot of order-92");
+            interrupter.get(10, TimeUnit.SECONDS);
+            assertEquals("BUSY", probe(NAME), "the other grant's record lock survived the interrupt");
+            assertEquals("BUSY", probe("order-260"));
+            assertEquals(2, locks.statistics().heldNow());
+        }
+        assertEquals("FREE", probe(NAME));
+    }
+
+    private String probe(String name) throws Exception {
+        try (ChildJvm child = ChildJvm.start(dir.resolve("tmp"), NamedLockChild.class, "probe", locksFile.toString(),
+                name)) {
+            return child.awaitLine("PROBE ", CHILD_START).substring("PROBE ".length());
+        }
+    }
+
     private MutualExclusionChecker.Verdict runHistories(String mode, int processes, int iterations, int holdMicros)
             throws Exception {
         List<ChildJvm> children = new ArrayList<>();

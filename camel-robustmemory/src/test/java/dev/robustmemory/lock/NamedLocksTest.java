@@ -147,6 +147,16 @@ class NamedLocksTest {
     }
 
     @Test
+    void aHeldNameDoesNotBlockTheMemorysOwnLock() throws Exception {
+        try (NamedLockGrant name = locks.acquire("order-4711", Duration.ZERO);
+             CrossProcessLock memoryLock = CrossProcessLock.open(dir.resolve("m.db.lock"), LockFileSettings.defaults());
+             LockGrant memory = memoryLock.acquire(Duration.ZERO)) {
+            assertTrue(name.isHeld());
+            memory.ensureValid();
+        }
+    }
+
+    @Test
     void oneInstancePerFileAndItsHandleOutlivesACloseWhileAGrantIsHeld() throws Exception {
         NamedLocks second = NamedLocks.open(dir.resolve("m.db.names.lock"), LockFileSettings.defaults());
         assertSame(locks, second);
