@@ -699,7 +699,7 @@ public final class CrossProcessLock implements AutoCloseable {
         }
     }
 
-    private static Path prepareLockFile(Path lockFile, LockFileSettings settings) throws LockException {
+    static Path prepareLockFile(Path lockFile, LockFileSettings settings) throws LockException {
         if (Files.isDirectory(lockFile)) {
             throw new LockException(lockFile, "The lock path is a directory, not a file");
         }
@@ -752,7 +752,7 @@ public final class CrossProcessLock implements AutoCloseable {
         }
     }
 
-    private static String describeOpenFailure(Path path) {
+    static String describeOpenFailure(Path path) {
         if (Files.isDirectory(path)) {
             return "The lock path is a directory, not a file";
         }

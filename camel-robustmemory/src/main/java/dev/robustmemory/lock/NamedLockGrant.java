@@ -1,0 +1,89 @@
+package dev.robustmemory.lock;
+
+import java.nio.channels.FileLock;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One holding of a name from {@link NamedLocks}. Whoever has this object owns the grant: it may be closed from
+ * another thread than the one that acquired it, and closing twice is harmless.
+ */
+public final class NamedLockGrant implements AutoCloseable {
+
+    private final NamedLocks locks;
+    private final String name;
+    private final int slot;
+    private final long token;
+    private final FileLock slotLock;
+    private final Instant acquiredAt;
+    private final long acquiredAtNanos = System.nanoTime();
+    private final long waitNanos;
+    private final AtomicBoolean released = new AtomicBoolean();
+
+    NamedLockGrant(NamedLocks locks, String name, int slot, long token, FileLock slotLock, Instant acquiredAt,
+                   long waitNanos) {
+        this.locks = locks;
+        this.name = name;
+        this.slot = slot;
+        this.token = token;
+        this.slotLock = slotLock;
+        this.acquiredAt = acquiredAt;
+        this.waitNanos = waitNanos;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The slot of the name ({@link NamedLocks#slotOf}); names of one slot exclude each other. */
+    public int slot() {
+        return slot;
+    }
+
+    /**
+     * The fencing token: greater than every token granted before for this name, by any process, across crashes, and
+     * durable before this grant was returned. Names sharing a slot share one sequence, so a name's tokens may skip.
+     * A slot's first token, and the first after its record was found damaged, is the wall clock in microseconds
+     * since the epoch; each later grant adds one.
+     */
+    public long token() {
+        return token;
+    }
+
+    /** When the grant was made, by the wall clock. */
+    public Instant acquiredAt() {
+        return acquiredAt;
+    }
+
+    /** When the grant was made, on the {@link System#nanoTime()} clock. */
+    public long acquiredAtNanos() {
+        return acquiredAtNanos;
+    }
+
+    /** How long the acquisition waited, in nanoseconds of the monotonic clock. */
+    public long waitNanos() {
+        return waitNanos;
+    }
+
+    public Path locksFile() {
+        return locks.path();
+    }
+
+    /** Whether this grant is still held: not released, and its record lock still valid. */
+    public boolean isHeld() {
+        return !released.get() && slotLock.isValid();
+    }
+
+    @Override
+    public void close() {
+        if (released.compareAndSet(false, true)) {
+            locks.release(this, slotLock);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "NamedLockGrant[" + name + ", slot " + slot + ", token " + token + "]";
+    }
+}
