@@ -62,7 +62,6 @@ public final class CrossProcessLock implements AutoCloseable {
      * lock it exclusively, that someone waits ({@link LockGrant#othersWaiting()}).
      */
     private static final long WAITER_BYTE = 1;
-    private static final int CLOSED = -1;
     private static final long FIRST_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     /** The wait overshoots the timeout by at most this much, and a released lock is noticed this fast. */
     public static final long MAX_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
@@ -76,12 +75,8 @@ public final class CrossProcessLock implements AutoCloseable {
     private final Path path;
     private final Semaphore gate = new Semaphore(1, true);
     private final AtomicInteger waiting = new AtomicInteger();
-    /**
-     * Opens not yet closed, plus acquisitions under way, plus the grant held, plus an inspection holding the lock:
-     * the handle is closed when this drops to zero, so no record lock is ever held through a handle being closed.
-     * {@link #CLOSED} once closed for good; a closed instance never opens a handle again.
-     */
-    private final AtomicInteger references = new AtomicInteger(1);
+    /** Opens not yet closed, plus acquisitions under way, plus the grant held, plus an inspection holding the lock. */
+    private final HandleUsers users;
     private volatile Thread holderThread;
     // The handle, the identity of the file it was opened on, and the owner-record slot of that file mapped into
     // memory (null until an acquisition finds the file long enough to map it); guarded by "this". The mapping is
@@ -95,6 +90,7 @@ public final class CrossProcessLock implements AutoCloseable {
 
     private CrossProcessLock(Path path) {
         this.path = path;
+        this.users = new HandleUsers("The lock " + path);
     }
 
     /**
@@ -109,7 +105,7 @@ public final class CrossProcessLock implements AutoCloseable {
         synchronized (LOCKS_OF_THIS_JVM) {
             CrossProcessLock existing = LOCKS_OF_THIS_JVM.get(realPath);
             // A closed instance leaves the map under this monitor, so one found here cannot be closed for good.
-            if (existing != null && existing.retain()) {
+            if (existing != null && existing.users.retain()) {
                 return existing;
             }
             refuseSecondPathToAnOpenLockFile(realPath);
@@ -164,44 +160,16 @@ public final class CrossProcessLock implements AutoCloseable {
         return atPath == null ? null : atPath.fileKey();
     }
 
-    /** Counts one more user of the handle; false once the instance is closed for good. */
-    private boolean retain() {
-        while (true) {
-            int count = references.get();
-            if (count == CLOSED) {
-                return false;
-            }
-            if (references.compareAndSet(count, count + 1)) {
-                return true;
-            }
-        }
-    }
-
-    private void retainOrRefuse() {
-        if (!retain()) {
-            throw new IllegalStateException("The lock " + path + " was closed; open it again to use it");
-        }
-    }
-
     private void dropReference() {
-        while (true) {
-            int count = references.get();
-            if (count <= 0) {
-                throw new IllegalStateException("The lock " + path + " was closed more often than it was opened");
-            }
-            if (references.compareAndSet(count, count - 1)) {
-                if (count == 1) {
-                    closeIfUnused();
-                }
-                return;
-            }
+        if (users.drop()) {
+            closeIfUnused();
         }
     }
 
     private void closeIfUnused() {
         synchronized (LOCKS_OF_THIS_JVM) {
             // Retained again meanwhile (an open() of the same file), or closed by a racing dropReference().
-            if (!references.compareAndSet(0, CLOSED)) {
+            if (!users.closeIfUnused()) {
                 return;
             }
             LOCKS_OF_THIS_JVM.remove(path, this);
@@ -255,7 +223,7 @@ public final class CrossProcessLock implements AutoCloseable {
         }
         long start = System.nanoTime();
         long timeoutNanos = waitNanos(timeout);
-        retainOrRefuse(); // handed to the grant, which drops it when released
+        users.retainOrRefuse(); // handed to the grant, which drops it when released
         boolean granted = false;
         waiting.incrementAndGet();
         try {
@@ -370,7 +338,7 @@ public final class CrossProcessLock implements AutoCloseable {
 
     /** Runs {@code work} holding the lock if it can be had without waiting; otherwise does nothing. */
     private Optional<LockEvent> whileFree(WorkWhileFree work) throws LockException {
-        retainOrRefuse(); // a caller closing the instance meanwhile must not close the handle under this record lock
+        users.retainOrRefuse(); // a caller closing the instance meanwhile must not close the handle under this record lock
         try {
             if (!gate.tryAcquire()) {
                 return Optional.empty();
@@ -635,8 +603,8 @@ public final class CrossProcessLock implements AutoCloseable {
     }
 
     private RandomAccessFile handle() throws LockException {
-        if (references.get() == CLOSED) {
-            throw new IllegalStateException("The lock " + path + " was closed; open it again to use it");
+        if (users.isClosed()) {
+            throw users.closedError();
         }
         if (file == null || !file.getChannel().isOpen()) {
             reopen();

@@ -73,15 +73,14 @@ public final class NamedLocks implements AutoCloseable {
     public static final String FILE_SUFFIX = ".names.lock";
 
     private static final long FIRST_POLL_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
-    private static final int CLOSED = -1;
     /** Open instances by real path; guarded by itself. */
     private static final Map<Path, NamedLocks> OPEN_IN_THIS_JVM = new HashMap<>();
 
     private final Path path;
     private final RandomAccessFile file;
     private final Turn[] turns = new Turn[SLOT_COUNT];
-    /** Opens not yet closed plus grants held and acquisitions under way; {@link #CLOSED} once the handle closed. */
-    private final AtomicInteger references = new AtomicInteger(1);
+    /** Opens not yet closed plus grants held and acquisitions under way. */
+    private final HandleUsers users;
     private final AtomicInteger held = new AtomicInteger();
     private final AtomicInteger waiting = new AtomicInteger();
     private final LongAdder grants = new LongAdder();
@@ -106,6 +105,7 @@ public final class NamedLocks implements AutoCloseable {
     private NamedLocks(Path path, RandomAccessFile file) {
         this.path = path;
         this.file = file;
+        this.users = new HandleUsers("The named locks file " + path);
         Arrays.setAll(turns, i -> new Turn());
     }
 
@@ -124,7 +124,7 @@ public final class NamedLocks implements AutoCloseable {
         Path realPath = CrossProcessLock.prepareLockFile(locksFile.toAbsolutePath().normalize(), settings);
         synchronized (OPEN_IN_THIS_JVM) {
             NamedLocks existing = OPEN_IN_THIS_JVM.get(realPath);
-            if (existing != null && existing.retain()) {
+            if (existing != null && existing.users.retain()) {
                 return existing;
             }
             NamedLocks created;
@@ -193,7 +193,7 @@ public final class NamedLocks implements AutoCloseable {
         }
         long start = System.nanoTime();
         long deadline = start + CrossProcessLock.waitNanos(timeout);
-        retainOrRefuse(); // handed to the grant, which drops it when released
+        users.retainOrRefuse(); // handed to the grant, which drops it when released
         Turn turn = turns[slot];
         boolean granted = false;
         waiting.incrementAndGet();
@@ -404,35 +404,10 @@ public final class NamedLocks implements AutoCloseable {
         return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
     }
 
-    private boolean retain() {
-        while (true) {
-            int count = references.get();
-            if (count == CLOSED) {
-                return false;
-            }
-            if (references.compareAndSet(count, count + 1)) {
-                return true;
-            }
-        }
-    }
-
-    private void retainOrRefuse() {
-        if (!retain()) {
-            throw new IllegalStateException("The named locks " + path + " were closed; open them again to use them");
-        }
-    }
-
     private void dropReference() {
-        int count;
-        do {
-            count = references.get();
-            if (count <= 0) {
-                throw new IllegalStateException("The named locks " + path + " were closed more often than opened");
-            }
-        } while (!references.compareAndSet(count, count - 1));
-        if (count == 1) {
+        if (users.drop()) {
             synchronized (OPEN_IN_THIS_JVM) {
-                if (!references.compareAndSet(0, CLOSED)) {
+                if (!users.closeIfUnused()) {
                     return; // opened again meanwhile
                 }
                 OPEN_IN_THIS_JVM.remove(path, this);

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -82,7 +84,8 @@ class NamedLocksTest {
             assertEquals("order-4711", grant.name());
             assertEquals(2439, grant.slot());
         }
-        long microsNow = TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis());
+        // the same clock at the same resolution as the token: milliseconds would truncate below a token of this millisecond
+        long microsNow = ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
         assertTrue(first <= microsNow && first > microsNow - TimeUnit.MINUTES.toMicros(1),
                 "a slot's first token is the wall clock in microseconds: " + first);
         try (NamedLockGrant grant = locks.acquire("order-4711", Duration.ZERO)) {
