@@ -41,6 +41,8 @@ final class DuckDbSession implements MemorySession {
 
     private static final String COLUMNS = "kind, text_value, bytes_value, version, fencing_token";
     private static final String SELECT_ENTRY = "SELECT " + COLUMNS + " FROM " + Schema.ENTRIES + " WHERE key = ?";
+    private static final String SELECT_ENTRIES = "SELECT key, " + COLUMNS + " FROM " + Schema.ENTRIES
+            + " WHERE key IN (SELECT unnest(?::VARCHAR[]))";
     private static final String SELECT_VERSION = "SELECT version FROM " + Schema.ENTRIES + " WHERE key = ?";
     private static final String DELETE_KEY = "DELETE FROM " + Schema.ENTRIES + " WHERE key = ?";
     private static final String PENDING = "robustmemory_pending";
@@ -173,6 +175,42 @@ final class DuckDbSession implements MemorySession {
             }
         } catch (SQLException e) {
             throw failure("load key '" + key + "'", e);
+        }
+    }
+
+    /** Keys neither written nor cached here are read from DuckDB in one statement, then answered as single loads. */
+    @Override
+    public Map<String, MemoryEntry> loadAll(Collection<String> keys) throws StoreException {
+        checkInWork();
+        List<String> unknown = new ArrayList<>();
+        for (String key : keys) {
+            store.checkKey(key);
+            if (pending(key) == null && cache.get(key) == null) {
+                unknown.add(key);
+            }
+        }
+        if (unknown.size() > 1) {
+            readIntoCache(unknown);
+        }
+        return MemorySession.super.loadAll(keys);
+    }
+
+    private void readIntoCache(List<String> keys) throws StoreException {
+        try {
+            PreparedStatement select = statement(SELECT_ENTRIES);
+            select.setArray(1, database.connection().createArrayOf("VARCHAR", keys.toArray()));
+            Map<String, Optional<MemoryEntry>> read = new HashMap<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    String key = row.getString(1);
+                    read.put(key, Optional.of(entry(key, row, 2)));
+                }
+            }
+            for (String key : keys) {
+                cache.put(key, read.getOrDefault(key, Optional.empty()));
+            }
+        } catch (SQLException e) {
+            throw failure("load " + keys.size() + " keys", e);
         }
     }
 

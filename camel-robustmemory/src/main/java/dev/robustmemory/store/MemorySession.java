@@ -1,6 +1,9 @@
 package dev.robustmemory.store;
 
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -37,6 +40,72 @@ public interface MemorySession {
     /** @return whether a value was deleted */
     boolean delete(String key) throws StoreException;
 
+    /**
+     * Deletes a key only if its current version equals {@code expectedVersion} (0: the key must not exist, and then
+     * nothing is deleted).
+     *
+     * @return whether a value was deleted
+     * @throws VersionConflictException when the version does not match; nothing is deleted
+     */
+    default boolean delete(String key, long expectedVersion) throws StoreException {
+        requireVersions(Map.of(key, expectedVersion), loadAll(List.of(key)));
+        return delete(key);
+    }
+
+    /**
+     * Reads many keys at once, as one read of the memory.
+     *
+     * @return the entries found, in the order of {@code keys} (a key given twice appears once); absent keys are left
+     *         out
+     */
+    default Map<String, MemoryEntry> loadAll(Collection<String> keys) throws StoreException {
+        Map<String, MemoryEntry> found = new LinkedHashMap<>();
+        for (String key : keys) {
+            Optional<MemoryEntry> entry = load(key);
+            if (entry.isPresent()) {
+                found.put(key, entry.get());
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Writes many values, all or nothing: every expected version is checked before anything is written.
+     *
+     * @param expectedVersions a compare-and-set for some of the keys (0 = must not exist); each must be a key of
+     *                         {@code values}
+     * @return the entries as written, in the order of {@code values}; each change gets its own revision
+     * @throws VersionConflictException for the first key whose version does not match; nothing is written
+     */
+    default Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
+            throws StoreException {
+        for (String key : expectedVersions.keySet()) {
+            if (!values.containsKey(key)) {
+                throw new InvalidEntryException("An expected version is given for key '" + key
+                                                + "', which is not among the values to store");
+            }
+        }
+        requireVersions(expectedVersions, loadAll(values.keySet()));
+        Map<String, MemoryEntry> written = new LinkedHashMap<>();
+        for (Map.Entry<String, StoredValue> value : values.entrySet()) {
+            written.put(value.getKey(), store(value.getKey(), value.getValue(), OptionalLong.empty()));
+        }
+        return written;
+    }
+
+    /**
+     * Deletes many keys at once.
+     *
+     * @return the keys that existed and were deleted, in the order of {@code keys}
+     */
+    default List<String> deleteAll(Collection<String> keys) throws StoreException {
+        List<String> deleted = List.copyOf(loadAll(keys).keySet());
+        for (String key : deleted) {
+            delete(key);
+        }
+        return deleted;
+    }
+
     boolean exists(String key) throws StoreException;
 
     /** Keys in ascending order; {@code prefix} (null or empty = all) is matched literally, '%' and '_' included. */
@@ -53,4 +122,21 @@ public interface MemorySession {
      * @throws NonNumericValueException when the current value is not a JSON integer; it stays unchanged
      */
     MemoryEntry increment(String key, long delta) throws StoreException;
+
+    /** @throws VersionConflictException for the first key whose version in {@code current} is not the expected one */
+    private static void requireVersions(Map<String, Long> expectedVersions, Map<String, MemoryEntry> current)
+            throws VersionConflictException {
+        for (Map.Entry<String, Long> expected : expectedVersions.entrySet()) {
+            if (expected.getValue() < 0) {
+                throw new InvalidEntryException("The expected version of key '" + expected.getKey()
+                                                + "' must be 0 (the key must not exist) or more, not "
+                                                + expected.getValue());
+            }
+            MemoryEntry entry = current.get(expected.getKey());
+            long version = entry == null ? 0 : entry.version();
+            if (version != expected.getValue()) {
+                throw new VersionConflictException(expected.getKey(), expected.getValue(), version);
+            }
+        }
+    }
 }
