@@ -53,6 +53,40 @@ sealed interface Criterion {
         }
     }
 
+    /**
+     * Keys per second ÷ a baseline's operations per second, for a row whose every operation handles
+     * {@code keysPerOperation} keys at once against a baseline of one key per operation.
+     */
+    record KeysRatioTo(String goal, String baseline, int keysPerOperation, double minimum) implements Criterion {
+        @Override
+        public String label() {
+            return "keys ÷ " + baseline;
+        }
+
+        @Override
+        public String target() {
+            return "≥ " + Table.number(minimum);
+        }
+
+        @Override
+        public OptionalDouble value(Summary row, Map<String, Summary> all) {
+            Summary base = all.get(baseline);
+            return row.available() && base != null && base.available() && base.opsPerSecond() > 0
+                    ? OptionalDouble.of(row.opsPerSecond() * keysPerOperation / base.opsPerSecond())
+                    : OptionalDouble.empty();
+        }
+
+        @Override
+        public boolean passes(double value) {
+            return value >= minimum;
+        }
+
+        @Override
+        public String format(double value) {
+            return Table.number(value) + "×";
+        }
+    }
+
     /** The least served JVM's operations ÷ an equal share of all operations, in the round least fair to it. */
     record FairShare(String goal, double minimum) implements Criterion {
         @Override
