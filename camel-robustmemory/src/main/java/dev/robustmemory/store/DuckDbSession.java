@@ -178,6 +178,13 @@ final class DuckDbSession implements MemorySession {
         }
     }
 
+    @Override
+    public void checkEntry(String key, StoredValue value) {
+        checkInWork();
+        store.checkKey(key);
+        store.checkValue(value);
+    }
+
     /** Keys neither written nor cached here are read from DuckDB in one statement, then answered as single loads. */
     @Override
     public Map<String, MemoryEntry> loadAll(Collection<String> keys) throws StoreException {

@@ -28,6 +28,14 @@ public interface MemorySession {
     Optional<MemoryEntry> load(String key) throws StoreException;
 
     /**
+     * Checks a key and value as {@link #store} would, reading and writing nothing: what lets a work that writes many
+     * refuse them all before writing any.
+     *
+     * @throws InvalidEntryException when {@link #store} would refuse them
+     */
+    void checkEntry(String key, StoredValue value);
+
+    /**
      * Writes a value.
      *
      * @param expectedVersion when present, a compare-and-set: write only if the key's current version equals it
@@ -70,7 +78,8 @@ public interface MemorySession {
     }
 
     /**
-     * Writes many values, all or nothing: every expected version is checked before anything is written.
+     * Writes many values, all or nothing: every key, value and expected version is checked before anything is
+     * written.
      *
      * @param expectedVersions a compare-and-set for some of the keys (0 = must not exist); each must be a key of
      *                         {@code values}
@@ -79,6 +88,9 @@ public interface MemorySession {
      */
     default Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
             throws StoreException {
+        for (Map.Entry<String, StoredValue> value : values.entrySet()) {
+            checkEntry(value.getKey(), value.getValue());
+        }
         for (String key : expectedVersions.keySet()) {
             if (!values.containsKey(key)) {
                 throw new InvalidEntryException("An expected version is given for key '" + key

@@ -34,6 +34,11 @@ class ForwardingSession implements MemorySession {
     }
 
     @Override
+    public void checkEntry(String key, StoredValue value) {
+        delegate.checkEntry(key, value);
+    }
+
+    @Override
     public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion) throws StoreException {
         return delegate.store(key, value, expectedVersion);
     }

@@ -102,6 +102,12 @@ final class MemoryModel implements MemorySession {
     }
 
     @Override
+    public void checkEntry(String key, StoredValue value) {
+        checkKey(key);
+        checkValue(value);
+    }
+
+    @Override
     public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion) throws StoreException {
         checkKey(key);
         checkValue(value);

@@ -39,6 +39,11 @@ final class PrefixedSession extends ForwardingSession {
     }
 
     @Override
+    public void checkEntry(String key, StoredValue value) {
+        delegate.checkEntry(inside(key), value);
+    }
+
+    @Override
     public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion) throws StoreException {
         return delegate.store(inside(key), value, expectedVersion);
     }
