@@ -1,7 +1,6 @@
 package dev.robustmemory.benchmark;
 
 import dev.robustmemory.benchmark.Criterion.FairShare;
-import dev.robustmemory.benchmark.Criterion.KeysRatioTo;
 import dev.robustmemory.benchmark.Criterion.MedianLatencyAtMost;
 import dev.robustmemory.benchmark.Criterion.RatioTo;
 
@@ -119,7 +118,7 @@ public final class Benchmark {
                         new RatioTo("P1", RAW_UPSERT, 0.9), new RatioTo("P1", NAIVE_STORE, 10)),
                 new Row(new InProcessWorkload("component-storeall-1000-1t", "robustmemory producer, storeAll of "
                         + Mix.BATCH_KEYS + " keys per message, 1 thread", Backend.COMPONENT, Mix.STORE_ALL, 1),
-                        new KeysRatioTo("K1", COMPONENT_STORE, Mix.BATCH_KEYS, 10)),
+                        new RatioTo("K1", COMPONENT_STORE, 10, Mix.BATCH_KEYS)),
                 new Row(new InProcessWorkload(COMPONENT_LOAD, "robustmemory producer, sequential load,"
                         + " 1 thread", Backend.COMPONENT, Mix.LOAD, 1),
                         new RatioTo("P2", RAW_SELECT, 0.9), new RatioTo("P2", NAIVE_LOAD, 30),

@@ -22,45 +22,19 @@ sealed interface Criterion {
 
     String format(double value);
 
-    /** Throughput ÷ a baseline's throughput measured in the same run. */
-    record RatioTo(String goal, String baseline, double minimum) implements Criterion {
-        @Override
-        public String label() {
-            return "÷ " + baseline;
-        }
-
-        @Override
-        public String target() {
-            return "≥ " + Table.number(minimum);
-        }
-
-        @Override
-        public OptionalDouble value(Summary row, Map<String, Summary> all) {
-            Summary base = all.get(baseline);
-            return row.available() && base != null && base.available() && base.opsPerSecond() > 0
-                    ? OptionalDouble.of(row.opsPerSecond() / base.opsPerSecond())
-                    : OptionalDouble.empty();
-        }
-
-        @Override
-        public boolean passes(double value) {
-            return value >= minimum;
-        }
-
-        @Override
-        public String format(double value) {
-            return Table.number(value) + "×";
-        }
-    }
-
     /**
-     * Keys per second ÷ a baseline's operations per second, for a row whose every operation handles
-     * {@code keysPerOperation} keys at once against a baseline of one key per operation.
+     * Throughput ÷ a baseline's throughput measured in the same run; for a row whose every operation handles
+     * {@code keysPerOperation} keys at once (a batch), its keys per second ÷ the baseline's operations per second.
      */
-    record KeysRatioTo(String goal, String baseline, int keysPerOperation, double minimum) implements Criterion {
+    record RatioTo(String goal, String baseline, double minimum, int keysPerOperation) implements Criterion {
+
+        RatioTo(String goal, String baseline, double minimum) {
+            this(goal, baseline, minimum, 1);
+        }
+
         @Override
         public String label() {
-            return "keys ÷ " + baseline;
+            return (keysPerOperation == 1 ? "÷ " : "keys ÷ ") + baseline;
         }
 
         @Override
