@@ -202,6 +202,54 @@ final class DuckDbSession implements MemorySession {
         return MemorySession.super.loadAll(keys);
     }
 
+    @Override
+    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
+            throws StoreException {
+        checkInWork();
+        for (Map.Entry<String, StoredValue> value : values.entrySet()) {
+            checkEntry(value.getKey(), value.getValue());
+        }
+        for (String key : expectedVersions.keySet()) {
+            if (!values.containsKey(key)) {
+                throw new InvalidEntryException("An expected version is given for key '" + key
+                                                + "', which is not among the values to store");
+            }
+        }
+        Map<String, MemoryEntry> current = loadAll(values.keySet());
+        for (Map.Entry<String, Long> expected : expectedVersions.entrySet()) {
+            long version = expected.getValue();
+            if (version < 0) {
+                throw new InvalidEntryException("The expected version of key '" + expected.getKey()
+                                                + "' must be 0 (the key must not exist) or more, not " + version);
+            }
+            MemoryEntry entry = current.get(expected.getKey());
+            long found = entry == null ? 0 : entry.version();
+            if (found != version) {
+                throw new VersionConflictException(expected.getKey(), version, found);
+            }
+        }
+        Map<String, MemoryEntry> written = new LinkedHashMap<>();
+        if (!values.isEmpty()) {
+            long revision = revisions.next();
+            values.forEach((key, value) -> {
+                MemoryEntry entry = new MemoryEntry(key, value, revision, fencingToken);
+                record(PendingWrite.of(entry));
+                written.put(key, entry);
+            });
+        }
+        return written;
+    }
+
+    @Override
+    public List<String> deleteAll(Collection<String> keys) throws StoreException {
+        List<String> existing = List.copyOf(loadAll(keys).keySet());
+        if (!existing.isEmpty()) {
+            long revision = revisions.next();
+            existing.forEach(key -> record(PendingWrite.deletion(key, revision)));
+        }
+        return existing;
+    }
+
     private void readIntoCache(List<String> keys) throws StoreException {
         try {
             PreparedStatement select = statement(SELECT_ENTRIES);

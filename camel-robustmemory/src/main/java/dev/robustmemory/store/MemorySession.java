@@ -56,7 +56,14 @@ public interface MemorySession {
      * @throws VersionConflictException when the version does not match; nothing is deleted
      */
     default boolean delete(String key, long expectedVersion) throws StoreException {
-        requireVersions(Map.of(key, expectedVersion), loadAll(List.of(key)));
+        if (expectedVersion < 0) {
+            throw new InvalidEntryException("The expected version must be 0 (the key must not exist) or more, not "
+                                            + expectedVersion);
+        }
+        long current = load(key).map(MemoryEntry::version).orElse(0L);
+        if (current != expectedVersion) {
+            throw new VersionConflictException(key, expectedVersion, current);
+        }
         return delete(key);
     }
 
@@ -78,45 +85,27 @@ public interface MemorySession {
     }
 
     /**
-     * Writes many values, all or nothing: every key, value and expected version is checked before anything is
-     * written.
+     * Writes many values, all or nothing, as one change: every key, value and expected version is checked before
+     * anything is written, and every key written gets the same version, the revision of this change (as a
+     * {@link #clear} takes one revision for all it deletes).
      *
      * @param expectedVersions a compare-and-set for some of the keys (0 = must not exist); each must be a key of
      *                         {@code values}
-     * @return the entries as written, in the order of {@code values}; each change gets its own revision
-     * @throws VersionConflictException for the first key whose version does not match; nothing is written
+     * @return the entries as written, in the order of {@code values}
+     * @throws VersionConflictException for the first key of {@code expectedVersions} whose version does not match;
+     *                                  nothing is written
+     * @throws InvalidEntryException    for an invalid key, value or expected version; nothing is written
      */
-    default Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
-            throws StoreException {
-        for (Map.Entry<String, StoredValue> value : values.entrySet()) {
-            checkEntry(value.getKey(), value.getValue());
-        }
-        for (String key : expectedVersions.keySet()) {
-            if (!values.containsKey(key)) {
-                throw new InvalidEntryException("An expected version is given for key '" + key
-                                                + "', which is not among the values to store");
-            }
-        }
-        requireVersions(expectedVersions, loadAll(values.keySet()));
-        Map<String, MemoryEntry> written = new LinkedHashMap<>();
-        for (Map.Entry<String, StoredValue> value : values.entrySet()) {
-            written.put(value.getKey(), store(value.getKey(), value.getValue(), OptionalLong.empty()));
-        }
-        return written;
-    }
+    Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
+            throws StoreException;
 
     /**
-     * Deletes many keys at once.
+     * Deletes many keys at once, as one change: the deletions share one revision.
      *
      * @return the keys that existed and were deleted, in the order of {@code keys}
+     * @throws InvalidEntryException for an invalid key; nothing is deleted
      */
-    default List<String> deleteAll(Collection<String> keys) throws StoreException {
-        List<String> deleted = List.copyOf(loadAll(keys).keySet());
-        for (String key : deleted) {
-            delete(key);
-        }
-        return deleted;
-    }
+    List<String> deleteAll(Collection<String> keys) throws StoreException;
 
     boolean exists(String key) throws StoreException;
 
@@ -134,21 +123,4 @@ public interface MemorySession {
      * @throws NonNumericValueException when the current value is not a JSON integer; it stays unchanged
      */
     MemoryEntry increment(String key, long delta) throws StoreException;
-
-    /** @throws VersionConflictException for the first key whose version in {@code current} is not the expected one */
-    private static void requireVersions(Map<String, Long> expectedVersions, Map<String, MemoryEntry> current)
-            throws VersionConflictException {
-        for (Map.Entry<String, Long> expected : expectedVersions.entrySet()) {
-            if (expected.getValue() < 0) {
-                throw new InvalidEntryException("The expected version of key '" + expected.getKey()
-                                                + "' must be 0 (the key must not exist) or more, not "
-                                                + expected.getValue());
-            }
-            MemoryEntry entry = current.get(expected.getKey());
-            long version = entry == null ? 0 : entry.version();
-            if (version != expected.getValue()) {
-                throw new VersionConflictException(expected.getKey(), expected.getValue(), version);
-            }
-        }
-    }
 }

@@ -368,12 +368,16 @@ class MemorySessionTest {
     }
 
     @Test
-    void storeAllGivesEachKeyItsOwnRevisionInOneWork() throws Exception {
-        Outcome<Map<String, MemoryEntry>> outcome = store.execute(TIMEOUT,
+    void aStoreAllIsOneChangeAndADeleteAllAnother() throws Exception {
+        Outcome<Map<String, MemoryEntry>> stored = store.execute(TIMEOUT,
                 session -> session.storeAll(texts("x", "1", "y", "2"), Map.of()));
+        assertEquals(List.of(1L, 1L), stored.result().values().stream().map(MemoryEntry::version).toList(),
+                "every key of one storeAll gets its revision");
 
-        assertEquals(List.of(1L, 2L), outcome.result().values().stream().map(MemoryEntry::version).toList());
-        assertEquals(2L, this.<Long>run(MemorySession::revision));
+        run(session -> session.deleteAll(List.of("x", "y")));
+        assertEquals(2L, this.<Long>run(MemorySession::revision), "one revision for all a deleteAll deleted");
+        run(session -> session.deleteAll(List.of("x", "never")));
+        assertEquals(2L, this.<Long>run(MemorySession::revision), "a deleteAll that deleted nothing changes nothing");
     }
 
     @Test
