@@ -33,8 +33,10 @@ import static dev.robustmemory.camel.RobustMemoryConstants.KEY_PREFIX;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_ACQUISITIONS;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_FAILURES;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_HOLD_TIME;
+import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_NAME;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_TIMEOUT;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_TIMEOUTS;
+import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_TOKEN;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_WAIT_TIME;
 import static dev.robustmemory.camel.RobustMemoryConstants.MAX_WAIT_TIME;
 import static dev.robustmemory.camel.RobustMemoryConstants.OPERATION;
@@ -127,7 +129,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         String key = key(message);
         StoredValue value = checkedValue(message);
         OptionalLong expectedVersion = expectedVersion(message);
-        execute(message, callback, RobustMemoryOperation.store, session -> session.store(key, value, expectedVersion),
+        execute(message, callback, RobustMemoryOperation.store,
+                fenced(message, session -> session.store(key, value, expectedVersion)),
                 outcome -> {
                     message.setHeader(VERSION, outcome.result().version());
                     message.setHeader(FENCING_TOKEN, outcome.fencingToken());
@@ -148,7 +151,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     @InvokeOnHeader("delete")
     public void onDelete(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
-        execute(message, callback, RobustMemoryOperation.delete, session -> session.delete(key), outcome -> {
+        execute(message, callback, RobustMemoryOperation.delete, fenced(message, session -> session.delete(key)),
+                outcome -> {
             message.setBody(outcome.result());
             message.setHeader(FENCING_TOKEN, outcome.fencingToken());
         });
@@ -171,7 +175,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     @InvokeOnHeader("clear")
     public void onClear(Message message, AsyncCallback callback) {
         String prefix = message.getHeader(KEY_PREFIX, String.class);
-        execute(message, callback, RobustMemoryOperation.clear, session -> session.clear(prefix), outcome -> {
+        execute(message, callback, RobustMemoryOperation.clear, fenced(message, session -> session.clear(prefix)),
+                outcome -> {
             message.setBody(outcome.result());
             message.setHeader(FENCING_TOKEN, outcome.fencingToken());
         });
@@ -187,7 +192,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     public void onIncrement(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
         long delta = delta(message.getBody());
-        execute(message, callback, RobustMemoryOperation.increment, session -> session.increment(key, delta),
+        execute(message, callback, RobustMemoryOperation.increment,
+                fenced(message, session -> session.increment(key, delta)),
                 outcome -> {
                     message.setBody(codec.decode(outcome.result().value()));
                     message.setHeader(VERSION, outcome.result().version());
@@ -209,6 +215,30 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         } else {
             completions.execute(cleanup);
         }
+    }
+
+    /**
+     * A write, fenced by the named lock grant the message carries (headers {@code CamelRobustMemoryLockName} and
+     * {@code CamelRobustMemoryLockToken}, as the lock policy sets them): it runs only while that token is the newest
+     * grant of the name, else fails with a {@link dev.robustmemory.store.FencedWriteException} and writes nothing.
+     * A message without either header is not fenced.
+     */
+    private static <T> MemoryWork<T> fenced(Message message, MemoryWork<T> write) {
+        String lockName = message.getHeader(LOCK_NAME, String.class);
+        Object token = message.getHeader(LOCK_TOKEN);
+        if (lockName == null && token == null) {
+            return write;
+        }
+        if (lockName == null || token == null) {
+            throw new IllegalArgumentException("A fenced write needs both headers " + LOCK_NAME + " and " + LOCK_TOKEN
+                                               + "; this message has only " + (lockName == null ? LOCK_TOKEN
+                                                                                                 : LOCK_NAME));
+        }
+        long grantToken = wholeNumber(token, "header " + LOCK_TOKEN);
+        return session -> {
+            session.requireNewestGrant(lockName, grantToken);
+            return write.run(session);
+        };
     }
 
     /**

@@ -200,7 +200,7 @@ public final class NamedLocks implements AutoCloseable {
         try {
             if (!turn.gate.tryAcquire(deadline - start, TimeUnit.NANOSECONDS)) {
                 throw timedOut(name, slot, timeout, "another thread of this process (pid "
-                        + ProcessHandle.current().pid() + ")");
+                        + ProcessHandle.current().pid() + "; " + newestGrantOrWhyNot(slot) + ")");
             }
             try {
                 letTheWaitingProcessGoFirst(turn, slot, deadline);
@@ -316,8 +316,7 @@ public final class NamedLocks implements AutoCloseable {
                 }
                 long remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {
-                    throw timedOut(name, slot, timeout, "another process (" + readSlot(slot).describeNewestGrant()
-                            + ")");
+                    throw timedOut(name, slot, timeout, "another process (" + newestGrantOrWhyNot(slot) + ")");
                 }
                 CrossProcessLock.pause(Math.min(pause, remaining));
                 pause = Math.min(pause * 2, CrossProcessLock.MAX_POLL_NANOS);
@@ -346,6 +345,15 @@ public final class NamedLocks implements AutoCloseable {
     private NamedLockTimeoutException timedOut(String name, int slot, Duration timeout, String heldBy) {
         timeouts.increment();
         return new NamedLockTimeoutException(path, name, slot, timeout, heldBy);
+    }
+
+    /** What a timeout can tell of the holder when the slot's record itself cannot be read: why not. */
+    private String newestGrantOrWhyNot(int slot) {
+        try {
+            return readSlot(slot).describeNewestGrant();
+        } catch (LockException e) {
+            return "its grant's record is unreadable: " + e.getMessage();
+        }
     }
 
     private static long holdByte(int slot) {

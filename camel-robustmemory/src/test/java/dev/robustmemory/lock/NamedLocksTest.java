@@ -123,6 +123,8 @@ class NamedLocksTest {
             assertEquals(COLLIDING_TOO, timeout.name());
             assertEquals(held.slot(), timeout.slot());
             assertTrue(timeout.getMessage().contains("another thread of this process"), timeout.getMessage());
+            assertTrue(timeout.getMessage().contains("newest grant token " + held.token() + " to pid "
+                                                     + ProcessHandle.current().pid()), timeout.getMessage());
             assertEquals(2, locks.statistics().timeouts());
             assertEquals(1, locks.statistics().heldNow());
         }
