@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.robustmemory.lock.NamedLockStatistics;
+import dev.robustmemory.lock.NamedLocks;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -26,6 +28,8 @@ final class NamedLockMeters {
     private final Counter timeouts;
     private final AtomicInteger heldNow = new AtomicInteger();
     private final List<Meter> registered;
+    /** The named locks the latest started policy opened: this JVM's one instance of the file, for the JMX view. */
+    private volatile NamedLocks locks;
 
     NamedLockMeters(MeterRegistry registry, Tags tags) {
         this.registry = registry;
@@ -40,6 +44,17 @@ final class NamedLockMeters {
         Gauge held = Gauge.builder("robustmemory.namedlock.held", heldNow, AtomicInteger::get)
                 .description("Named locks that exchanges of this JVM hold now").tags(tags).register(registry);
         registered = List.of(wait, hold, timeouts, held);
+    }
+
+    /** Remembers the instance a starting policy opened, whose totals the memory's JMX view shows. */
+    void observe(NamedLocks opened) {
+        locks = opened;
+    }
+
+    /** This JVM's totals of the memory's named locks (policies and Java users alike); null before a policy started. */
+    NamedLockStatistics statistics() {
+        NamedLocks current = locks;
+        return current == null ? null : current.statistics();
     }
 
     void granted(long waitNanos) {

@@ -14,6 +14,7 @@ import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
 
 import dev.robustmemory.lock.LockException;
+import dev.robustmemory.lock.NamedLockStatistics;
 import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoreSettings;
@@ -199,6 +200,12 @@ public class RobustMemoryComponent extends HealthCheckComponent {
         return namedLockMeters.computeIfAbsent(settings.database(), database -> new NamedLockMeters(
                 resolveMeterRegistry(), Tags.of("camelContext", getCamelContext().getName(),
                         "database", database.toString())));
+    }
+
+    /** The named lock totals of a memory whose lock policies started, or null. */
+    synchronized NamedLockStatistics namedLockStatistics(Path database) {
+        NamedLockMeters meters = namedLockMeters.get(database);
+        return meters == null ? null : meters.statistics();
     }
 
     /** Counts a recovered orphan for the memory in use whose lock file it is, if any (a lockDirectory holds others). */

@@ -183,6 +183,9 @@ public class RobustMemoryLockPolicy implements Policy, CamelContextAware {
             name = nameExpression();
             locks = NamedLocks.open(NamedLocks.fileFor(settings.database()), settings.lockFileSettings());
             meters = configuration.isMonitorLocks() ? component.namedLockMeters(settings) : null;
+            if (meters != null) {
+                meters.observe(locks);
+            }
             waiters = camelContext.getExecutorServiceManager().newCachedThreadPool(this, "RobustMemoryLockPolicy");
             super.doStart();
         }
