@@ -64,6 +64,30 @@ public final class RobustMemoryConstants {
                             + " owner record.")
     public static final String FENCING_TOKEN = "CamelRobustMemoryFencingToken";
 
+    @Metadata(label = "producer", javaType = "String",
+              description = "In: the named lock whose grant fences this message's writes (store, delete, clear,"
+                            + " increment), together with CamelRobustMemoryLockToken: a write whose token is no longer"
+                            + " the newest grant of that name fails with a FencedWriteException and writes nothing."
+                            + " Reads are not fenced. Out: set by the lock policy (RobustMemoryLockPolicy) inside its"
+                            + " block, to the name it holds.")
+    public static final String LOCK_NAME = "CamelRobustMemoryLockName";
+
+    @Metadata(label = "producer", javaType = "Long",
+              description = "In: the fencing token of the grant of CamelRobustMemoryLockName that this message's"
+                            + " writes carry; a message with only one of the two headers fails. Out: set by the lock"
+                            + " policy inside its block, to its grant's token.")
+    public static final String LOCK_TOKEN = "CamelRobustMemoryLockToken";
+
+    @Metadata(label = "producer", javaType = "Double",
+              description = "Out (lock policy): how long the policy waited for its named lock, in milliseconds;"
+                            + " after a timeout, how long it waited before giving up.")
+    public static final String NAMED_LOCK_WAIT_TIME = "CamelRobustMemoryNamedLockWaitTime";
+
+    @Metadata(label = "producer", javaType = "Double",
+              description = "Out (lock policy): after the outermost block of a name ended, how long the exchange held"
+                            + " the named lock, in milliseconds.")
+    public static final String NAMED_LOCK_HOLD_TIME = "CamelRobustMemoryNamedLockHoldTime";
+
     // Metrics, after every producer operation when monitorLocks=true. Totals are per memory (database) and component,
     // since the component started; see LockStatistics for what counts as what.
 

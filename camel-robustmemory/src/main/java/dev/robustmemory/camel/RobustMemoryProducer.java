@@ -40,8 +40,10 @@ import static dev.robustmemory.camel.RobustMemoryConstants.KEY_PREFIX;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_ACQUISITIONS;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_FAILURES;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_HOLD_TIME;
+import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_NAME;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_TIMEOUT;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_TIMEOUTS;
+import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_TOKEN;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_WAIT_TIME;
 import static dev.robustmemory.camel.RobustMemoryConstants.MAX_WAIT_TIME;
 import static dev.robustmemory.camel.RobustMemoryConstants.OPERATION;
@@ -141,7 +143,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         String key = key(message);
         StoredValue value = checkedValue(message);
         OptionalLong expectedVersion = expectedVersion(message);
-        execute(message, callback, RobustMemoryOperation.store, session -> session.store(key, value, expectedVersion),
+        execute(message, callback, RobustMemoryOperation.store,
+                fenced(message, session -> session.store(key, value, expectedVersion)),
                 outcome -> {
                     message.setHeader(VERSION, outcome.result().version());
                     message.setHeader(FENCING_TOKEN, outcome.fencingToken());
@@ -166,7 +169,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         MemoryWork<Boolean> delete = expectedVersion.isPresent()
                                      ? session -> session.delete(key, expectedVersion.getAsLong())
                                      : session -> session.delete(key);
-        execute(message, callback, RobustMemoryOperation.delete, delete, outcome -> {
+        execute(message, callback, RobustMemoryOperation.delete, fenced(message, delete), outcome -> {
             message.setBody(outcome.result());
             message.setHeader(FENCING_TOKEN, outcome.fencingToken());
         });
@@ -189,7 +192,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     @InvokeOnHeader("clear")
     public void onClear(Message message, AsyncCallback callback) {
         String prefix = message.getHeader(KEY_PREFIX, String.class);
-        execute(message, callback, RobustMemoryOperation.clear, session -> session.clear(prefix), outcome -> {
+        execute(message, callback, RobustMemoryOperation.clear, fenced(message, session -> session.clear(prefix)),
+                outcome -> {
             message.setBody(outcome.result());
             message.setHeader(FENCING_TOKEN, outcome.fencingToken());
         });
@@ -205,7 +209,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     public void onIncrement(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
         long delta = delta(message.getBody());
-        execute(message, callback, RobustMemoryOperation.increment, session -> session.increment(key, delta),
+        execute(message, callback, RobustMemoryOperation.increment,
+                fenced(message, session -> session.increment(key, delta)),
                 outcome -> {
                     message.setBody(codec.decode(outcome.result().value()));
                     message.setHeader(VERSION, outcome.result().version());
@@ -234,7 +239,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         Map<String, StoredValue> values = valuesOfBody(message);
         Map<String, Long> expectedVersions = expectedVersions(message);
         execute(message, callback, RobustMemoryOperation.storeAll,
-                session -> session.storeAll(values, expectedVersions), outcome -> {
+                fenced(message, session -> session.storeAll(values, expectedVersions)), outcome -> {
                     Map<String, Long> versions = new LinkedHashMap<>();
                     outcome.result().forEach((key, entry) -> versions.put(key, entry.version()));
                     message.setHeader(VERSIONS, versions);
@@ -245,7 +250,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     @InvokeOnHeader("deleteAll")
     public void onDeleteAll(Message message, AsyncCallback callback) {
         List<String> keys = keysOfBody(message);
-        execute(message, callback, RobustMemoryOperation.deleteAll, session -> session.deleteAll(keys), outcome -> {
+        execute(message, callback, RobustMemoryOperation.deleteAll, fenced(message, session -> session.deleteAll(keys)),
+                outcome -> {
             message.setBody((long) outcome.result().size());
             message.setHeader(FENCING_TOKEN, outcome.fencingToken());
         });
@@ -256,10 +262,10 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         String key = key(message);
         StoredValue value = checkedValue(message);
         OptionalLong expectedVersion = expectedVersion(message);
-        execute(message, callback, RobustMemoryOperation.getAndSet, session -> {
+        execute(message, callback, RobustMemoryOperation.getAndSet, fenced(message, session -> {
             Optional<MemoryEntry> previous = session.load(key);
             return new Replacement(previous, session.store(key, value, expectedVersion));
-        }, outcome -> {
+        }), outcome -> {
             Replacement replacement = outcome.result();
             message.setBody(replacement.previous().map(entry -> codec.decode(entry.value())).orElse(null));
             message.setHeader(FOUND, replacement.previous().isPresent());
@@ -272,11 +278,11 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     public void onPutIfAbsent(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
         StoredValue value = checkedValue(message);
-        execute(message, callback, RobustMemoryOperation.putIfAbsent, session -> {
+        execute(message, callback, RobustMemoryOperation.putIfAbsent, fenced(message, session -> {
             Optional<MemoryEntry> previous = session.load(key);
             return new Replacement(previous, previous.isPresent()
                                              ? previous.get() : session.store(key, value, OptionalLong.empty()));
-        }, outcome -> {
+        }), outcome -> {
             Replacement replacement = outcome.result();
             message.setBody(codec.decode(replacement.now().value()));
             message.setHeader(FOUND, replacement.previous().isPresent());
@@ -299,6 +305,30 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         } else {
             completions.execute(cleanup);
         }
+    }
+
+    /**
+     * A write, fenced by the named lock grant the message carries (headers {@code CamelRobustMemoryLockName} and
+     * {@code CamelRobustMemoryLockToken}, as the lock policy sets them): it runs only while that token is the newest
+     * grant of the name, else fails with a {@link dev.robustmemory.store.FencedWriteException} and writes nothing.
+     * A message without either header is not fenced.
+     */
+    private static <T> MemoryWork<T> fenced(Message message, MemoryWork<T> write) {
+        String lockName = message.getHeader(LOCK_NAME, String.class);
+        Object token = message.getHeader(LOCK_TOKEN);
+        if (lockName == null && token == null) {
+            return write;
+        }
+        if (lockName == null || token == null) {
+            throw new IllegalArgumentException("A fenced write needs both headers " + LOCK_NAME + " and " + LOCK_TOKEN
+                                               + "; this message has only " + (lockName == null ? LOCK_TOKEN
+                                                                                                 : LOCK_NAME));
+        }
+        long grantToken = wholeNumber(token, "header " + LOCK_TOKEN);
+        return session -> {
+            session.requireNewestGrant(lockName, grantToken);
+            return write.run(session);
+        };
     }
 
     /**

@@ -107,6 +107,8 @@ final class DuckDbSession implements MemorySession {
     private boolean ranSql;
     private boolean sqlFailed;
     private boolean inWork;
+    /** Whether the current work is a reading one ({@link MemoryWork#onlyReads}), which has no write to fence. */
+    private boolean readingWork;
 
     private DuckDbSession(Database database, long fencingToken, EntryCache cache,
                           Map<String, PendingWrite> journaled, RevisionClock revisions) {
@@ -125,8 +127,9 @@ final class DuckDbSession implements MemorySession {
     }
 
     /** Starts the next work of a batch; keys and values are checked against {@code caller}'s limits. */
-    void beginWork(MemoryStore caller) {
+    void beginWork(MemoryStore caller, boolean reading) {
         store = caller;
+        readingWork = reading;
         workWrote = false;
         sqlFailed = false;
         inWork = true;
@@ -151,6 +154,19 @@ final class DuckDbSession implements MemorySession {
     public long revision() {
         checkInWork();
         return revisions.current();
+    }
+
+    @Override
+    public void requireNewestGrant(String lockName, long token) throws StoreException {
+        checkInWork();
+        if (readingWork) {
+            throw new IllegalStateException("A reading work (MemoryWork.reading) writes nothing, so it has nothing to"
+                                            + " fence with the named lock '" + lockName + "'");
+        }
+        long newest = store.newestGrantToken(lockName);
+        if (newest != token) {
+            throw new FencedWriteException(lockName, token, newest);
+        }
     }
 
     @Override

@@ -25,6 +25,23 @@ public interface MemorySession {
      */
     long revision();
 
+    /**
+     * Fences this work's writes with a named lock of this memory ({@link dev.robustmemory.lock.NamedLocks} on
+     * {@code <database>.names.lock}): the work goes on only if {@code token} is still the newest grant of
+     * {@code lockName}. Call it before the work writes. The check runs under the memory's lock, and a grant's token is
+     * durable before the grant is returned, so a work that passes it commits before any write of a later holder of
+     * the name: a holder that lost its name without noticing (paused, then resumed; its names file replaced) cannot
+     * overwrite what a newer holder wrote. Only writes need fencing; a reading work ({@link MemoryWork#reading}) must
+     * not ask.
+     *
+     * @throws FencedWriteException     when the newest grant of the name has another token; throwing it on makes the
+     *                                  work write nothing
+     * @throws StoreException           when the names lock file cannot be read
+     * @throws IllegalArgumentException for an invalid lock name
+     * @throws IllegalStateException    when called by a reading work
+     */
+    void requireNewestGrant(String lockName, long token) throws StoreException;
+
     Optional<MemoryEntry> load(String key) throws StoreException;
 
     /**

@@ -50,6 +50,19 @@ class NamedLocksTest {
     }
 
     @Test
+    void theNewestTokenComesFromTheFileAtThePathOnceTheOpenOneWasReplaced() throws Exception {
+        Path file = dir.resolve("m.db.names.lock");
+        try (NamedLockGrant held = locks.acquire("order-1", Duration.ZERO)) {
+            assertEquals(held.token(), locks.newestToken("order-1"));
+            Files.move(file, dir.resolve("moved-away"));
+            assertTrue(locks.newestToken("order-1") > held.token(), "deleted: errs high");
+            Files.createFile(file);
+            assertEquals(0, locks.newestToken("order-1"), "the file now at the path has granted nothing");
+            assertTrue(held.isHeld(), "reading the replacement dropped no record lock of the open file");
+        }
+    }
+
+    @Test
     void invalidNamesAndTimeoutsAreRefusedWithAClearMessage() {
         assertTrue(message(() -> locks.acquire("", Duration.ZERO)).contains("must not be empty"));
         assertTrue(message(() -> locks.acquire(null, Duration.ZERO)).contains("must not be empty"));
@@ -123,6 +136,8 @@ class NamedLocksTest {
             assertEquals(COLLIDING_TOO, timeout.name());
             assertEquals(held.slot(), timeout.slot());
             assertTrue(timeout.getMessage().contains("another thread of this process"), timeout.getMessage());
+            assertTrue(timeout.getMessage().contains("newest grant token " + held.token() + " to pid "
+                                                     + ProcessHandle.current().pid()), timeout.getMessage());
             assertEquals(2, locks.statistics().timeouts());
             assertEquals(1, locks.statistics().heldNow());
         }

@@ -31,6 +31,11 @@ class ForwardingSession implements MemorySession {
     }
 
     @Override
+    public void requireNewestGrant(String lockName, long token) throws StoreException {
+        delegate.requireNewestGrant(lockName, token);
+    }
+
+    @Override
     public Optional<MemoryEntry> load(String key) throws StoreException {
         return delegate.load(key);
     }

@@ -97,6 +97,12 @@ final class MemoryModel implements MemorySession {
         return revision;
     }
 
+    /** The model has no named locks: the workloads never fence. */
+    @Override
+    public void requireNewestGrant(String lockName, long token) {
+        throw new UnsupportedOperationException("The model memory has no named locks");
+    }
+
     @Override
     public Optional<MemoryEntry> load(String key) {
         checkKey(key);
