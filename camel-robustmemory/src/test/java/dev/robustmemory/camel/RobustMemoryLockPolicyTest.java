@@ -1,6 +1,7 @@
 package dev.robustmemory.camel;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -305,11 +306,20 @@ class RobustMemoryLockPolicyTest extends RobustMemoryTestSupport {
         try (NamedLockGrant current = locks.acquire(ORDER, Duration.ZERO)) {
             call("robustmemory:k", "current", LOCK_NAME, ORDER, LOCK_TOKEN, current.token());
         }
-        for (String operation : List.of("store", "delete", "clear", "increment")) {
+        Map<String, Object> writes = new LinkedHashMap<>();
+        writes.put("store", "stale");
+        writes.put("delete", null);
+        writes.put("clear", null);
+        writes.put("increment", null);
+        writes.put("storeAll", Map.of("k", "stale"));
+        writes.put("deleteAll", List.of("k"));
+        writes.put("getAndSet", "stale");
+        writes.put("putIfAbsent", "stale");
+        writes.forEach((operation, body) -> {
             FencedWriteException refused = failure(FencedWriteException.class, "robustmemory:k?operation=" + operation,
-                    null, LOCK_NAME, ORDER, LOCK_TOKEN, stale);
+                    body, LOCK_NAME, ORDER, LOCK_TOKEN, stale);
             assertEquals(stale, refused.carriedToken(), operation);
-        }
+        });
         assertEquals("current", call("robustmemory:k?operation=load", null, LOCK_NAME, ORDER, LOCK_TOKEN, stale)
                 .getMessage().getBody(), "a load is not fenced");
         assertEquals(true, call("robustmemory:k?operation=exists", null, LOCK_NAME, ORDER, LOCK_TOKEN, stale)
