@@ -11,6 +11,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -51,7 +52,9 @@ import java.util.zip.CRC32C;
  *
  * <p><b>What it does not guarantee.</b> As for {@link CrossProcessLock}: network file systems are refused unless
  * allowed, programs that do not use this class are not excluded, and deleting or replacing the file by hand splits
- * waiters across two files (and restarts tokens from the wall clock, see {@link NamedLockGrant#token()}).
+ * waiters across two files (and restarts tokens from the wall clock, see {@link NamedLockGrant#token()}). A grant on
+ * a file that is no longer the one at the path says so ({@link NamedLockGrant#isHeld()} is false), and the next
+ * {@link #open} of the path opens the file now there.
  *
  * <p><b>One file handle per file per JVM.</b> Closing any descriptor of a file drops every record lock the process
  * holds on it, so {@link #open} returns one shared instance per file, whose handle closes only when every open is
@@ -78,6 +81,8 @@ public final class NamedLocks implements AutoCloseable {
 
     private final Path path;
     private final RandomAccessFile file;
+    /** The identity of the file opened, to tell that the path names another file now (deleted or replaced). */
+    private final Object openedFileKey;
     private final Turn[] turns = new Turn[SLOT_COUNT];
     /** Opens not yet closed plus grants held and acquisitions under way. */
     private final HandleUsers users;
@@ -102,9 +107,10 @@ public final class NamedLocks implements AutoCloseable {
         boolean yielding;
     }
 
-    private NamedLocks(Path path, RandomAccessFile file) {
+    private NamedLocks(Path path, RandomAccessFile file, Object openedFileKey) {
         this.path = path;
         this.file = file;
+        this.openedFileKey = openedFileKey;
         this.users = new HandleUsers("The named locks file " + path);
         Arrays.setAll(turns, i -> new Turn());
     }
@@ -116,7 +122,8 @@ public final class NamedLocks implements AutoCloseable {
 
     /**
      * The named locks of a names lock file, creating the file (and its directories) when absent. Every call for the
-     * same file in this JVM returns the same instance until each call is matched by a {@link #close}.
+     * same file in this JVM returns the same instance until each call is matched by a {@link #close}, unless the file
+     * at the path was replaced since: then a new instance on the file now there.
      *
      * @throws LockException when the path is a directory, cannot be read and written, or is on a refused file system
      */
@@ -124,14 +131,18 @@ public final class NamedLocks implements AutoCloseable {
         Path realPath = CrossProcessLock.prepareLockFile(locksFile.toAbsolutePath().normalize(), settings);
         synchronized (OPEN_IN_THIS_JVM) {
             NamedLocks existing = OPEN_IN_THIS_JVM.get(realPath);
-            if (existing != null && existing.users.retain()) {
+            // A replaced file's instance stays open for its users: closing a handle drops record locks on its own
+            // file only, so two instances on two files do not disturb each other.
+            if (existing != null && existing.isStillAtPath() && existing.users.retain()) {
                 return existing;
             }
             NamedLocks created;
             try {
                 // "rwd": every write reaches the disk before it returns, without FileChannel.force, which an interrupt
                 // would abort by closing the channel and with it every record lock of this JVM on the file.
-                created = new NamedLocks(realPath, new RandomAccessFile(realPath.toFile(), "rwd"));
+                RandomAccessFile file = new RandomAccessFile(realPath.toFile(), "rwd");
+                BasicFileAttributes opened = CrossProcessLock.attributesAt(realPath);
+                created = new NamedLocks(realPath, file, opened == null ? null : opened.fileKey());
             } catch (FileNotFoundException e) {
                 throw new LockException(realPath, CrossProcessLock.describeOpenFailure(realPath), e);
             }
@@ -235,6 +246,12 @@ public final class NamedLocks implements AutoCloseable {
     public long newestToken(String name) throws LockException {
         NamedLockSlot state = readSlot(slotOf(name));
         return state.doubtful() && !state.empty() ? state.nextToken(wallClockMicros()) : state.newestToken();
+    }
+
+    /** Whether the path still names the file this instance opened: not deleted, not replaced. */
+    boolean isStillAtPath() {
+        BasicFileAttributes atPath = CrossProcessLock.attributesAt(path);
+        return atPath != null && openedFileKey != null && openedFileKey.equals(atPath.fileKey());
     }
 
     /** The totals of this JVM's use of this file since it was opened. */
