@@ -13,11 +13,11 @@ import java.util.List;
  * {@link System#nanoTime()}, CLOCK_MONOTONIC, one clock for every JVM of a boot). The recorder writes each event as
  * one unbuffered line, so a process killed with {@code kill -9} leaves whole lines only.
  */
-final class LockHistory {
+public final class LockHistory {
 
-    enum Kind { ENTER, EXIT }
+    public enum Kind { ENTER, EXIT }
 
-    record Event(long process, String name, Kind kind, long token, long nanos) {
+    public record Event(long process, String name, Kind kind, long token, long nanos) {
         @Override
         public String toString() {
             return kind + " " + name + " token " + token + " by " + process + " at " + nanos;
