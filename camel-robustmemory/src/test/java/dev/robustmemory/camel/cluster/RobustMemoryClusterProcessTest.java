@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>Every tick of the route is logged with the JVM's fencing token and {@code System.nanoTime()} (one clock for every
  * process of a boot). A leadership is the ticks of one JVM with one token, from its first to its last tick, and
  * {@link MutualExclusionChecker} judges these holds: no two may overlap, and tokens must grow from one to the next.
- * The same check must fail on JVMs that run the route without the policy.
+ * The same check must fail on JVMs that run the route without the policy. A leader stopped with SIGSTOP keeps leading.
  */
 class RobustMemoryClusterProcessTest {
 
@@ -50,6 +50,8 @@ class RobustMemoryClusterProcessTest {
     private static final Duration CHILD_WAIT = Duration.ofSeconds(90);
     /** Generous for two loaded cores; the measured takeover is printed and is milliseconds. */
     private static final Duration TAKEOVER_BOUND = Duration.ofSeconds(3);
+    /** How long a leader stays stopped (SIGSTOP): many times the takeover after a kill. */
+    private static final Duration PAUSE = Duration.ofSeconds(1);
 
     @TempDir
     Path dir;
@@ -114,6 +116,28 @@ class RobustMemoryClusterProcessTest {
     }
 
     @Test
+    void aPausedLeaderKeepsLeadingAndNobodyElseLeadsMeanwhile() throws Exception {
+        Child leader = start("clustered");
+        awaitStarted(leader);
+        assertEquals(leader, nextLeader());
+        awaitStarted(start("clustered"));
+        signal("STOP", leader);
+        try {
+            assertEquals(null, leaders.poll(PAUSE.toMillis(), TimeUnit.MILLISECONDS),
+                    "the kernel keeps a stopped process's record lock: nobody else may lead");
+        } finally {
+            signal("CONT", leader);
+        }
+        leader.tickBatches().drainPermits();
+        assertTrue(leader.tickBatches().tryAcquire(2, CHILD_WAIT.toMillis(), TimeUnit.MILLISECONDS),
+                "the resumed leader runs the route on");
+        assertTrue(leaders.isEmpty(), "and it still leads");
+        MutualExclusionChecker.Verdict verdict = MutualExclusionChecker.check(leaderships(readLogs()));
+        assertTrue(verdict.valid(), () -> verdict.anomaly().orElseThrow());
+        assertEquals(1, verdict.holds());
+    }
+
+    @Test
     void theCheckCatchesJvmsThatRunTheRouteWithoutThePolicy() throws Exception {
         start("unclustered");
         start("unclustered");
@@ -133,6 +157,11 @@ class RobustMemoryClusterProcessTest {
         MutualExclusionChecker.Verdict verdict = MutualExclusionChecker.check(leaderships(readLogs()));
         assertFalse(verdict.valid());
         assertTrue(verdict.anomaly().orElseThrow().startsWith("Two holders at once"), verdict.anomaly().get());
+    }
+
+    private static void signal(String signal, Child child) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(child.jvm().pid())).inheritIO().start();
+        assertEquals(0, kill.waitFor(), "kill -" + signal);
     }
 
     private Child start(String mode) throws IOException {
