@@ -27,8 +27,13 @@ import org.slf4j.LoggerFactory;
  * process can lead.
  *
  * <p>While leading, the thread checks every {@link #GRANT_CHECK_INTERVAL} that the grant is still held
- * ({@link NamedLockGrant#isHeld()}) and gives leadership up at once when it is not, then waits for the name again.
- * After an I/O error with the names file it tries again after {@link #RETRY_DELAY}.
+ * ({@link NamedLockGrant#isHeld()}: it is not once the names file at the path was replaced or deleted) and gives
+ * leadership up at once when it is not, then waits for the name again, on the file now at the path. After an I/O
+ * error with the names file it tries again after {@link #RETRY_DELAY}.
+ *
+ * <p><b>A listener's locks.</b> Camel fires a view's events under the view's listener lock, and
+ * {@code ClusteredRoutePolicy} takes its own lock inside them; a policy removed while leadership changes may wait for
+ * this thread. A listener should not block this thread for long: the name is released only after it returns.
  *
  * <p><b>What a view knows.</b> Only about this process: {@link #getMembers()} is the local member alone, because a
  * record lock says nothing about who waits for it, and {@link #getLeader()} is the local member while it leads and
