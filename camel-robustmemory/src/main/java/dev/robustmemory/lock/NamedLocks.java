@@ -54,7 +54,9 @@ import java.util.zip.CRC32C;
  *
  * <p><b>What it does not guarantee.</b> As for {@link CrossProcessLock}: network file systems are refused unless
  * allowed, programs that do not use this class are not excluded, and deleting or replacing the file by hand splits
- * waiters across two files (and restarts tokens from the wall clock, see {@link NamedLockGrant#token()}).
+ * waiters across two files (and restarts tokens from the wall clock, see {@link NamedLockGrant#token()}). A grant on
+ * a file that is no longer the one at the path says so ({@link NamedLockGrant#isHeld()} is false), and the next
+ * {@link #open} of the path opens the file now there.
  *
  * <p><b>One file handle per file per JVM.</b> Closing any descriptor of a file drops every record lock the process
  * holds on it, so {@link #open} returns one shared instance per file, whose handle closes only when every open is
@@ -122,7 +124,8 @@ public final class NamedLocks implements AutoCloseable {
 
     /**
      * The named locks of a names lock file, creating the file (and its directories) when absent. Every call for the
-     * same file in this JVM returns the same instance until each call is matched by a {@link #close}.
+     * same file in this JVM returns the same instance until each call is matched by a {@link #close}, unless the file
+     * at the path was replaced since: then a new instance on the file now there.
      *
      * @throws LockException when the path is a directory, cannot be read and written, or is on a refused file system
      */
@@ -130,7 +133,9 @@ public final class NamedLocks implements AutoCloseable {
         Path realPath = CrossProcessLock.prepareLockFile(locksFile.toAbsolutePath().normalize(), settings);
         synchronized (OPEN_IN_THIS_JVM) {
             NamedLocks existing = OPEN_IN_THIS_JVM.get(realPath);
-            if (existing != null && existing.users.retain()) {
+            // A replaced file's instance stays open for its users: closing a handle drops record locks on its own
+            // file only, so two instances on two files do not disturb each other.
+            if (existing != null && existing.isStillAtPath() && existing.users.retain()) {
                 return existing;
             }
             NamedLocks created;
@@ -289,6 +294,12 @@ public final class NamedLocks implements AutoCloseable {
             }
             throw new LockException(path, "Cannot read the names lock file's attributes", e);
         }
+    }
+
+    /** Whether the path still names the file this instance opened: not deleted, not replaced. */
+    boolean isStillAtPath() {
+        BasicFileAttributes atPath = CrossProcessLock.attributesAt(path);
+        return atPath != null && fileKey.equals(atPath.fileKey());
     }
 
     /** The totals of this JVM's use of this file since it was opened. */

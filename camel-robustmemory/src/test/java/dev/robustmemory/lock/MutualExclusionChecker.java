@@ -18,7 +18,7 @@ import java.util.Optional;
  */
 public final class MutualExclusionChecker {
 
-    record Hold(long process, String name, long token, long enterNanos, long exitNanos, boolean open) {
+    public record Hold(long process, String name, long token, long enterNanos, long exitNanos, boolean open) {
         @Override
         public String toString() {
             return "process " + process + " held '" + name + "' with token " + token + " from " + enterNanos + " to "

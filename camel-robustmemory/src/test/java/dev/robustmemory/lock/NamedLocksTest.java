@@ -187,6 +187,25 @@ class NamedLocksTest {
         assertNotEquals(second, locks, "a new instance once the last one closed");
     }
 
+    @Test
+    void aGrantOnAReplacedFileIsNotHeldAndTheNextOpenLocksTheFileNowThere() throws Exception {
+        Path file = dir.resolve("m.db.names.lock");
+        NamedLockGrant onTheOldFile = locks.acquire("order-4711", Duration.ZERO);
+        Files.move(file, dir.resolve("moved-away"));
+        Files.createFile(file);
+        assertFalse(onTheOldFile.isHeld(), "whoever opens the path now locks another file");
+        try (NamedLocks reopened = NamedLocks.open(file, LockFileSettings.defaults());
+             NamedLockGrant onTheNewFile = reopened.acquire("order-4711", Duration.ZERO)) {
+            assertNotEquals(locks, reopened);
+            assertTrue(onTheNewFile.isHeld());
+        }
+        onTheOldFile.close();
+        Files.delete(file);
+        try (NamedLockGrant afterDeletion = locks.acquire("order-4711", Duration.ZERO)) {
+            assertFalse(afterDeletion.isHeld(), "a grant on a deleted file is no grant: nobody else looks at it");
+        }
+    }
+
     private NamedLockGrant acquire(String name, Duration timeout) {
         try {
             return locks.acquire(name, timeout);
