@@ -58,7 +58,10 @@ class NamedLocksTest {
             assertTrue(locks.newestToken("order-1") > held.token(), "deleted: errs high");
             Files.createFile(file);
             assertEquals(0, locks.newestToken("order-1"), "the file now at the path has granted nothing");
-            assertTrue(held.isHeld(), "reading the replacement dropped no record lock of the open file");
+            assertFalse(held.isHeld(), "the grant is on a file that is no longer at the path");
+            Files.delete(file);
+            Files.move(dir.resolve("moved-away"), file);
+            assertTrue(held.isHeld(), "back at its path: reading the replacement dropped no record lock of it");
         }
     }
 
