@@ -58,6 +58,10 @@ import static dev.robustmemory.camel.RobustMemoryConstants.VERSION;
  * storing consumes, is replaced by the bytes or text stored; a stream cache is reset); load puts the value; exists and delete a Boolean; keys a sorted {@code List<String>}; clear and
  * size a Long count; increment the new value as a Long; cleanup the list of lock events found (each a Map).
  *
+ * <p><b>Fenced writes.</b> A write (store, delete, clear, increment) of a message that carries a named lock's grant
+ * ({@code CamelRobustMemoryLockName} and {@code CamelRobustMemoryLockToken}, as {@link RobustMemoryLockPolicy} sets
+ * them inside its block) runs only while that grant is the newest of its name; reads are never fenced.
+ *
  * <p>With {@code monitorLocks} (the default) every lock request is counted in the memory's {@link LockStatistics}
  * and the message gets this operation's wait and hold times and the memory's totals as headers, also when the
  * operation failed. A takeover from a holder that died holding the lock is kept for the memory's consumers either
@@ -153,9 +157,9 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         String key = key(message);
         execute(message, callback, RobustMemoryOperation.delete, fenced(message, session -> session.delete(key)),
                 outcome -> {
-            message.setBody(outcome.result());
-            message.setHeader(FENCING_TOKEN, outcome.fencingToken());
-        });
+                    message.setBody(outcome.result());
+                    message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+                });
     }
 
     @InvokeOnHeader("exists")
@@ -177,9 +181,9 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         String prefix = message.getHeader(KEY_PREFIX, String.class);
         execute(message, callback, RobustMemoryOperation.clear, fenced(message, session -> session.clear(prefix)),
                 outcome -> {
-            message.setBody(outcome.result());
-            message.setHeader(FENCING_TOKEN, outcome.fencingToken());
-        });
+                    message.setBody(outcome.result());
+                    message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+                });
     }
 
     @InvokeOnHeader("size")
