@@ -69,6 +69,11 @@ import static dev.robustmemory.camel.RobustMemoryConstants.VERSIONS;
  * value replaced (null if none); putIfAbsent the key's value afterwards (the one found, or the body); cleanup the
  * list of lock events found (each a Map).
  *
+ * <p><b>Fenced writes.</b> A write (store, delete, clear, increment, storeAll, deleteAll, getAndSet, putIfAbsent) of a
+ * message that carries a named lock's grant ({@code CamelRobustMemoryLockName} and {@code CamelRobustMemoryLockToken},
+ * as {@link RobustMemoryLockPolicy} sets them inside its block) runs only while that grant is the newest of its name;
+ * reads are never fenced.
+ *
  * <p>With {@code monitorLocks} (the default) every lock request is counted in the memory's {@link LockStatistics}
  * and the message gets this operation's wait and hold times and the memory's totals as headers, also when the
  * operation failed. A takeover from a holder that died holding the lock is kept for the memory's consumers either
@@ -194,9 +199,9 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         String prefix = message.getHeader(KEY_PREFIX, String.class);
         execute(message, callback, RobustMemoryOperation.clear, fenced(message, session -> session.clear(prefix)),
                 outcome -> {
-            message.setBody(outcome.result());
-            message.setHeader(FENCING_TOKEN, outcome.fencingToken());
-        });
+                    message.setBody(outcome.result());
+                    message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+                });
     }
 
     @InvokeOnHeader("size")
@@ -252,9 +257,9 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         List<String> keys = keysOfBody(message);
         execute(message, callback, RobustMemoryOperation.deleteAll, fenced(message, session -> session.deleteAll(keys)),
                 outcome -> {
-            message.setBody((long) outcome.result().size());
-            message.setHeader(FENCING_TOKEN, outcome.fencingToken());
-        });
+                    message.setBody((long) outcome.result().size());
+                    message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+                });
     }
 
     @InvokeOnHeader("getAndSet")

@@ -127,7 +127,11 @@ class RobustMemoryLockPolicyProcessTest {
                         .toString());
                 events.addAll(LockHistory.read(histories.get(i), children.get(i).pid()));
             }
-            return new Run(MutualExclusionChecker.check(events), acknowledged, Long.parseLong(load("counter")));
+            Run run = new Run(MutualExclusionChecker.check(events), acknowledged, Long.parseLong(load("counter")));
+            System.out.printf("%s: %d JVMs x %d read-modify-writes (%d us slow step): counter %d of %d acknowledged,"
+                              + " %s%n", variant, processes, iterations, holdMicros, run.counter(), run.acknowledged(),
+                    run.verdict().anomaly().orElse("no overlap"));
+            return run;
         } finally {
             for (ChildJvm child : children) {
                 child.close();
