@@ -6,8 +6,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.Supplier;
 
 import dev.robustmemory.lock.LockEvent;
+import dev.robustmemory.lock.NamedLockStatistics;
 import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.StoreSettings;
 import org.slf4j.Logger;
@@ -32,6 +34,8 @@ final class MemoryMonitor {
 
     private final StoreSettings settings;
     private final LockStatistics statistics = new LockStatistics();
+    /** This JVM's totals of the memory's named locks; null until a lock policy of the memory started. */
+    private final Supplier<NamedLockStatistics> namedLocks;
     /** Created on first use only: its class needs camel-health, which is optional. Guarded by "this". */
     private RobustMemoryHealthCheck healthCheck;
     private final Deque<LockEvent> pendingTakeovers = new ArrayDeque<>(); // guarded by itself
@@ -39,8 +43,9 @@ final class MemoryMonitor {
     /** Null until an operator sets one: then the endpoints' own lockTimeout applies. */
     private volatile Duration lockTimeoutOverride;
 
-    MemoryMonitor(StoreSettings settings) {
+    MemoryMonitor(StoreSettings settings, Supplier<NamedLockStatistics> namedLocks) {
         this.settings = settings;
+        this.namedLocks = namedLocks;
     }
 
     /** The real path of the memory's lock file, once a store of it is open; null before. */
@@ -59,7 +64,7 @@ final class MemoryMonitor {
     /** The memory's health check, created when first asked for; only call it when camel-health is present. */
     synchronized RobustMemoryHealthCheck healthCheck() {
         if (healthCheck == null) {
-            healthCheck = new RobustMemoryHealthCheck(settings, statistics);
+            healthCheck = new RobustMemoryHealthCheck(settings, statistics, namedLocks);
         }
         return healthCheck;
     }

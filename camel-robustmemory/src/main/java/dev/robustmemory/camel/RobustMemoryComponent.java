@@ -179,7 +179,8 @@ public class RobustMemoryComponent extends HealthCheckComponent {
 
     /** The monitor of a memory in use, created when first asked for. */
     synchronized MemoryMonitor monitor(StoreSettings settings) {
-        return monitors.computeIfAbsent(settings.database(), database -> new MemoryMonitor(settings));
+        return monitors.computeIfAbsent(settings.database(),
+                database -> new MemoryMonitor(settings, () -> namedLockStatistics(database)));
     }
 
     /**

@@ -3,9 +3,11 @@ package dev.robustmemory.camel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import dev.robustmemory.lock.CrossProcessLock;
 import dev.robustmemory.lock.LockException;
+import dev.robustmemory.lock.NamedLockStatistics;
 import dev.robustmemory.lock.OwnerRecord;
 import dev.robustmemory.lock.OwnerRecordReading;
 import dev.robustmemory.store.StoreSettings;
@@ -20,7 +22,8 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
  * readable or writable), or when the memory's latest lock request failed (the database could not be opened or
  * written, a lock error) and nothing has succeeded since; that last signal comes from the producers' monitoring
  * ({@code monitorLocks=true}) and from opening the memory. UP otherwise: <b>a lock held by someone else is not
- * DOWN</b>, and neither is a lock timeout; the details name the holder and the waiters.
+ * DOWN</b>, and neither is a lock timeout; the details name the holder and the waiters, and once a lock policy uses
+ * the memory's named locks, this JVM's named-lock totals (grants, timeouts, held and waiting now).
  *
  * <p>The check reads file attributes and the owner record; it never takes the lock, opens the database or changes
  * what a file holds (a missing lock file is created empty, as any use of the memory would).
@@ -35,11 +38,15 @@ final class RobustMemoryHealthCheck extends AbstractHealthCheck {
 
     private final StoreSettings settings;
     private final LockStatistics statistics;
+    private final Supplier<NamedLockStatistics> namedLocks;
 
-    RobustMemoryHealthCheck(StoreSettings settings, LockStatistics statistics) {
+    /** @param namedLocks this JVM's totals of the memory's named locks, null while no lock policy uses them */
+    RobustMemoryHealthCheck(StoreSettings settings, LockStatistics statistics,
+                            Supplier<NamedLockStatistics> namedLocks) {
         super("camel", "producer:robustmemory-" + settings.database());
         this.settings = settings;
         this.statistics = statistics;
+        this.namedLocks = namedLocks;
     }
 
     /** A readiness check only: a memory that cannot be used is not a reason to restart the process. */
@@ -69,6 +76,13 @@ final class RobustMemoryHealthCheck extends AbstractHealthCheck {
         result.detail("lock.acquisitions", totals.acquisitions())
                 .detail("lock.failures", totals.failures())
                 .detail("lock.timeouts", totals.timeouts());
+        NamedLockStatistics named = namedLocks.get();
+        if (named != null) {
+            result.detail("namedlocks.grants", named.grants())
+                    .detail("namedlocks.timeouts", named.timeouts())
+                    .detail("namedlocks.held", named.heldNow())
+                    .detail("namedlocks.waiting", named.waitingNow());
+        }
         if (problem == null) {
             result.up();
         } else {

@@ -63,6 +63,29 @@ class RobustMemoryHealthCheckTest extends RobustMemoryTestSupport {
     }
 
     @Test
+    void onceALockPolicyUsesTheMemorysNamedLocksTheDetailsCountThem() throws Exception {
+        enableProducerChecks();
+        call("robustmemory:k", "v");
+        assertFalse(result().orElseThrow().getDetails().containsKey("namedlocks.grants"), "no policy yet");
+
+        context.getRegistry().bind("orderLock", new RobustMemoryLockPolicy(database().toString(), "${header.order}"));
+        context.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:locked").policy("orderLock").to("robustmemory:k").end();
+            }
+        });
+        template.sendBodyAndHeader("direct:locked", "v2", "order", "4711");
+        template.sendBodyAndHeader("direct:locked", "v3", "order", "4712");
+
+        Map<String, Object> details = result().orElseThrow().getDetails();
+        assertEquals(2L, details.get("namedlocks.grants"), details::toString);
+        assertEquals(0L, details.get("namedlocks.timeouts"));
+        assertEquals(0, details.get("namedlocks.held"));
+        assertEquals(0, details.get("namedlocks.waiting"));
+    }
+
+    @Test
     void theExcludePatternHidesItAsItHidesCamelsOwnProducerChecks() {
         enableProducerChecks();
         call("robustmemory:k", "v");
