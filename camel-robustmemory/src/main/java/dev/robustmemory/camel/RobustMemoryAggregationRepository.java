@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -124,6 +125,15 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
 
     private final RepositoryMemory memory = new RepositoryMemory("aggregation repository");
     private final AtomicBoolean warnedWithoutOptimisticLocking = new AtomicBoolean();
+    /**
+     * The exchanges this repository is completing, and when (System.nanoTime) each completion it has not confirmed
+     * returned. With optimistic locking the aggregator marks a completed exchange as in progress only after
+     * {@link #remove} returns, and its recovery task may scan (and then recover) in between: it would send the
+     * exchange a second time. So an exchange completed here is offered for recovery here only once its completion
+     * has returned a recovery interval ago, by which time the aggregator knows it is in progress.
+     */
+    private final Set<String> completing = ConcurrentHashMap.newKeySet();
+    private final Map<String, Long> completedHere = new ConcurrentHashMap<>();
     // Set when started.
     private volatile ExchangeCodec codec;
     private volatile JsonObject claim;
@@ -210,18 +220,27 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
         Long expected = exchange.getProperty(VERSION_PROPERTY, Long.class);
         StoredValue value = encode(exchange, "correlation key '" + key + "'");
         StoredValue owner = StoredValue.json(Jsoner.serialize(claim));
-        boolean removed = memory.execute("complete correlation key '" + key + "'", session -> {
-            if (expected != null) {
-                Optional<MemoryEntry> current = session.load(groupKey);
-                if (current.isEmpty() || current.get().version() != expected) {
-                    return false;
+        completing.add(exchangeId); // before the commit: the recovery task may scan right after it
+        boolean removed = false;
+        try {
+            removed = memory.execute("complete correlation key '" + key + "'", session -> {
+                if (expected != null) {
+                    Optional<MemoryEntry> current = session.load(groupKey);
+                    if (current.isEmpty() || current.get().version() != expected) {
+                        return false;
+                    }
                 }
+                session.delete(groupKey);
+                session.store(completedKey, value, OptionalLong.empty());
+                session.store(claimKey, owner, OptionalLong.empty());
+                return true;
+            });
+            if (removed) {
+                completedHere.put(exchangeId, System.nanoTime());
             }
-            session.delete(groupKey);
-            session.store(completedKey, value, OptionalLong.empty());
-            session.store(claimKey, owner, OptionalLong.empty());
-            return true;
-        });
+        } finally {
+            completing.remove(exchangeId);
+        }
         if (!removed) {
             throw new OptimisticLockingException();
         }
@@ -236,6 +255,7 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
             session.delete(completedKey);
             return session.delete(claimKey);
         });
+        completedHere.remove(exchangeId);
     }
 
     /**
@@ -271,7 +291,7 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
         return memory.execute("scan completed exchanges", session -> {
             Set<String> recoverable = new LinkedHashSet<>();
             for (String exchangeId : strippedKeys(session, prefix)) {
-                if (session.load(prefix + exchangeId).map(this::mayRecover).orElse(false)) {
+                if (session.load(prefix + exchangeId).map(entry -> mayRecover(exchangeId, entry)).orElse(false)) {
                     recoverable.add(exchangeId);
                 }
             }
@@ -290,7 +310,7 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
         StoredValue owner = StoredValue.json(Jsoner.serialize(claim));
         Optional<MemoryEntry> recovered = memory.execute("recover exchange '" + exchangeId + "'", session -> {
             Optional<MemoryEntry> current = session.load(claimKey);
-            if (current.isEmpty() || !mayRecover(current.get())) {
+            if (current.isEmpty() || !mayRecover(exchangeId, current.get())) {
                 return Optional.empty();
             }
             session.store(claimKey, owner, OptionalLong.empty());
@@ -299,11 +319,13 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
         return recovered.map(entry -> decode(camelContext, entry)).orElse(null);
     }
 
-    private boolean mayRecover(MemoryEntry claimEntry) {
+    private boolean mayRecover(String exchangeId, MemoryEntry claimEntry) {
         JsonObject owner = parseClaim(claimEntry.value().text());
         String ownerInstance = owner.getString("instance");
         if (instance.equals(ownerInstance)) {
-            return true;
+            Long completedAt = completedHere.get(exchangeId);
+            return !completing.contains(exchangeId) && (completedAt == null
+                   || System.nanoTime() - completedAt >= TimeUnit.MILLISECONDS.toNanos(recoveryInterval));
         }
         String started = owner.getString("processStart");
         ProcessIdentity ownerProcess = new ProcessIdentity(owner.getLong("pid"),
@@ -360,6 +382,8 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
         if (instance != null) {
             STARTED_INSTANCES.remove(instance);
         }
+        completing.clear();
+        completedHere.clear(); // started again, this is another instance: its own completions are a stopped one's
         memory.close();
     }
 

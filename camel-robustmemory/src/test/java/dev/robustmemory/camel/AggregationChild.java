@@ -22,7 +22,8 @@ import org.apache.camel.impl.DefaultCamelContext;
  * <li>{@code burst <groups> <part>,<part>...}: sends the listed parts of groups {@code g0}..{@code g<groups-1>},
  * body {@code g<i>-p<part>}, group after group, then prints {@code BURST DONE}.</li>
  * </ul>
- * Every group it delivers is printed as {@code COMPLETED <correlationKey> <parts, comma-separated> redelivered=<b>}.
+ * Every group it delivers is printed as {@code COMPLETED <correlationKey> <parts, comma-separated> redelivered=<b>
+ * exchange=<exchangeId>}.
  * A group named in the blocking argument is printed and then held for ever, so that it is never confirmed (until
  * the test kills the process). Closing stdin stops the context and exits.
  *
@@ -54,7 +55,7 @@ public final class AggregationChild {
                                     Boolean.class);
                             List<?> parts = exchange.getIn().getBody(List.class);
                             System.out.println("COMPLETED " + key + " " + String.join(",",
-                                    parts.stream().map(String::valueOf).toList()) + " redelivered=" + redelivered);
+                                    parts.stream().map(String::valueOf).toList()) + " redelivered=" + redelivered + " exchange=" + exchange.getExchangeId());
                             if (blocking.contains(key) && !redelivered) {
                                 never.await();
                             }

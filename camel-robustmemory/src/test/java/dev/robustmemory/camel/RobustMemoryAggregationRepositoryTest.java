@@ -95,9 +95,17 @@ class RobustMemoryAggregationRepositoryTest {
         repository.stop();
     }
 
+    /**
+     * A completed group stays until confirmed. Right after completing it, its own repository does not offer it for
+     * recovery (the aggregator has not marked it in progress yet); restarted, the repository is another instance
+     * and may recover it.
+     */
     @Test
     void aCompletedGroupIsKeptUntilConfirmedAndCanBeRecovered() {
-        RobustMemoryAggregationRepository repository = started("orders");
+        RobustMemoryAggregationRepository repository = new RobustMemoryAggregationRepository(
+                dir.resolve("groups.duckdb").toString(), "orders");
+        repository.setRecoveryInterval(60_000);
+        repository.start();
         repository.add(camel, "order-1", null, exchange("a"));
         Exchange complete = repository.get(camel, "order-1");
         complete.setProperty(Exchange.AGGREGATED_CORRELATION_KEY, "order-1");
@@ -106,10 +114,15 @@ class RobustMemoryAggregationRepositoryTest {
 
         assertNull(repository.get(camel, "order-1"));
         assertEquals(Set.of(), repository.getKeys());
+        assertEquals(Set.of(), repository.scan(camel), "just completed here: not offered here yet");
+        assertNull(repository.recover(camel, complete.getExchangeId()));
+        repository.stop();
+        repository.start();
         assertEquals(Set.of(complete.getExchangeId()), repository.scan(camel));
         Exchange recovered = repository.recover(camel, complete.getExchangeId());
         assertEquals("a", recovered.getIn().getBody());
         assertEquals("order-1", recovered.getProperty(Exchange.AGGREGATED_CORRELATION_KEY));
+        assertEquals(Set.of(complete.getExchangeId()), repository.scan(camel), "recovered, not yet confirmed");
 
         assertTrue(repository.confirmWithResult(camel, complete.getExchangeId()));
         assertEquals(Set.of(), repository.scan(camel));
