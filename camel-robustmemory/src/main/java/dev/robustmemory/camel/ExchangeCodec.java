@@ -36,12 +36,15 @@ import org.apache.camel.util.json.Jsoner;
  * exchange's properties (Camel's internal ones, such as {@link Exchange#AGGREGATED_SIZE}, included) and its
  * variables.
  *
- * <p><b>Values that keep their type.</b> null, {@code String} (and every {@code CharSequence}, stored as a String),
+ * <p><b>Values that keep their type.</b> null, {@code String}, {@code StringBuilder}, {@code StringBuffer} (which
+ * Camel's {@code StringAggregationStrategy} keeps its result in; any other {@code CharSequence} becomes a String),
  * {@code Boolean}, {@code Integer}, {@code Long}, {@code Short}, {@code Byte}, {@code Double}, {@code Float},
  * {@code BigInteger}, {@code BigDecimal}, {@code Character}, {@code java.util.Date}, {@code java.time.Instant},
- * {@code byte[]}, and {@code List}s and {@code Map}s (with String keys) of these, come back as the same types
- * (lists as {@code ArrayList}, maps as {@code LinkedHashMap}). In JSON, a String or Boolean is itself and any other
- * type is an object of one member naming it, e.g. {@code {"Integer":"5"}}, {@code {"bytes":"AAE="}}.
+ * {@code byte[]}, exchanges (as in the list of Camel's {@code GroupedExchangeAggregationStrategy}: their id, body,
+ * headers, properties and variables by the same rules, a binary body in base64), and {@code List}s and {@code Map}s
+ * (with String keys) of these, come back as the same types (lists as {@code ArrayList}, maps as
+ * {@code LinkedHashMap}). In JSON, a String or Boolean is itself and any other type is an object of one member
+ * naming it, e.g. {@code {"Integer":"5"}}, {@code {"bytes":"AAE="}}.
  *
  * <p><b>What is dropped, what is refused.</b> A header, property or variable of another type (a bean, a stream, an
  * exception) is dropped and named in {@link Encoded#dropped()}, as Camel's {@code DefaultExchangeHolder} drops what
@@ -82,15 +85,9 @@ final class ExchangeCodec {
     Encoded encode(Exchange exchange) throws IOException {
         List<String> dropped = new ArrayList<>();
         JsonObject json = new JsonObject();
-        json.put("exchangeId", exchange.getExchangeId());
         json.put("fromRouteId", exchange.getFromRouteId());
-        byte[] binaryBody = encodeBody(exchange, json);
-        json.put("headers", encodeAll("header", exchange.getIn().getHeaders(), List.of(), dropped));
-        json.put("properties", encodeAll("property", exchange.getAllProperties(), ownProperties, dropped));
-        json.put("variables", encodeAll("variable", exchange.getVariables(), List.of(), dropped));
-        if (exchange.getException() != null) {
-            dropped.add("the exception " + exchange.getException().getClass().getName());
-        }
+        byte[] binaryBody = encodeBody(exchange, json, dropped);
+        encodeFields(exchange, json, "", dropped, 0);
         byte[] text = Jsoner.serialize(json).getBytes(StandardCharsets.UTF_8);
         ByteBuffer bytes = ByteBuffer.allocate(PREAMBLE + text.length + binaryBody.length);
         bytes.put(MAGIC).put(FORMAT).putInt(text.length).put(text).put(binaryBody);
@@ -105,41 +102,35 @@ final class ExchangeCodec {
             throw new IllegalStateException("The stored value " + value + " is not an exchange written by this"
                                             + " repository (format " + FORMAT + ")");
         }
-        ByteBuffer buffer = ByteBuffer.wrap(bytes, MAGIC.length + 1, Integer.BYTES);
-        int length = buffer.getInt();
+        int length = ByteBuffer.wrap(bytes, MAGIC.length + 1, Integer.BYTES).getInt();
         JsonObject json = parse(new String(bytes, PREAMBLE, length, StandardCharsets.UTF_8));
-        Exchange exchange = new DefaultExchange(context);
-        exchange.setExchangeId(json.getString("exchangeId"));
+        Exchange exchange = decodeExchange(context, json);
         exchange.getExchangeExtension().setFromRouteId(json.getString("fromRouteId"));
         if (Boolean.TRUE.equals(json.get(BINARY_BODY))) {
             exchange.getIn().setBody(Arrays.copyOfRange(bytes, PREAMBLE + length, bytes.length));
-        } else {
-            exchange.getIn().setBody(decodeValue(json.get("body")));
         }
-        decodeAll(json.getMap("headers")).forEach(exchange.getIn()::setHeader);
-        decodeAll(json.getMap("properties")).forEach(exchange::setProperty);
-        decodeAll(json.getMap("variables")).forEach(exchange::setVariable);
         return exchange;
     }
 
     /** Puts the body into the JSON part; returns its bytes when it is binary (else none). */
-    private byte[] encodeBody(Exchange exchange, JsonObject json) throws IOException {
+    private byte[] encodeBody(Exchange exchange, JsonObject json, List<String> dropped) throws IOException {
         Object body = exchange.getIn().getBody();
         // A byte[] would be valid JSON in base64, a third larger: the aggregate is the part that grows.
-        Optional<Object> typed = body instanceof byte[] ? Optional.empty() : encodeValue(body, 0);
+        Optional<Object> typed = body instanceof byte[] ? Optional.empty()
+                : encodeValue(body, " in the body", dropped, 0);
         if (typed.isPresent()) {
             json.put("body", unwrapNull(typed.get()));
             return new byte[0];
         }
         StoredValue readable;
         try {
-            readable = bodies.encode(body, exchange);
+            readable = readableBody(exchange);
         } catch (InvalidEntryException tooLarge) {
             throw tooLarge;
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException unsupported) {
             throw new IllegalArgumentException("Cannot store the aggregated body of type " + body.getClass().getName()
-                                               + " (" + e.getMessage() + "); accepted: the types listed for headers,"
-                                               + " or " + BodyCodec.ACCEPTED_TYPES, e);
+                                               + " (" + unsupported.getMessage() + "); accepted: the types listed"
+                                               + " for headers, or " + BodyCodec.ACCEPTED_TYPES, unsupported);
         }
         if (readable.kind() == ValueKind.BYTES) {
             json.put(BINARY_BODY, true);
@@ -149,30 +140,61 @@ final class ExchangeCodec {
         return new byte[0];
     }
 
-    private static JsonObject encodeAll(String what, Map<String, Object> values, List<String> skipped,
-                                        List<String> dropped) {
+    /**
+     * The body as the memory's producer would store it (text or bytes).
+     *
+     * @throws IllegalArgumentException when it cannot be stored so
+     * @throws InvalidEntryException    when a stream, reader or file is larger than the value size limit
+     */
+    private StoredValue readableBody(Exchange exchange) throws IOException {
+        return bodies.encode(exchange.getIn().getBody(), exchange);
+    }
+
+    /** The exchange id, headers, properties and variables; what cannot be stored is named in {@code dropped}. */
+    private void encodeFields(Exchange exchange, JsonObject json, String path, List<String> dropped, int depth)
+            throws IOException {
+        json.put("exchangeId", exchange.getExchangeId());
+        json.put("headers", encodeAll("header", exchange.getIn().getHeaders(), List.of(), path, dropped, depth));
+        json.put("properties", encodeAll("property", exchange.getAllProperties(), ownProperties, path, dropped,
+                depth));
+        json.put("variables", encodeAll("variable", exchange.getVariables(), List.of(), path, dropped, depth));
+        if (exchange.getException() != null) {
+            dropped.add("the exception " + exchange.getException().getClass().getName() + path);
+        }
+    }
+
+    private JsonObject encodeAll(String what, Map<String, Object> values, List<String> skipped, String path,
+                                 List<String> dropped, int depth) throws IOException {
         JsonObject encoded = new JsonObject();
-        values.forEach((name, value) -> {
-            if (skipped.contains(name)) {
-                return;
+        for (Map.Entry<String, Object> entry : values.entrySet()) {
+            if (skipped.contains(entry.getKey())) {
+                continue;
             }
-            Optional<Object> json = encodeValue(value, 0);
+            String name = what + " " + entry.getKey() + path;
+            Optional<Object> json = encodeValue(entry.getValue(), name, dropped, depth);
             if (json.isPresent()) {
-                encoded.put(name, unwrapNull(json.get()));
+                encoded.put(entry.getKey(), unwrapNull(json.get()));
             } else {
-                dropped.add(what + " " + name + " (" + value.getClass().getName() + ")");
+                dropped.add(name + " (" + entry.getValue().getClass().getName() + ")");
             }
-        });
+        }
         return encoded;
     }
 
-    /** The JSON form of a value, or empty when its type (or that of something inside it) is not supported. */
-    private static Optional<Object> encodeValue(Object value, int depth) {
+    /**
+     * The JSON form of a value, or empty when its type (or that of something inside it) is not supported. What an
+     * exchange inside it cannot store is named in {@code dropped}, below {@code path}.
+     */
+    private Optional<Object> encodeValue(Object value, String path, List<String> dropped, int depth)
+            throws IOException {
         if (value == null) {
             return Optional.of(NULL);
         }
         if (value instanceof String || value instanceof Boolean) {
             return Optional.of(value);
+        }
+        if (value instanceof StringBuilder || value instanceof StringBuffer) {
+            return Optional.of(tagged(value.getClass().getSimpleName(), value.toString()));
         }
         if (value instanceof CharSequence text) {
             return Optional.of(text.toString());
@@ -198,7 +220,7 @@ final class ExchangeCodec {
         if (value instanceof List<?> list) {
             JsonArray elements = new JsonArray();
             for (Object element : list) {
-                Optional<Object> json = encodeValue(element, depth + 1);
+                Optional<Object> json = encodeValue(element, path, dropped, depth + 1);
                 if (json.isEmpty()) {
                     return Optional.empty();
                 }
@@ -209,15 +231,45 @@ final class ExchangeCodec {
         if (value instanceof Map<?, ?> map) {
             JsonObject members = new JsonObject();
             for (Map.Entry<?, ?> entry : map.entrySet()) {
-                Optional<Object> json = encodeValue(entry.getValue(), depth + 1);
-                if (!(entry.getKey() instanceof String name) || json.isEmpty()) {
+                if (!(entry.getKey() instanceof String name)) {
+                    return Optional.empty();
+                }
+                Optional<Object> json = encodeValue(entry.getValue(), path, dropped, depth + 1);
+                if (json.isEmpty()) {
                     return Optional.empty();
                 }
                 members.put(name, unwrapNull(json.get()));
             }
             return Optional.of(tagged("Map", members));
         }
+        if (value instanceof Exchange nested) {
+            return encodeNested(nested, path, dropped, depth + 1);
+        }
         return Optional.empty();
+    }
+
+    /** An exchange inside a value; its body, the part that matters, must be storable or it is not stored at all. */
+    private Optional<Object> encodeNested(Exchange nested, String path, List<String> dropped, int depth)
+            throws IOException {
+        JsonObject json = new JsonObject();
+        Object body = nested.getIn().getBody();
+        Optional<Object> typed = encodeValue(body, path, dropped, depth);
+        if (typed.isPresent()) {
+            json.put("body", unwrapNull(typed.get()));
+        } else {
+            StoredValue stored;
+            try {
+                stored = readableBody(nested);
+            } catch (InvalidEntryException tooLarge) {
+                throw tooLarge;
+            } catch (IllegalArgumentException unsupported) {
+                return Optional.empty();
+            }
+            json.put("body", stored.kind() == ValueKind.BYTES
+                    ? tagged("bytes", Base64.getEncoder().encodeToString(stored.bytes())) : stored.text());
+        }
+        encodeFields(nested, json, " of exchange " + nested.getExchangeId() + " in " + path, dropped, depth);
+        return Optional.of(tagged("Exchange", json));
     }
 
     private static Object unwrapNull(Object json) {
@@ -230,15 +282,25 @@ final class ExchangeCodec {
         return object;
     }
 
-    private static Map<String, Object> decodeAll(Map<String, Object> json) {
+    private static Exchange decodeExchange(CamelContext context, JsonObject json) {
+        Exchange exchange = new DefaultExchange(context);
+        exchange.setExchangeId(json.getString("exchangeId"));
+        exchange.getIn().setBody(decodeValue(context, json.get("body")));
+        decodeAll(context, json.getMap("headers")).forEach(exchange.getIn()::setHeader);
+        decodeAll(context, json.getMap("properties")).forEach(exchange::setProperty);
+        decodeAll(context, json.getMap("variables")).forEach(exchange::setVariable);
+        return exchange;
+    }
+
+    private static Map<String, Object> decodeAll(CamelContext context, Map<String, Object> json) {
         Map<String, Object> values = new LinkedHashMap<>();
         if (json != null) {
-            json.forEach((name, value) -> values.put(name, decodeValue(value)));
+            json.forEach((name, value) -> values.put(name, decodeValue(context, value)));
         }
         return values;
     }
 
-    private static Object decodeValue(Object json) {
+    private static Object decodeValue(CamelContext context, Object json) {
         if (json == null || json instanceof String || json instanceof Boolean) {
             return json;
         }
@@ -248,6 +310,8 @@ final class ExchangeCodec {
         Map.Entry<String, Object> member = object.entrySet().iterator().next();
         Object content = member.getValue();
         return switch (member.getKey()) {
+            case "StringBuilder" -> new StringBuilder((String) content);
+            case "StringBuffer" -> new StringBuffer((String) content);
             case "Integer" -> Integer.valueOf((String) content);
             case "Long" -> Long.valueOf((String) content);
             case "Short" -> Short.valueOf((String) content);
@@ -262,10 +326,11 @@ final class ExchangeCodec {
             case "bytes" -> Base64.getDecoder().decode((String) content);
             case "List" -> {
                 List<Object> list = new ArrayList<>();
-                ((JsonArray) content).forEach(element -> list.add(decodeValue(element)));
+                ((JsonArray) content).forEach(element -> list.add(decodeValue(context, element)));
                 yield list;
             }
-            case "Map" -> decodeAll(((JsonObject) content));
+            case "Map" -> decodeAll(context, (JsonObject) content);
+            case "Exchange" -> decodeExchange(context, (JsonObject) content);
             default -> throw new IllegalStateException("A stored exchange has a value of unknown type '"
                                                        + member.getKey() + "'");
         };

@@ -3,6 +3,7 @@ package dev.robustmemory.camel;
 import java.io.ByteArrayInputStream;
 import java.io.StringReader;
 import java.math.BigDecimal;
+import java.nio.CharBuffer;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -113,15 +114,46 @@ class ExchangeCodecTest {
         assertArrayEquals(new byte[] {0, 1, -1}, copy.getIn().getHeader("bytes", byte[].class));
     }
 
+    /** Camel's StringAggregationStrategy keeps its result in a StringBuffer property, so the builders stay builders. */
     @Test
-    void aCharSequenceComesBackAsAString() throws Exception {
-        Exchange original = exchange(new StringBuilder("built"));
-        original.getIn().setHeader("builder", new StringBuilder("header"));
+    void stringBuildersStayBuildersAndOtherCharSequencesBecomeStrings() throws Exception {
+        Exchange original = exchange(CharBuffer.wrap("wrapped"));
+        original.getIn().setHeader("builder", new StringBuilder("built"));
+        original.setProperty("buffer", new StringBuffer("buffered"));
 
         Exchange copy = roundTrip(original);
 
-        assertEquals("built", copy.getIn().getBody());
-        assertEquals("header", copy.getIn().getHeader("builder"));
+        assertEquals("wrapped", copy.getIn().getBody());
+        assertEquals("built", copy.getIn().getHeader("builder", StringBuilder.class).toString());
+        assertEquals("buffered", copy.getProperty("buffer", StringBuffer.class).toString());
+    }
+
+    /** Camel's GroupedExchangeAggregationStrategy keeps the parts as a list of exchanges in a property. */
+    @Test
+    void exchangesInsideValuesAreStoredByTheSameRules() throws Exception {
+        Exchange part = exchange(new byte[] {7, 8});
+        part.getIn().setHeader("line", 3);
+        part.getIn().setHeader("pojo", new Pojo());
+        Exchange original = exchange("group");
+        original.setProperty(Exchange.GROUPED_EXCHANGE, new ArrayList<>(List.of(part, exchange("second"))));
+
+        ExchangeCodec.Encoded encoded = codec.encode(original);
+        Exchange copy = codec.decode(camel, encoded.value());
+
+        List<?> parts = copy.getProperty(Exchange.GROUPED_EXCHANGE, List.class);
+        Exchange first = (Exchange) parts.get(0);
+        assertEquals(part.getExchangeId(), first.getExchangeId());
+        assertArrayEquals(new byte[] {7, 8}, (byte[]) first.getIn().getBody());
+        assertEquals(3, first.getIn().getHeader("line"));
+        assertEquals("second", ((Exchange) parts.get(1)).getIn().getBody());
+        assertEquals(List.of("header pojo of exchange " + part.getExchangeId() + " in property "
+                             + Exchange.GROUPED_EXCHANGE + " (" + Pojo.class.getName() + ")"), encoded.dropped());
+
+        Exchange unstorablePart = exchange(new Pojo());
+        original.setProperty(Exchange.GROUPED_EXCHANGE, List.of(unstorablePart));
+        assertEquals(List.of("property " + Exchange.GROUPED_EXCHANGE + " ("
+                             + List.of(unstorablePart).getClass().getName() + ")"), codec.encode(original).dropped(),
+                "an exchange whose body cannot be stored is not stored at all");
     }
 
     private static void assertSameValue(Object expected, Object actual, String what) {

@@ -13,6 +13,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.mock.MockEndpoint;
+import org.apache.camel.processor.aggregate.GroupedExchangeAggregationStrategy;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,12 +31,14 @@ class RobustMemoryAggregationRouteTest extends RobustMemoryTestSupport {
     private RobustMemoryAggregationRepository first;
     private RobustMemoryAggregationRepository second;
     private RobustMemoryAggregationRepository failing;
+    private RobustMemoryAggregationRepository grouped;
 
     @Override
     protected RoutesBuilder createRouteBuilder() {
         first = repository("orders");
         second = repository("orders");
         failing = repository("failing");
+        grouped = repository("grouped");
         failing.setMaximumRedeliveries(2);
         failing.setDeadLetterUri("mock:dead");
         return new RouteBuilder() {
@@ -50,6 +53,10 @@ class RobustMemoryAggregationRouteTest extends RobustMemoryTestSupport {
                         .aggregate(header("id"), strategy).aggregationRepository(second).optimisticLocking()
                         .completionSize(PARTS)
                         .to("mock:groups");
+                from("direct:grouped")
+                        .aggregate(header("id"), new GroupedExchangeAggregationStrategy())
+                        .aggregationRepository(grouped).optimisticLocking().completionSize(PARTS)
+                        .to("mock:grouped");
                 from("direct:failing")
                         .aggregate(header("id"), strategy).aggregationRepository(failing).optimisticLocking()
                         .completionSize(PARTS)
@@ -85,6 +92,21 @@ class RobustMemoryAggregationRouteTest extends RobustMemoryTestSupport {
         assertEquals("a", group.getProperty(Exchange.AGGREGATED_CORRELATION_KEY));
         assertEquals(PARTS, group.getProperty(Exchange.AGGREGATED_SIZE));
         assertEquals(Map.of(), stillStored(), "no group and nothing unconfirmed");
+    }
+
+    /** Camel's own strategy that keeps the parts as exchanges in a property works through the repository. */
+    @Test
+    void camelsGroupedExchangeStrategyKeepsItsPartsInTheMemory() throws Exception {
+        MockEndpoint grouped = getMockEndpoint("mock:grouped");
+        grouped.expectedMessageCount(1);
+
+        for (int part = 1; part <= PARTS; part++) {
+            template.sendBodyAndHeader("direct:grouped", "e" + part, "id", "e");
+        }
+
+        grouped.assertIsSatisfied();
+        List<?> parts = grouped.getReceivedExchanges().get(0).getIn().getBody(List.class);
+        assertEquals(List.of("e1", "e2", "e3"), parts.stream().map(part -> ((Exchange) part).getIn().getBody()).toList());
     }
 
     /**
