@@ -27,6 +27,9 @@ import dev.robustmemory.store.VersionConflictException;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.RuntimeCamelException;
+import org.apache.camel.api.management.ManagedAttribute;
+import org.apache.camel.api.management.ManagedOperation;
+import org.apache.camel.api.management.ManagedResource;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.OptimisticLockingAggregationRepository;
 import org.apache.camel.spi.RecoverableAggregationRepository;
@@ -63,7 +66,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Keys: {@code aggregation/<repositoryName>/groups/<correlationKey>}, {@code .../completed/<exchangeId>} and
  * {@code .../claims/<exchangeId>}.
+ *
+ * <p>With camel-management, a repository added to the context as a service before the context starts
+ * ({@code context.addService(repository)}; Camel's aggregator starts its repository without registering it) is an
+ * MBean of Camel's services ({@code type=services,name=RobustMemoryAggregationRepository(...)}) showing its options,
+ * the groups in progress and the completed exchanges not yet confirmed.
  */
+@ManagedResource(description = "Robust memory aggregation repository")
 @Metadata(label = "bean", title = "Robust Memory Aggregation Repository",
           description = "Aggregation repository in a robustmemory DuckDB file: an aggregator's groups are shared by"
                         + " every process on the host that uses the same database, survive a crash and are"
@@ -200,8 +209,9 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
     @Override
     public Exchange get(CamelContext camelContext, String key) {
         String groupKey = groupKey(key);
-        return memory.execute("read correlation key '" + key + "'", MemoryWork.reading(session -> session.load(groupKey)))
-                .map(entry -> decode(camelContext, entry)).orElse(null);
+        return memory.execute("read correlation key '" + key + "'",
+                MemoryWork.reading(session -> session.load(groupKey))).map(entry -> decode(camelContext, entry))
+                .orElse(null);
     }
 
     /**
@@ -276,9 +286,17 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
 
     /** The correlation keys of the groups in progress, in every process. */
     @Override
+    @ManagedOperation(description = "The correlation keys of the groups in progress, in every process")
     public Set<String> getKeys() {
         String prefix = groupKey("");
         return memory.execute("list correlation keys", session -> strippedKeys(session, prefix));
+    }
+
+    /** The ids of the completed exchanges not yet confirmed, whichever process or repository claimed them. */
+    @ManagedOperation(description = "The ids of the completed exchanges not yet confirmed, in every process")
+    public Set<String> unconfirmedExchangeIds() {
+        String prefix = claimKey("");
+        return memory.execute("list completed exchanges", session -> strippedKeys(session, prefix));
     }
 
     /**
@@ -465,6 +483,7 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
     private record Stored(Optional<MemoryEntry> before, MemoryEntry written) {
     }
 
+    @ManagedAttribute(description = "Path of the DuckDB database file")
     public String getDatabase() {
         return database;
     }
@@ -489,6 +508,7 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
         this.lockTimeout = lockTimeout;
     }
 
+    @ManagedAttribute(description = "The repository's name: its keys start with aggregation/<repositoryName>/")
     public String getRepositoryName() {
         return repositoryName;
     }
@@ -497,6 +517,7 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
         this.repositoryName = repositoryName;
     }
 
+    @ManagedAttribute(description = "The largest stored exchange, in bytes")
     public long getMaxValueSize() {
         return maxValueSize;
     }
@@ -522,6 +543,7 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
     }
 
     @Override
+    @ManagedAttribute(description = "Whether unconfirmed completed exchanges are recovered")
     public boolean isUseRecovery() {
         return useRecovery;
     }
@@ -532,6 +554,7 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
     }
 
     @Override
+    @ManagedAttribute(description = "How often the aggregator looks for exchanges to recover, in milliseconds")
     public long getRecoveryInterval() {
         return recoveryInterval;
     }
@@ -547,6 +570,7 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
     }
 
     @Override
+    @ManagedAttribute(description = "Redeliveries of a recovered exchange before the dead letter URI")
     public int getMaximumRedeliveries() {
         return maximumRedeliveries;
     }
@@ -557,6 +581,7 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
     }
 
     @Override
+    @ManagedAttribute(description = "Where a recovered exchange goes after maximumRedeliveries")
     public String getDeadLetterUri() {
         return deadLetterUri;
     }
