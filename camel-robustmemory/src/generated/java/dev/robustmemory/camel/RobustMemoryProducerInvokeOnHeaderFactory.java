@@ -22,12 +22,22 @@ public class RobustMemoryProducerInvokeOnHeaderFactory implements InvokeOnHeader
         case "cleanup": target.onCleanup(exchange.getMessage(), callback); return callback;
         case "clear": target.onClear(exchange.getMessage(), callback); return callback;
         case "delete": target.onDelete(exchange.getMessage(), callback); return callback;
+        case "deleteall":
+        case "deleteAll": target.onDeleteAll(exchange.getMessage(), callback); return callback;
         case "exists": target.onExists(exchange.getMessage(), callback); return callback;
+        case "getandset":
+        case "getAndSet": target.onGetAndSet(exchange.getMessage(), callback); return callback;
         case "increment": target.onIncrement(exchange.getMessage(), callback); return callback;
         case "keys": target.onKeys(exchange.getMessage(), callback); return callback;
         case "load": target.onLoad(exchange.getMessage(), callback); return callback;
+        case "loadall":
+        case "loadAll": target.onLoadAll(exchange.getMessage(), callback); return callback;
+        case "putifabsent":
+        case "putIfAbsent": target.onPutIfAbsent(exchange.getMessage(), callback); return callback;
         case "size": target.onSize(exchange.getMessage(), callback); return callback;
         case "store": target.onStore(exchange.getMessage(), callback); return callback;
+        case "storeall":
+        case "storeAll": target.onStoreAll(exchange.getMessage(), callback); return callback;
         default: return null;
         }
     }

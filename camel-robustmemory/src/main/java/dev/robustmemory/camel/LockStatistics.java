@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 import dev.robustmemory.lock.CrossProcessLock;
 import dev.robustmemory.lock.LockTimeoutException;
+import dev.robustmemory.store.FencedWriteException;
 import dev.robustmemory.store.InvalidEntryException;
 import dev.robustmemory.store.NonNumericValueException;
 import dev.robustmemory.store.VersionConflictException;
@@ -30,7 +31,7 @@ import io.micrometer.core.instrument.Timer;
  * <p><b>What counts.</b> Every lock request of a monitoring producer counts exactly once, as one of:
  * <ul>
  * <li><em>acquisition</em>: the lock was granted. This includes operations whose work then ended in a domain outcome
- * (a version conflict, a non-numeric value, an invalid entry), since those happened with the lock held; the
+ * (a version conflict, a write refused by its fence, a non-numeric value, an invalid entry), since those happened with the lock held; the
  * {@code outcome} tag of {@code robustmemory.operations} says which;</li>
  * <li><em>timeout</em>: {@link LockTimeoutException}, the lock stayed held by someone else for the whole timeout;</li>
  * <li><em>failure</em>: any other error: lock or I/O errors, a lost lock, a database that cannot be opened or
@@ -224,6 +225,9 @@ final class LockStatistics {
         }
         if (error instanceof VersionConflictException) {
             return "version-conflict";
+        }
+        if (error instanceof FencedWriteException) {
+            return "fenced-write";
         }
         if (error instanceof NonNumericValueException) {
             return "non-numeric-value";

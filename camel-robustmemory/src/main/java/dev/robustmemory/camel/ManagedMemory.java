@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.robustmemory.lock.LockException;
+import dev.robustmemory.lock.NamedLockStatistics;
 import dev.robustmemory.lock.OwnerRecord;
 import dev.robustmemory.lock.OwnerRecordReading;
 import dev.robustmemory.store.MemoryStore;
@@ -127,6 +128,36 @@ public final class ManagedMemory {
         return monitor.statistics().snapshot().maxHoldMillis();
     }
 
+    @ManagedAttribute(description = "Named locks granted to this JVM since its lock policies opened them")
+    public long getNamedLockGrants() {
+        return namedLocks().grants();
+    }
+
+    @ManagedAttribute(description = "Named lock acquisitions of this JVM that timed out")
+    public long getNamedLockTimeouts() {
+        return namedLocks().timeouts();
+    }
+
+    @ManagedAttribute(description = "Named locks this JVM holds now")
+    public int getNamedLocksHeld() {
+        return namedLocks().heldNow();
+    }
+
+    @ManagedAttribute(description = "Named lock acquisitions of this JVM waiting now")
+    public int getNamedLockWaiters() {
+        return namedLocks().waitingNow();
+    }
+
+    @ManagedAttribute(description = "Longest wait of this JVM for a named lock that was granted, in milliseconds")
+    public double getNamedLockMaxWaitMillis() {
+        return LockStatistics.millis(namedLocks().maxWaitNanos());
+    }
+
+    @ManagedAttribute(description = "Longest time this JVM held a named lock, in milliseconds")
+    public double getNamedLockMaxHoldMillis() {
+        return LockStatistics.millis(namedLocks().maxHoldNanos());
+    }
+
     @ManagedAttribute(description = "Since when the statistics count: the component's start or the latest reset")
     public String getStatisticsSince() {
         return monitor.statistics().snapshot().since().toString();
@@ -213,12 +244,27 @@ public final class ManagedMemory {
         statistics.put("averageHoldMillis", totals.avgHoldMillis());
         statistics.put("maxHoldMillis", totals.maxHoldMillis());
         facts.put("statistics", statistics);
+        NamedLockStatistics named = namedLocks();
+        Map<String, Object> namedLocks = new LinkedHashMap<>();
+        namedLocks.put("grants", named.grants());
+        namedLocks.put("timeouts", named.timeouts());
+        namedLocks.put("heldNow", named.heldNow());
+        namedLocks.put("waitingNow", named.waitingNow());
+        namedLocks.put("maxWaitMillis", LockStatistics.millis(named.maxWaitNanos()));
+        namedLocks.put("maxHoldMillis", LockStatistics.millis(named.maxHoldNanos()));
+        facts.put("namedLocks", namedLocks);
         LockStatistics.LastFailure failure = monitor.statistics().lastFailure();
         if (failure != null) {
             facts.put("lastError", failure.message());
             facts.put("lastErrorAt", failure.at().toString());
         }
         return facts;
+    }
+
+    /** This JVM's totals of the memory's named locks; all zero until a lock policy of the memory started. */
+    private NamedLockStatistics namedLocks() {
+        NamedLockStatistics statistics = component.namedLockStatistics(store.settings().database());
+        return statistics != null ? statistics : new NamedLockStatistics(0, 0, 0, 0, 0, 0, 0, 0);
     }
 
     /**

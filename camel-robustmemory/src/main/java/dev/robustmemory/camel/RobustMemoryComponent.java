@@ -14,6 +14,7 @@ import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
 
 import dev.robustmemory.lock.LockException;
+import dev.robustmemory.lock.NamedLockStatistics;
 import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoreSettings;
@@ -82,6 +83,7 @@ public class RobustMemoryComponent extends HealthCheckComponent {
     private final Map<StoreSettings, MemoryStore> openStores = new HashMap<>();
     private final Map<Path, MemoryMonitor> monitors = new HashMap<>();
     private final Map<Path, ManagedMemory> managedMemories = new HashMap<>();
+    private final Map<Path, NamedLockMeters> namedLockMeters = new HashMap<>();
     private final List<ObjectName> registeredMBeans = new ArrayList<>();
     private ExecutorService completionExecutor;
 
@@ -127,6 +129,8 @@ public class RobustMemoryComponent extends HealthCheckComponent {
         unmanageMemories();
         monitors.values().forEach(monitor -> monitor.statistics().unbindMeters());
         monitors.clear();
+        namedLockMeters.values().forEach(NamedLockMeters::remove);
+        namedLockMeters.clear();
         for (Map.Entry<StoreSettings, MemoryStore> open : openStores.entrySet()) {
             try {
                 open.getValue().close();
@@ -189,6 +193,19 @@ public class RobustMemoryComponent extends HealthCheckComponent {
                         "database", store.settings().database().toString()),
                 store.lock());
         return statistics;
+    }
+
+    /** The meters of a memory's named locks, shared by the lock policies of this component, registered on first use. */
+    synchronized NamedLockMeters namedLockMeters(StoreSettings settings) {
+        return namedLockMeters.computeIfAbsent(settings.database(), database -> new NamedLockMeters(
+                resolveMeterRegistry(), Tags.of("camelContext", getCamelContext().getName(),
+                        "database", database.toString())));
+    }
+
+    /** The named lock totals of a memory whose lock policies started, or null. */
+    synchronized NamedLockStatistics namedLockStatistics(Path database) {
+        NamedLockMeters meters = namedLockMeters.get(database);
+        return meters == null ? null : meters.statistics();
     }
 
     /** Counts a recovered orphan for the memory in use whose lock file it is, if any (a lockDirectory holds others). */

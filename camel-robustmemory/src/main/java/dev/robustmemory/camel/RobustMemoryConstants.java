@@ -13,7 +13,8 @@ public final class RobustMemoryConstants {
     public static final String KEY = "CamelRobustMemoryKey";
 
     @Metadata(label = "producer", javaType = "String",
-              enums = "store,load,delete,exists,keys,clear,size,increment,cleanup",
+              enums = "store,load,delete,exists,keys,clear,size,increment,cleanup,loadAll,storeAll,deleteAll,getAndSet,"
+                      + "putIfAbsent",
               description = "In: the operation to perform; overrides the operation option. An unknown name fails the exchange.")
     public static final String OPERATION = "CamelRobustMemoryOperation";
 
@@ -28,27 +29,64 @@ public final class RobustMemoryConstants {
     public static final String KEY_PREFIX = "CamelRobustMemoryKeyPrefix";
 
     @Metadata(label = "producer", javaType = "Long",
-              description = "In: makes store a compare-and-set: write only if the key's current version equals this"
-                            + " (0 = the key must not exist); otherwise the exchange fails with a"
-                            + " VersionConflictException carrying the current version, and nothing is written.")
+              description = "In: makes store, getAndSet and delete a compare-and-set: write (or delete) only if the"
+                            + " key's current version equals this (0 = the key must not exist); otherwise the exchange"
+                            + " fails with a VersionConflictException carrying the current version, and nothing is"
+                            + " written.")
     public static final String EXPECTED_VERSION = "CamelRobustMemoryExpectedVersion";
 
+    @Metadata(label = "producer", javaType = "java.util.Map<String, Long>",
+              description = "In: makes storeAll a compare-and-set of the keys given here (each also a key of the body;"
+                            + " 0 = must not exist): if any version differs, the exchange fails with a"
+                            + " VersionConflictException and no key is written.")
+    public static final String EXPECTED_VERSIONS = "CamelRobustMemoryExpectedVersions";
+
+    @Metadata(label = "producer", javaType = "java.util.Map<String, Long>",
+              description = "Out: after loadAll and storeAll, the version of each key found or written, in the order"
+                            + " of the body.")
+    public static final String VERSIONS = "CamelRobustMemoryVersions";
+
     @Metadata(label = "producer", javaType = "Boolean",
-              description = "Out: after load, whether the key exists (a stored null is found with a null body).")
+              description = "Out: after load, whether the key exists (a stored null is found with a null body);"
+                            + " after getAndSet and putIfAbsent, whether it existed before.")
     public static final String FOUND = "CamelRobustMemoryFound";
 
     @Metadata(label = "producer", javaType = "Long",
-              description = "Out: after store, load and increment, the key's version: the memory's revision at its"
-                            + " last change. Every change of any key takes a revision greater than all before, so a"
+              description = "Out: after store, load, increment, getAndSet and putIfAbsent, the key's version: the"
+                            + " memory's revision at its last change. Every change of any key takes a revision greater than all before, so a"
                             + " key never shows the same version twice, not even after a delete; 0 when load finds"
                             + " no key.")
     public static final String VERSION = "CamelRobustMemoryVersion";
 
     @Metadata(javaType = "Long",
-              description = "Producer out: after every write (store, delete, clear, increment), the fencing token of"
-                            + " the lock grant it ran under; tokens only grow. Consumer: the token in the holder's"
+              description = "Producer out: after every write (store, delete, clear, increment and the batch"
+                            + " operations), the fencing token of the lock grant it ran under; tokens only grow. Consumer: the token in the holder's"
                             + " owner record.")
     public static final String FENCING_TOKEN = "CamelRobustMemoryFencingToken";
+
+    @Metadata(label = "producer", javaType = "String",
+              description = "In: the named lock whose grant fences this message's writes (store, delete, clear,"
+                            + " increment), together with CamelRobustMemoryLockToken: a write whose token is no longer"
+                            + " the newest grant of that name fails with a FencedWriteException and writes nothing."
+                            + " Reads are not fenced. Out: set by the lock policy (RobustMemoryLockPolicy) inside its"
+                            + " block, to the name it holds.")
+    public static final String LOCK_NAME = "CamelRobustMemoryLockName";
+
+    @Metadata(label = "producer", javaType = "Long",
+              description = "In: the fencing token of the grant of CamelRobustMemoryLockName that this message's"
+                            + " writes carry; a message with only one of the two headers fails. Out: set by the lock"
+                            + " policy inside its block, to its grant's token.")
+    public static final String LOCK_TOKEN = "CamelRobustMemoryLockToken";
+
+    @Metadata(label = "producer", javaType = "Double",
+              description = "Out (lock policy): how long the policy waited for its named lock, in milliseconds;"
+                            + " after a timeout, how long it waited before giving up.")
+    public static final String NAMED_LOCK_WAIT_TIME = "CamelRobustMemoryNamedLockWaitTime";
+
+    @Metadata(label = "producer", javaType = "Double",
+              description = "Out (lock policy): after the outermost block of a name ended, how long the exchange held"
+                            + " the named lock, in milliseconds.")
+    public static final String NAMED_LOCK_HOLD_TIME = "CamelRobustMemoryNamedLockHoldTime";
 
     // Metrics, after every producer operation when monitorLocks=true. Totals are per memory (database) and component,
     // since the component started; see LockStatistics for what counts as what.

@@ -28,7 +28,17 @@ public enum RobustMemoryOperation {
      * Inspects the lock file(s) now, as one poll of the consumer does, cleaning up when cleanupOrphaned is set; the
      * body is the list of events found (each a Map).
      */
-    cleanup;
+    cleanup,
+    /** Reads many keys at once: the body is a collection of keys, the result a Map of those found. */
+    loadAll,
+    /** Writes the entries of a Map body, all or nothing (compare-and-set with CamelRobustMemoryExpectedVersions). */
+    storeAll,
+    /** Removes many keys at once: the body is a collection of keys; the result is how many were removed. */
+    deleteAll,
+    /** Writes the body under the key and returns the value it replaced (null when there was none). */
+    getAndSet,
+    /** Writes the body only if the key does not exist; the result is the key's value afterwards. */
+    putIfAbsent;
 
     /** The accepted names, for error messages. */
     static String names() {

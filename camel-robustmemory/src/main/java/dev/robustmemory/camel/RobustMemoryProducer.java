@@ -4,6 +4,12 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
@@ -26,6 +32,7 @@ import org.apache.camel.support.HeaderSelectorProducer;
 
 import static dev.robustmemory.camel.RobustMemoryConstants.AVG_WAIT_TIME;
 import static dev.robustmemory.camel.RobustMemoryConstants.EXPECTED_VERSION;
+import static dev.robustmemory.camel.RobustMemoryConstants.EXPECTED_VERSIONS;
 import static dev.robustmemory.camel.RobustMemoryConstants.FENCING_TOKEN;
 import static dev.robustmemory.camel.RobustMemoryConstants.FOUND;
 import static dev.robustmemory.camel.RobustMemoryConstants.KEY;
@@ -33,14 +40,17 @@ import static dev.robustmemory.camel.RobustMemoryConstants.KEY_PREFIX;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_ACQUISITIONS;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_FAILURES;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_HOLD_TIME;
+import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_NAME;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_TIMEOUT;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_TIMEOUTS;
+import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_TOKEN;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_WAIT_TIME;
 import static dev.robustmemory.camel.RobustMemoryConstants.MAX_WAIT_TIME;
 import static dev.robustmemory.camel.RobustMemoryConstants.OPERATION;
 import static dev.robustmemory.camel.RobustMemoryConstants.ORPHANED_LOCKS_CLEANED;
 import static dev.robustmemory.camel.RobustMemoryConstants.SUCCESS_RATE;
 import static dev.robustmemory.camel.RobustMemoryConstants.VERSION;
+import static dev.robustmemory.camel.RobustMemoryConstants.VERSIONS;
 
 /**
  * Performs one memory operation per message: the header {@code CamelRobustMemoryOperation}, else the endpoint's
@@ -53,8 +63,16 @@ import static dev.robustmemory.camel.RobustMemoryConstants.VERSION;
  * the {@code synchronous} option the calling thread waits for the outcome and continues the exchange itself.
  *
  * <p>Bodies after each operation: store keeps the body (a stream or reader that is not a stream cache, which
- * storing consumes, is replaced by the bytes or text stored; a stream cache is reset); load puts the value; exists and delete a Boolean; keys a sorted {@code List<String>}; clear and
- * size a Long count; increment the new value as a Long; cleanup the list of lock events found (each a Map).
+ * storing consumes, is replaced by the bytes or text stored; a stream cache is reset); load puts the value; exists
+ * and delete a Boolean; keys a sorted {@code List<String>}; clear, size and deleteAll a Long count; increment the new
+ * value as a Long; loadAll a {@code Map} of the keys found to their values; storeAll keeps its Map; getAndSet the
+ * value replaced (null if none); putIfAbsent the key's value afterwards (the one found, or the body); cleanup the
+ * list of lock events found (each a Map).
+ *
+ * <p><b>Fenced writes.</b> A write (store, delete, clear, increment, storeAll, deleteAll, getAndSet, putIfAbsent) of a
+ * message that carries a named lock's grant ({@code CamelRobustMemoryLockName} and {@code CamelRobustMemoryLockToken},
+ * as {@link RobustMemoryLockPolicy} sets them inside its block) runs only while that grant is the newest of its name;
+ * reads are never fenced.
  *
  * <p>With {@code monitorLocks} (the default) every lock request is counted in the memory's {@link LockStatistics}
  * and the message gets this operation's wait and hold times and the memory's totals as headers, also when the
@@ -62,6 +80,9 @@ import static dev.robustmemory.camel.RobustMemoryConstants.VERSION;
  * way, since no later inspection can find it.
  */
 public class RobustMemoryProducer extends HeaderSelectorProducer {
+
+    /** The most keys one batch operation takes: it bounds what one message holds in memory and in one batch. */
+    static final int MAX_BATCH_KEYS = 10_000;
 
     private final RobustMemoryEndpoint endpoint;
     private final BodyCodec codec;
@@ -127,7 +148,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         String key = key(message);
         StoredValue value = checkedValue(message);
         OptionalLong expectedVersion = expectedVersion(message);
-        execute(message, callback, RobustMemoryOperation.store, session -> session.store(key, value, expectedVersion),
+        execute(message, callback, RobustMemoryOperation.store,
+                fenced(message, session -> session.store(key, value, expectedVersion)),
                 outcome -> {
                     message.setHeader(VERSION, outcome.result().version());
                     message.setHeader(FENCING_TOKEN, outcome.fencingToken());
@@ -148,7 +170,11 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     @InvokeOnHeader("delete")
     public void onDelete(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
-        execute(message, callback, RobustMemoryOperation.delete, session -> session.delete(key), outcome -> {
+        OptionalLong expectedVersion = expectedVersion(message);
+        MemoryWork<Boolean> delete = expectedVersion.isPresent()
+                                     ? session -> session.delete(key, expectedVersion.getAsLong())
+                                     : session -> session.delete(key);
+        execute(message, callback, RobustMemoryOperation.delete, fenced(message, delete), outcome -> {
             message.setBody(outcome.result());
             message.setHeader(FENCING_TOKEN, outcome.fencingToken());
         });
@@ -171,10 +197,11 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     @InvokeOnHeader("clear")
     public void onClear(Message message, AsyncCallback callback) {
         String prefix = message.getHeader(KEY_PREFIX, String.class);
-        execute(message, callback, RobustMemoryOperation.clear, session -> session.clear(prefix), outcome -> {
-            message.setBody(outcome.result());
-            message.setHeader(FENCING_TOKEN, outcome.fencingToken());
-        });
+        execute(message, callback, RobustMemoryOperation.clear, fenced(message, session -> session.clear(prefix)),
+                outcome -> {
+                    message.setBody(outcome.result());
+                    message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+                });
     }
 
     @InvokeOnHeader("size")
@@ -187,12 +214,86 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     public void onIncrement(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
         long delta = delta(message.getBody());
-        execute(message, callback, RobustMemoryOperation.increment, session -> session.increment(key, delta),
+        execute(message, callback, RobustMemoryOperation.increment,
+                fenced(message, session -> session.increment(key, delta)),
                 outcome -> {
                     message.setBody(codec.decode(outcome.result().value()));
                     message.setHeader(VERSION, outcome.result().version());
                     message.setHeader(FENCING_TOKEN, outcome.fencingToken());
                 });
+    }
+
+    @InvokeOnHeader("loadAll")
+    public void onLoadAll(Message message, AsyncCallback callback) {
+        List<String> keys = keysOfBody(message);
+        execute(message, callback, RobustMemoryOperation.loadAll,
+                MemoryWork.reading(session -> session.loadAll(keys)), outcome -> {
+                    Map<String, Object> values = new LinkedHashMap<>();
+                    Map<String, Long> versions = new LinkedHashMap<>();
+                    for (MemoryEntry entry : outcome.result().values()) {
+                        values.put(entry.key(), codec.decode(entry.value()));
+                        versions.put(entry.key(), entry.version());
+                    }
+                    message.setBody(values);
+                    message.setHeader(VERSIONS, versions);
+                });
+    }
+
+    @InvokeOnHeader("storeAll")
+    public void onStoreAll(Message message, AsyncCallback callback) throws Exception {
+        Map<String, StoredValue> values = valuesOfBody(message);
+        Map<String, Long> expectedVersions = expectedVersions(message);
+        execute(message, callback, RobustMemoryOperation.storeAll,
+                fenced(message, session -> session.storeAll(values, expectedVersions)), outcome -> {
+                    Map<String, Long> versions = new LinkedHashMap<>();
+                    outcome.result().forEach((key, entry) -> versions.put(key, entry.version()));
+                    message.setHeader(VERSIONS, versions);
+                    message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+                });
+    }
+
+    @InvokeOnHeader("deleteAll")
+    public void onDeleteAll(Message message, AsyncCallback callback) {
+        List<String> keys = keysOfBody(message);
+        execute(message, callback, RobustMemoryOperation.deleteAll, fenced(message, session -> session.deleteAll(keys)),
+                outcome -> {
+                    message.setBody((long) outcome.result().size());
+                    message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+                });
+    }
+
+    @InvokeOnHeader("getAndSet")
+    public void onGetAndSet(Message message, AsyncCallback callback) throws Exception {
+        String key = key(message);
+        StoredValue value = checkedValue(message);
+        OptionalLong expectedVersion = expectedVersion(message);
+        execute(message, callback, RobustMemoryOperation.getAndSet, fenced(message, session -> {
+            Optional<MemoryEntry> previous = session.load(key);
+            return new Replacement(previous, session.store(key, value, expectedVersion));
+        }), outcome -> {
+            Replacement replacement = outcome.result();
+            message.setBody(replacement.previous().map(entry -> codec.decode(entry.value())).orElse(null));
+            message.setHeader(FOUND, replacement.previous().isPresent());
+            message.setHeader(VERSION, replacement.now().version());
+            message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+        });
+    }
+
+    @InvokeOnHeader("putIfAbsent")
+    public void onPutIfAbsent(Message message, AsyncCallback callback) throws Exception {
+        String key = key(message);
+        StoredValue value = checkedValue(message);
+        execute(message, callback, RobustMemoryOperation.putIfAbsent, fenced(message, session -> {
+            Optional<MemoryEntry> previous = session.load(key);
+            return new Replacement(previous, previous.isPresent()
+                                             ? previous.get() : session.store(key, value, OptionalLong.empty()));
+        }), outcome -> {
+            Replacement replacement = outcome.result();
+            message.setBody(codec.decode(replacement.now().value()));
+            message.setHeader(FOUND, replacement.previous().isPresent());
+            message.setHeader(VERSION, replacement.now().version());
+            message.setHeader(FENCING_TOKEN, outcome.fencingToken());
+        });
     }
 
     /** Takes no lock (the inspection only tries it), but reads lock files: done off the calling thread too. */
@@ -209,6 +310,30 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         } else {
             completions.execute(cleanup);
         }
+    }
+
+    /**
+     * A write, fenced by the named lock grant the message carries (headers {@code CamelRobustMemoryLockName} and
+     * {@code CamelRobustMemoryLockToken}, as the lock policy sets them): it runs only while that token is the newest
+     * grant of the name, else fails with a {@link dev.robustmemory.store.FencedWriteException} and writes nothing.
+     * A message without either header is not fenced.
+     */
+    private static <T> MemoryWork<T> fenced(Message message, MemoryWork<T> write) {
+        String lockName = message.getHeader(LOCK_NAME, String.class);
+        Object token = message.getHeader(LOCK_TOKEN);
+        if (lockName == null && token == null) {
+            return write;
+        }
+        if (lockName == null || token == null) {
+            throw new IllegalArgumentException("A fenced write needs both headers " + LOCK_NAME + " and " + LOCK_TOKEN
+                                               + "; this message has only " + (lockName == null ? LOCK_TOKEN
+                                                                                                 : LOCK_NAME));
+        }
+        long grantToken = wholeNumber(token, "header " + LOCK_TOKEN);
+        return session -> {
+            session.requireNewestGrant(lockName, grantToken);
+            return write.run(session);
+        };
     }
 
     /**
@@ -338,6 +463,87 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         return value;
     }
 
+    /** The keys a batch operation's body names: a collection or array of texts, each checked, duplicates once. */
+    private List<String> keysOfBody(Message message) {
+        Collection<?> given = collectionOfBody(message.getBody());
+        LinkedHashSet<String> keys = new LinkedHashSet<>();
+        for (Object key : given) {
+            if (!(key instanceof CharSequence)) {
+                throw new IllegalArgumentException("The keys of a batch operation must be texts, not "
+                                                   + (key == null ? "null" : key.getClass().getName()));
+            }
+            store.checkKey(key.toString());
+            keys.add(key.toString());
+        }
+        checkBatchSize(keys.size());
+        return new ArrayList<>(keys);
+    }
+
+    private static Collection<?> collectionOfBody(Object body) {
+        if (body instanceof Collection<?> collection) {
+            return collection;
+        }
+        if (body instanceof Object[] array) {
+            return List.of(array);
+        }
+        if (body instanceof Iterable<?> iterable) {
+            List<Object> items = new ArrayList<>();
+            iterable.forEach(items::add);
+            return items;
+        }
+        throw new IllegalArgumentException("The body of a batch operation must be a collection or array of keys, not "
+                                           + (body == null ? "null" : body.getClass().getName()));
+    }
+
+    /** The entries of a storeAll body in their stored form, each checked before the lock is taken. */
+    private Map<String, StoredValue> valuesOfBody(Message message) throws IOException {
+        if (!(message.getBody() instanceof Map<?, ?> body)) {
+            Object given = message.getBody();
+            throw new IllegalArgumentException("The body of storeAll must be a Map of keys to values, not "
+                                               + (given == null ? "null" : given.getClass().getName()));
+        }
+        checkBatchSize(body.size());
+        Map<String, StoredValue> values = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> entry : body.entrySet()) {
+            if (!(entry.getKey() instanceof CharSequence key)) {
+                throw new IllegalArgumentException("The keys of a storeAll body must be texts, not "
+                                                   + (entry.getKey() == null ? "null" : entry.getKey().getClass().getName()));
+            }
+            store.checkKey(key.toString());
+            StoredValue value = codec.encode(entry.getValue(), message.getExchange());
+            store.checkValue(value);
+            values.put(key.toString(), value);
+        }
+        return values;
+    }
+
+    private static void checkBatchSize(int keys) {
+        if (keys > MAX_BATCH_KEYS) {
+            throw new IllegalArgumentException("A batch operation takes at most " + MAX_BATCH_KEYS + " keys, not "
+                                               + keys);
+        }
+    }
+
+    private static Map<String, Long> expectedVersions(Message message) {
+        Object header = message.getHeader(EXPECTED_VERSIONS);
+        if (header == null) {
+            return Map.of();
+        }
+        if (!(header instanceof Map<?, ?> given)) {
+            throw new IllegalArgumentException("Header " + EXPECTED_VERSIONS + " must be a Map of keys to versions, not "
+                                               + header.getClass().getName());
+        }
+        Map<String, Long> versions = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> entry : given.entrySet()) {
+            String what = "the expected version of key '" + entry.getKey() + "' in header " + EXPECTED_VERSIONS;
+            if (entry.getValue() == null) {
+                throw new IllegalArgumentException(what + " must not be null");
+            }
+            versions.put(String.valueOf(entry.getKey()), wholeNumber(entry.getValue(), what));
+        }
+        return versions;
+    }
+
     private static OptionalLong expectedVersion(Message message) {
         Object expected = message.getHeader(EXPECTED_VERSION);
         if (expected == null) {
@@ -374,6 +580,10 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         }
         throw new IllegalArgumentException(what + " must be a whole number (Long, Integer or numeric text), not "
                                            + value.getClass().getName() + " '" + value + "'");
+    }
+
+    /** A key's entry before and after getAndSet or putIfAbsent. */
+    private record Replacement(Optional<MemoryEntry> previous, MemoryEntry now) {
     }
 
     /** What a successful outcome does to the message. */

@@ -637,7 +637,7 @@ public final class CrossProcessLock implements AutoCloseable {
         return attributesAt(path);
     }
 
-    private static BasicFileAttributes attributesAt(Path file) {
+    static BasicFileAttributes attributesAt(Path file) {
         try {
             return Files.readAttributes(file, BasicFileAttributes.class);
         } catch (IOException e) {

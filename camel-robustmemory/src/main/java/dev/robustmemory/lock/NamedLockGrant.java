@@ -70,9 +70,12 @@ public final class NamedLockGrant implements AutoCloseable {
         return locks.path();
     }
 
-    /** Whether this grant is still held: not released, and its record lock still valid. */
+    /**
+     * Whether this grant is still held: not released, its record lock still valid, and the names file at the path still
+     * the one it locked (a deleted or replaced file lets other processes lock the new one). One {@code stat} per call.
+     */
     public boolean isHeld() {
-        return !released.get() && slotLock.isValid();
+        return !released.get() && slotLock.isValid() && locks.isStillAtPath();
     }
 
     @Override

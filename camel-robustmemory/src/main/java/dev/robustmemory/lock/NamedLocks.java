@@ -10,7 +10,10 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -51,7 +54,9 @@ import java.util.zip.CRC32C;
  *
  * <p><b>What it does not guarantee.</b> As for {@link CrossProcessLock}: network file systems are refused unless
  * allowed, programs that do not use this class are not excluded, and deleting or replacing the file by hand splits
- * waiters across two files (and restarts tokens from the wall clock, see {@link NamedLockGrant#token()}).
+ * waiters across two files (and restarts tokens from the wall clock, see {@link NamedLockGrant#token()}). A grant on
+ * a file that is no longer the one at the path says so ({@link NamedLockGrant#isHeld()} is false), and the next
+ * {@link #open} of the path opens the file now there.
  *
  * <p><b>One file handle per file per JVM.</b> Closing any descriptor of a file drops every record lock the process
  * holds on it, so {@link #open} returns one shared instance per file, whose handle closes only when every open is
@@ -78,6 +83,8 @@ public final class NamedLocks implements AutoCloseable {
 
     private final Path path;
     private final RandomAccessFile file;
+    /** The identity (device and inode) of the file this instance has open, to notice that the path names another. */
+    private final Object fileKey;
     private final Turn[] turns = new Turn[SLOT_COUNT];
     /** Opens not yet closed plus grants held and acquisitions under way. */
     private final HandleUsers users;
@@ -102,9 +109,10 @@ public final class NamedLocks implements AutoCloseable {
         boolean yielding;
     }
 
-    private NamedLocks(Path path, RandomAccessFile file) {
+    private NamedLocks(Path path, RandomAccessFile file, Object fileKey) {
         this.path = path;
         this.file = file;
+        this.fileKey = fileKey;
         this.users = new HandleUsers("The named locks file " + path);
         Arrays.setAll(turns, i -> new Turn());
     }
@@ -116,7 +124,8 @@ public final class NamedLocks implements AutoCloseable {
 
     /**
      * The named locks of a names lock file, creating the file (and its directories) when absent. Every call for the
-     * same file in this JVM returns the same instance until each call is matched by a {@link #close}.
+     * same file in this JVM returns the same instance until each call is matched by a {@link #close}, unless the file
+     * at the path was replaced since: then a new instance on the file now there.
      *
      * @throws LockException when the path is a directory, cannot be read and written, or is on a refused file system
      */
@@ -124,14 +133,17 @@ public final class NamedLocks implements AutoCloseable {
         Path realPath = CrossProcessLock.prepareLockFile(locksFile.toAbsolutePath().normalize(), settings);
         synchronized (OPEN_IN_THIS_JVM) {
             NamedLocks existing = OPEN_IN_THIS_JVM.get(realPath);
-            if (existing != null && existing.users.retain()) {
+            // A replaced file's instance stays open for its users: closing a handle drops record locks on its own
+            // file only, so two instances on two files do not disturb each other.
+            if (existing != null && existing.isStillAtPath() && existing.users.retain()) {
                 return existing;
             }
             NamedLocks created;
             try {
                 // "rwd": every write reaches the disk before it returns, without FileChannel.force, which an interrupt
                 // would abort by closing the channel and with it every record lock of this JVM on the file.
-                created = new NamedLocks(realPath, new RandomAccessFile(realPath.toFile(), "rwd"));
+                RandomAccessFile file = new RandomAccessFile(realPath.toFile(), "rwd");
+                created = new NamedLocks(realPath, file, fileKeyOrClose(realPath, file));
             } catch (FileNotFoundException e) {
                 throw new LockException(realPath, CrossProcessLock.describeOpenFailure(realPath), e);
             }
@@ -200,7 +212,7 @@ public final class NamedLocks implements AutoCloseable {
         try {
             if (!turn.gate.tryAcquire(deadline - start, TimeUnit.NANOSECONDS)) {
                 throw timedOut(name, slot, timeout, "another thread of this process (pid "
-                        + ProcessHandle.current().pid() + ")");
+                        + ProcessHandle.current().pid() + "; " + newestGrantOrWhyNot(slot) + ")");
             }
             try {
                 letTheWaitingProcessGoFirst(turn, slot, deadline);
@@ -230,11 +242,64 @@ public final class NamedLocks implements AutoCloseable {
     /**
      * The newest token granted for this name's slot, from the file, without taking any lock: a write fenced with an
      * older token comes from a holder that has been superseded. 0 when the slot was never granted. When a copy is
-     * unreadable the answer errs high (the wall clock in microseconds), never low.
+     * unreadable the answer errs high (the wall clock in microseconds), never low. When the file was replaced since
+     * this JVM opened it, the answer comes from the file now at the path, where grants are made by whoever opens the
+     * path now (so a holder from the replaced file is found superseded); a deleted file errs high.
      */
     public long newestToken(String name) throws LockException {
-        NamedLockSlot state = readSlot(slotOf(name));
+        int slot = slotOf(name);
+        Object keyAtPath;
+        try {
+            keyAtPath = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        } catch (NoSuchFileException e) {
+            return wallClockMicros(); // deleted: whatever was granted since is unknown, so err high
+        } catch (IOException e) {
+            throw new LockException(path, "Cannot read the names lock file's attributes", e);
+        }
+        // Replaced since this JVM opened it: grants are made in the file now at the path, not in the one open here.
+        NamedLockSlot state = fileKey.equals(keyAtPath) ? readSlot(slot) : readSlotOfReplacement(slot);
         return state.doubtful() && !state.empty() ? state.nextToken(wallClockMicros()) : state.newestToken();
+    }
+
+    /**
+     * A slot of the file that replaced the one open here. Its own descriptor, opened and closed for this read: closing
+     * a descriptor drops this JVM's record locks only on the file it names, and that is another file (unless the path
+     * were switched back to the open file in the microseconds between the check and the open).
+     */
+    private NamedLockSlot readSlotOfReplacement(int slot) throws LockException {
+        try (RandomAccessFile replacement = new RandomAccessFile(path.toFile(), "r")) {
+            byte[] bytes = new byte[NamedLockSlot.SIZE];
+            replacement.seek(holdByte(slot));
+            int total = 0;
+            int n;
+            while (total < bytes.length && (n = replacement.read(bytes, total, bytes.length - total)) > 0) {
+                total += n;
+            }
+            return NamedLockSlot.parse(slot, bytes);
+        } catch (FileNotFoundException e) {
+            return NamedLockSlot.parse(slot, new byte[NamedLockSlot.SIZE]); // gone again: nothing granted there
+        } catch (IOException e) {
+            throw new LockException(path, "Cannot read the names lock file that replaced the one open here", e);
+        }
+    }
+
+    private static Object fileKeyOrClose(Path path, RandomAccessFile file) throws LockException {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            try {
+                file.close();
+            } catch (IOException ignored) {
+                // failing anyway
+            }
+            throw new LockException(path, "Cannot read the names lock file's attributes", e);
+        }
+    }
+
+    /** Whether the path still names the file this instance opened: not deleted, not replaced. */
+    boolean isStillAtPath() {
+        BasicFileAttributes atPath = CrossProcessLock.attributesAt(path);
+        return atPath != null && fileKey.equals(atPath.fileKey());
     }
 
     /** The totals of this JVM's use of this file since it was opened. */
@@ -316,8 +381,7 @@ public final class NamedLocks implements AutoCloseable {
                 }
                 long remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {
-                    throw timedOut(name, slot, timeout, "another process (" + readSlot(slot).describeNewestGrant()
-                            + ")");
+                    throw timedOut(name, slot, timeout, "another process (" + newestGrantOrWhyNot(slot) + ")");
                 }
                 CrossProcessLock.pause(Math.min(pause, remaining));
                 pause = Math.min(pause * 2, CrossProcessLock.MAX_POLL_NANOS);
@@ -346,6 +410,15 @@ public final class NamedLocks implements AutoCloseable {
     private NamedLockTimeoutException timedOut(String name, int slot, Duration timeout, String heldBy) {
         timeouts.increment();
         return new NamedLockTimeoutException(path, name, slot, timeout, heldBy);
+    }
+
+    /** What a timeout can tell of the holder when the slot's record itself cannot be read: why not. */
+    private String newestGrantOrWhyNot(int slot) {
+        try {
+            return readSlot(slot).describeNewestGrant();
+        } catch (LockException e) {
+            return "its grant's record is unreadable: " + e.getMessage();
+        }
     }
 
     private static long holdByte(int slot) {

@@ -589,7 +589,7 @@ final class DatabaseLease {
     }
 
     private static <T> Ran<T> run(QueuedWork<T> work, DuckDbSession on) {
-        on.beginWork(work.store);
+        on.beginWork(work.store, work.work.onlyReads());
         try {
             return new Ran<>(work, work.work.run(on), null);
         } catch (Exception | Error e) {

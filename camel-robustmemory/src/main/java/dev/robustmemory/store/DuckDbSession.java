@@ -41,6 +41,8 @@ final class DuckDbSession implements MemorySession {
 
     private static final String COLUMNS = "kind, text_value, bytes_value, version, fencing_token";
     private static final String SELECT_ENTRY = "SELECT " + COLUMNS + " FROM " + Schema.ENTRIES + " WHERE key = ?";
+    private static final String SELECT_ENTRIES = "SELECT key, " + COLUMNS + " FROM " + Schema.ENTRIES
+            + " WHERE key IN (SELECT unnest(?::VARCHAR[]))";
     private static final String SELECT_VERSION = "SELECT version FROM " + Schema.ENTRIES + " WHERE key = ?";
     private static final String DELETE_KEY = "DELETE FROM " + Schema.ENTRIES + " WHERE key = ?";
     private static final String PENDING = "robustmemory_pending";
@@ -105,6 +107,8 @@ final class DuckDbSession implements MemorySession {
     private boolean ranSql;
     private boolean sqlFailed;
     private boolean inWork;
+    /** Whether the current work is a reading one ({@link MemoryWork#onlyReads}), which has no write to fence. */
+    private boolean readingWork;
 
     private DuckDbSession(Database database, long fencingToken, EntryCache cache,
                           Map<String, PendingWrite> journaled, RevisionClock revisions) {
@@ -123,8 +127,9 @@ final class DuckDbSession implements MemorySession {
     }
 
     /** Starts the next work of a batch; keys and values are checked against {@code caller}'s limits. */
-    void beginWork(MemoryStore caller) {
+    void beginWork(MemoryStore caller, boolean reading) {
         store = caller;
+        readingWork = reading;
         workWrote = false;
         sqlFailed = false;
         inWork = true;
@@ -152,6 +157,19 @@ final class DuckDbSession implements MemorySession {
     }
 
     @Override
+    public void requireNewestGrant(String lockName, long token) throws StoreException {
+        checkInWork();
+        if (readingWork) {
+            throw new IllegalStateException("A reading work (MemoryWork.reading) writes nothing, so it has nothing to"
+                                            + " fence with the named lock '" + lockName + "'");
+        }
+        long newest = store.newestGrantToken(lockName);
+        if (newest != token) {
+            throw new FencedWriteException(lockName, token, newest);
+        }
+    }
+
+    @Override
     public Optional<MemoryEntry> load(String key) throws StoreException {
         checkInWork();
         store.checkKey(key);
@@ -173,6 +191,97 @@ final class DuckDbSession implements MemorySession {
             }
         } catch (SQLException e) {
             throw failure("load key '" + key + "'", e);
+        }
+    }
+
+    @Override
+    public void checkEntry(String key, StoredValue value) {
+        checkInWork();
+        store.checkKey(key);
+        store.checkValue(value);
+    }
+
+    /** Keys neither written nor cached here are read from DuckDB in one statement, then answered as single loads. */
+    @Override
+    public Map<String, MemoryEntry> loadAll(Collection<String> keys) throws StoreException {
+        checkInWork();
+        List<String> unknown = new ArrayList<>();
+        for (String key : keys) {
+            store.checkKey(key);
+            if (pending(key) == null && cache.get(key) == null) {
+                unknown.add(key);
+            }
+        }
+        if (unknown.size() > 1) {
+            readIntoCache(unknown);
+        }
+        return MemorySession.super.loadAll(keys);
+    }
+
+    @Override
+    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
+            throws StoreException {
+        checkInWork();
+        for (Map.Entry<String, StoredValue> value : values.entrySet()) {
+            checkEntry(value.getKey(), value.getValue());
+        }
+        for (String key : expectedVersions.keySet()) {
+            if (!values.containsKey(key)) {
+                throw new InvalidEntryException("An expected version is given for key '" + key
+                                                + "', which is not among the values to store");
+            }
+        }
+        Map<String, MemoryEntry> current = loadAll(values.keySet());
+        for (Map.Entry<String, Long> expected : expectedVersions.entrySet()) {
+            long version = expected.getValue();
+            if (version < 0) {
+                throw new InvalidEntryException("The expected version of key '" + expected.getKey()
+                                                + "' must be 0 (the key must not exist) or more, not " + version);
+            }
+            MemoryEntry entry = current.get(expected.getKey());
+            long found = entry == null ? 0 : entry.version();
+            if (found != version) {
+                throw new VersionConflictException(expected.getKey(), version, found);
+            }
+        }
+        Map<String, MemoryEntry> written = new LinkedHashMap<>();
+        if (!values.isEmpty()) {
+            long revision = revisions.next();
+            values.forEach((key, value) -> {
+                MemoryEntry entry = new MemoryEntry(key, value, revision, fencingToken);
+                record(PendingWrite.of(entry));
+                written.put(key, entry);
+            });
+        }
+        return written;
+    }
+
+    @Override
+    public List<String> deleteAll(Collection<String> keys) throws StoreException {
+        List<String> existing = List.copyOf(loadAll(keys).keySet());
+        if (!existing.isEmpty()) {
+            long revision = revisions.next();
+            existing.forEach(key -> record(PendingWrite.deletion(key, revision)));
+        }
+        return existing;
+    }
+
+    private void readIntoCache(List<String> keys) throws StoreException {
+        try {
+            PreparedStatement select = statement(SELECT_ENTRIES);
+            select.setArray(1, database.connection().createArrayOf("VARCHAR", keys.toArray()));
+            Map<String, Optional<MemoryEntry>> read = new HashMap<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    String key = row.getString(1);
+                    read.put(key, Optional.of(entry(key, row, 2)));
+                }
+            }
+            for (String key : keys) {
+                cache.put(key, read.getOrDefault(key, Optional.empty()));
+            }
+        } catch (SQLException e) {
+            throw failure("load " + keys.size() + " keys", e);
         }
     }
 

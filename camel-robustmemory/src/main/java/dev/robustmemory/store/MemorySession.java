@@ -1,6 +1,9 @@
 package dev.robustmemory.store;
 
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -22,7 +25,32 @@ public interface MemorySession {
      */
     long revision();
 
+    /**
+     * Fences this work's writes with a named lock of this memory ({@link dev.robustmemory.lock.NamedLocks} on
+     * {@code <database>.names.lock}): the work goes on only if {@code token} is still the newest grant of
+     * {@code lockName}. Call it before the work writes. The check runs under the memory's lock, and a grant's token is
+     * durable before the grant is returned, so a work that passes it commits before any write of a later holder of
+     * the name: a holder that lost its name without noticing (paused, then resumed; its names file replaced) cannot
+     * overwrite what a newer holder wrote. Only writes need fencing; a reading work ({@link MemoryWork#reading}) must
+     * not ask.
+     *
+     * @throws FencedWriteException     when the newest grant of the name has another token; throwing it on makes the
+     *                                  work write nothing
+     * @throws StoreException           when the names lock file cannot be read
+     * @throws IllegalArgumentException for an invalid lock name
+     * @throws IllegalStateException    when called by a reading work
+     */
+    void requireNewestGrant(String lockName, long token) throws StoreException;
+
     Optional<MemoryEntry> load(String key) throws StoreException;
+
+    /**
+     * Checks a key and value as {@link #store} would, reading and writing nothing: what lets a work that writes many
+     * refuse them all before writing any.
+     *
+     * @throws InvalidEntryException when {@link #store} would refuse them
+     */
+    void checkEntry(String key, StoredValue value);
 
     /**
      * Writes a value.
@@ -36,6 +64,65 @@ public interface MemorySession {
 
     /** @return whether a value was deleted */
     boolean delete(String key) throws StoreException;
+
+    /**
+     * Deletes a key only if its current version equals {@code expectedVersion} (0: the key must not exist, and then
+     * nothing is deleted).
+     *
+     * @return whether a value was deleted
+     * @throws VersionConflictException when the version does not match; nothing is deleted
+     */
+    default boolean delete(String key, long expectedVersion) throws StoreException {
+        if (expectedVersion < 0) {
+            throw new InvalidEntryException("The expected version must be 0 (the key must not exist) or more, not "
+                                            + expectedVersion);
+        }
+        long current = load(key).map(MemoryEntry::version).orElse(0L);
+        if (current != expectedVersion) {
+            throw new VersionConflictException(key, expectedVersion, current);
+        }
+        return delete(key);
+    }
+
+    /**
+     * Reads many keys at once, as one read of the memory.
+     *
+     * @return the entries found, in the order of {@code keys} (a key given twice appears once); absent keys are left
+     *         out
+     */
+    default Map<String, MemoryEntry> loadAll(Collection<String> keys) throws StoreException {
+        Map<String, MemoryEntry> found = new LinkedHashMap<>();
+        for (String key : keys) {
+            Optional<MemoryEntry> entry = load(key);
+            if (entry.isPresent()) {
+                found.put(key, entry.get());
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Writes many values, all or nothing, as one change: every key, value and expected version is checked before
+     * anything is written, and every key written gets the same version, the revision of this change (as a
+     * {@link #clear} takes one revision for all it deletes).
+     *
+     * @param expectedVersions a compare-and-set for some of the keys (0 = must not exist); each must be a key of
+     *                         {@code values}
+     * @return the entries as written, in the order of {@code values}
+     * @throws VersionConflictException for the first key of {@code expectedVersions} whose version does not match;
+     *                                  nothing is written
+     * @throws InvalidEntryException    for an invalid key, value or expected version; nothing is written
+     */
+    Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
+            throws StoreException;
+
+    /**
+     * Deletes many keys at once, as one change: the deletions share one revision.
+     *
+     * @return the keys that existed and were deleted, in the order of {@code keys}
+     * @throws InvalidEntryException for an invalid key; nothing is deleted
+     */
+    List<String> deleteAll(Collection<String> keys) throws StoreException;
 
     boolean exists(String key) throws StoreException;
 

@@ -4,6 +4,7 @@ import dev.robustmemory.lock.CrossProcessLock;
 import dev.robustmemory.lock.LockEvent;
 import dev.robustmemory.lock.LockException;
 import dev.robustmemory.lock.LockLostException;
+import dev.robustmemory.lock.NamedLocks;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -55,6 +56,8 @@ public final class MemoryStore implements AutoCloseable {
     private final CrossProcessLock lock;
     private final Registration registration;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The memory's named locks, for fenced writes: opened by the first one. Guarded by "this". */
+    private NamedLocks namedLocks;
 
     private MemoryStore(StoreSettings settings, Path database, CrossProcessLock lock, Registration registration) {
         this.settings = settings;
@@ -190,7 +193,36 @@ public final class MemoryStore implements AutoCloseable {
         if (closed.compareAndSet(false, true)) {
             unregister(database); // first: the lease's grant keeps the lock file open until it is released
             lock.close();
+            synchronized (this) {
+                if (namedLocks != null) {
+                    namedLocks.close();
+                }
+            }
         }
+    }
+
+    /**
+     * The newest token granted for a name of this memory's named locks ({@link NamedLocks#fileFor} of the database as
+     * configured, with this memory's file settings), read without the named lock: what a fenced write is checked
+     * against.
+     */
+    long newestGrantToken(String lockName) throws StoreException {
+        try {
+            return namedLocks().newestToken(lockName);
+        } catch (LockException e) {
+            throw new StoreException("Cannot read the newest token of the named lock '" + lockName + "': "
+                                     + e.getMessage(), e);
+        }
+    }
+
+    private synchronized NamedLocks namedLocks() throws LockException {
+        if (namedLocks == null) {
+            if (closed.get()) { // a work still running after close: opening now would leave the file open
+                throw new IllegalStateException("The memory store for " + database + " is closed");
+            }
+            namedLocks = NamedLocks.open(NamedLocks.fileFor(settings.database()), settings.lockFileSettings());
+        }
+        return namedLocks;
     }
 
     /** How many works wait in the lease's queue: lets tests line works up behind a busy lease. */

@@ -19,7 +19,8 @@ import java.util.stream.Stream;
 /**
  * The throughput benchmark: the lease and lock goals (the component's workloads P1–P4, the lock's P5, P6), the
  * cross-process goals (P4 for own and for shared keys, fair to every JVM in every round; P7 ÷ SQLite; P8 read-mostly
- * ÷ SQLite; P9 four JVMs ÷ one JVM with as many threads) and, in the same run, the baselines they are judged against
+ * ÷ SQLite; P9 four JVMs ÷ one JVM with as many threads), the batch store K1 (storeAll of 1,000 keys ÷ 1,000
+ * single stores) and, in the same run, the baselines they are judged against
  * (raw DuckDB on a held-open connection, the naive lock-open-operate-close pattern, SQLite in WAL mode with the same
  * mixes, the component in one JVM). Prints the machine, then one table: throughput, median and 99th percentile
  * latency, and each goal's ratio with PASS or MISS. A workload that cannot run (the component not built yet) prints
@@ -37,6 +38,7 @@ public final class Benchmark {
     private static final String NAIVE_LOAD = "naive-load-1jvm";
     private static final String NAIVE_MIXED_4JVM = "naive-mixed-4jvm-x4t";
     private static final String COMPONENT_LOAD = "component-load-1t";
+    private static final String COMPONENT_STORE = "component-store-1t";
     /** M1 (not in issue 4): monitoring on ÷ off for the cheapest operation; the metrics should cost next to nothing. */
     private static final String COMPONENT_LOAD_UNMONITORED = "component-load-1t-unmonitored";
     private static final String SQLITE_STORE_16T = "sqlite-store-16t";
@@ -111,9 +113,12 @@ public final class Benchmark {
                         new MedianLatencyAtMost("P5", 5_000)),
                 new Row(new LockHandOffWorkload("lock-hand-off"),
                         new MedianLatencyAtMost("P6", 1_000_000)),
-                new Row(new InProcessWorkload("component-store-1t", "robustmemory producer, sequential store,"
+                new Row(new InProcessWorkload(COMPONENT_STORE, "robustmemory producer, sequential store,"
                         + " 1 thread", Backend.COMPONENT, Mix.STORE, 1),
                         new RatioTo("P1", RAW_UPSERT, 0.9), new RatioTo("P1", NAIVE_STORE, 10)),
+                new Row(new InProcessWorkload("component-storeall-1000-1t", "robustmemory producer, storeAll of "
+                        + Mix.BATCH_KEYS + " keys per message, 1 thread", Backend.COMPONENT, Mix.STORE_ALL, 1),
+                        new RatioTo("K1", COMPONENT_STORE, 10, Mix.BATCH_KEYS)),
                 new Row(new InProcessWorkload(COMPONENT_LOAD, "robustmemory producer, sequential load,"
                         + " 1 thread", Backend.COMPONENT, Mix.LOAD, 1),
                         new RatioTo("P2", RAW_SELECT, 0.9), new RatioTo("P2", NAIVE_LOAD, 30),

@@ -7,6 +7,8 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.impl.DefaultCamelContext;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The robustmemory component as a route would use it: a Camel context in this process, a producer template, the
@@ -20,11 +22,14 @@ final class ComponentSession implements BackendSession {
     private static final String FOUND_HEADER = "CamelRobustMemoryFound";
     /** Contention must never time out: the benchmark measures waiting, it does not give up. */
     private static final String LOCK_TIMEOUT = "60s";
+    /** The most keys one storeAll message may carry. */
+    private static final int STORE_ALL_KEYS = 10_000;
 
     private final CamelContext camel;
     private final ProducerTemplate template;
     private final Endpoint storeEndpoint;
     private final Endpoint loadEndpoint;
+    private final Endpoint storeAllEndpoint;
 
     private ComponentSession(CamelContext camel, String database, String extraOptions) {
         this.camel = camel;
@@ -32,6 +37,7 @@ final class ComponentSession implements BackendSession {
         String uri = "robustmemory:benchmark?database=" + database + "&lockTimeout=" + LOCK_TIMEOUT + extraOptions;
         this.storeEndpoint = camel.getEndpoint(uri + "&operation=store");
         this.loadEndpoint = camel.getEndpoint(uri + "&operation=load");
+        this.storeAllEndpoint = camel.getEndpoint(uri + "&operation=storeAll");
     }
 
     /** @param extraOptions appended to every endpoint URI, e.g. {@code &monitorLocks=false} */
@@ -64,6 +70,22 @@ final class ComponentSession implements BackendSession {
                 return found != null ? found : exchange.getMessage().getBody() != null;
             }
 
+            /** One message per {@value #STORE_ALL_KEYS} keys: each a storeAll, one batch of the memory. */
+            @Override
+            public void storeAll(Iterable<String> keys, String value) throws Exception {
+                Map<String, String> batch = new LinkedHashMap<>();
+                for (String key : keys) {
+                    batch.put(key, value);
+                    if (batch.size() == STORE_ALL_KEYS) {
+                        send(storeAllEndpoint, null, batch);
+                        batch = new LinkedHashMap<>();
+                    }
+                }
+                if (!batch.isEmpty()) {
+                    send(storeAllEndpoint, null, batch);
+                }
+            }
+
             @Override
             public void close() {
                 // the template is shared by the threads (it is thread-safe) and closed with the session
@@ -89,7 +111,9 @@ final class ComponentSession implements BackendSession {
 
     private Exchange send(Endpoint endpoint, String key, Object body) throws Exception {
         Exchange exchange = template.send(endpoint, e -> {
-            e.getMessage().setHeader(KEY_HEADER, key);
+            if (key != null) {
+                e.getMessage().setHeader(KEY_HEADER, key);
+            }
             e.getMessage().setBody(body);
         });
         if (exchange.getException() != null) {

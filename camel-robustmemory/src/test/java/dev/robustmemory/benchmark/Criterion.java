@@ -22,11 +22,19 @@ sealed interface Criterion {
 
     String format(double value);
 
-    /** Throughput ÷ a baseline's throughput measured in the same run. */
-    record RatioTo(String goal, String baseline, double minimum) implements Criterion {
+    /**
+     * Throughput ÷ a baseline's throughput measured in the same run; for a row whose every operation handles
+     * {@code keysPerOperation} keys at once (a batch), its keys per second ÷ the baseline's operations per second.
+     */
+    record RatioTo(String goal, String baseline, double minimum, int keysPerOperation) implements Criterion {
+
+        RatioTo(String goal, String baseline, double minimum) {
+            this(goal, baseline, minimum, 1);
+        }
+
         @Override
         public String label() {
-            return "÷ " + baseline;
+            return (keysPerOperation == 1 ? "÷ " : "keys ÷ ") + baseline;
         }
 
         @Override
@@ -38,7 +46,7 @@ sealed interface Criterion {
         public OptionalDouble value(Summary row, Map<String, Summary> all) {
             Summary base = all.get(baseline);
             return row.available() && base != null && base.available() && base.opsPerSecond() > 0
-                    ? OptionalDouble.of(row.opsPerSecond() / base.opsPerSecond())
+                    ? OptionalDouble.of(row.opsPerSecond() * keysPerOperation / base.opsPerSecond())
                     : OptionalDouble.empty();
         }
 

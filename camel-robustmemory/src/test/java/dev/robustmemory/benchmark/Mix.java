@@ -27,8 +27,12 @@ enum Mix {
      */
     MIXED_SHARED,
     /** A read-mostly memory: each own key in turn stored, then loaded nine times (90/10 load/store). */
-    READ_MOSTLY;
+    READ_MOSTLY,
+    /** Each operation stores {@link #BATCH_KEYS} own keys at once, through the client's batch store. */
+    STORE_ALL;
 
+    /** The keys of one {@link #STORE_ALL} operation. */
+    static final int BATCH_KEYS = 1_000;
     static final int KEYS_PER_THREAD = 100;
     private static final List<String> PRELOADED_KEYS = keys("preloaded-");
     private static final List<String> SHARED_KEYS = keys("shared-");
@@ -60,6 +64,10 @@ enum Mix {
                 yield storeThenLoad(client, values, 2, cycle -> nth(SHARED_KEYS, start + cycle));
             }
             case READ_MOSTLY -> storeThenLoad(client, values, 10, cycle -> ownKey(owner, cycle));
+            case STORE_ALL -> {
+                List<String> batch = IntStream.range(0, BATCH_KEYS).mapToObj(i -> owner + "-" + i).toList();
+                yield sequence -> client.storeAll(batch, values.next());
+            }
         };
     }
 

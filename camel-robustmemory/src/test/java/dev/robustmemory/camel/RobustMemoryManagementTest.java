@@ -77,6 +77,24 @@ class RobustMemoryManagementTest extends RobustMemoryTestSupport {
     }
 
     @Test
+    void theViewShowsThisJvmsNamedLocksOnceALockPolicyOfTheMemoryStarted() throws Exception {
+        context.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:locked").policy(new RobustMemoryLockPolicy(null, "order-1")).to("robustmemory:k").end();
+            }
+        });
+        call("direct:locked", "v");
+        call("direct:locked", "w");
+
+        assertEquals(2L, attribute("NamedLockGrants"));
+        assertEquals(0L, attribute("NamedLockTimeouts"));
+        assertEquals(0, attribute("NamedLocksHeld"));
+        assertEquals(0, attribute("NamedLockWaiters"));
+        assertTrue((Double) attribute("NamedLockMaxHoldMillis") > 0);
+    }
+
+    @Test
     void theViewNamesAHolderInAnotherProcessAndTheWaitersOfThisJvm() throws Exception {
         call("robustmemory:k", "before");
         try (ChildJvm child = ChildJvm.start(dir.resolve("tmp"), MemoryChild.class, "hold", database().toString())) {

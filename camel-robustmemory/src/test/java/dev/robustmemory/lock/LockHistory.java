@@ -13,11 +13,11 @@ import java.util.List;
  * {@link System#nanoTime()}, CLOCK_MONOTONIC, one clock for every JVM of a boot). The recorder writes each event as
  * one unbuffered line, so a process killed with {@code kill -9} leaves whole lines only.
  */
-final class LockHistory {
+public final class LockHistory {
 
-    enum Kind { ENTER, EXIT }
+    public enum Kind { ENTER, EXIT }
 
-    record Event(long process, String name, Kind kind, long token, long nanos) {
+    public record Event(long process, String name, Kind kind, long token, long nanos) {
         @Override
         public String toString() {
             return kind + " " + name + " token " + token + " by " + process + " at " + nanos;
@@ -25,14 +25,14 @@ final class LockHistory {
     }
 
     /** Appends events of one process to its own file. */
-    static final class Recorder implements AutoCloseable {
+    public static final class Recorder implements AutoCloseable {
         private final FileOutputStream out;
 
-        Recorder(Path file) throws IOException {
+        public Recorder(Path file) throws IOException {
             out = new FileOutputStream(file.toFile(), true);
         }
 
-        void record(Kind kind, String name, long token) throws IOException {
+        public void record(Kind kind, String name, long token) throws IOException {
             String line = kind + " " + token + " " + System.nanoTime() + " " + name + "\n";
             out.write(line.getBytes(StandardCharsets.UTF_8)); // one write(2) per line
         }
@@ -47,7 +47,7 @@ final class LockHistory {
     }
 
     /** The events of one process's file, in the order written. */
-    static List<Event> read(Path file, long process) throws IOException {
+    public static List<Event> read(Path file, long process) throws IOException {
         List<Event> events = new ArrayList<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
             String[] fields = line.split(" ", 4);

@@ -16,9 +16,9 @@ import java.util.Optional;
  * <p>The recorder logs ENTER after the grant was returned and EXIT before the release, so each logged hold lies
  * inside the real one: logged holds that overlap prove that two processes held the name at once.
  */
-final class MutualExclusionChecker {
+public final class MutualExclusionChecker {
 
-    record Hold(long process, String name, long token, long enterNanos, long exitNanos, boolean open) {
+    public record Hold(long process, String name, long token, long enterNanos, long exitNanos, boolean open) {
         @Override
         public String toString() {
             return "process " + process + " held '" + name + "' with token " + token + " from " + enterNanos + " to "
@@ -27,8 +27,8 @@ final class MutualExclusionChecker {
     }
 
     /** Valid, or the first anomaly with the two holds that show it. */
-    record Verdict(int holds, Optional<String> anomaly) {
-        boolean valid() {
+    public record Verdict(int holds, Optional<String> anomaly) {
+        public boolean valid() {
             return anomaly.isEmpty();
         }
     }
@@ -36,7 +36,7 @@ final class MutualExclusionChecker {
     private MutualExclusionChecker() {
     }
 
-    static Verdict check(List<LockHistory.Event> history) {
+    public static Verdict check(List<LockHistory.Event> history) {
         List<Hold> holds = new ArrayList<>();
         Map<String, LockHistory.Event> entered = new HashMap<>(); // by process and name
         for (LockHistory.Event event : history) {

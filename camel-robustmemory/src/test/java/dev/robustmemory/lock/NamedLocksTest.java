@@ -50,6 +50,22 @@ class NamedLocksTest {
     }
 
     @Test
+    void theNewestTokenComesFromTheFileAtThePathOnceTheOpenOneWasReplaced() throws Exception {
+        Path file = dir.resolve("m.db.names.lock");
+        try (NamedLockGrant held = locks.acquire("order-1", Duration.ZERO)) {
+            assertEquals(held.token(), locks.newestToken("order-1"));
+            Files.move(file, dir.resolve("moved-away"));
+            assertTrue(locks.newestToken("order-1") > held.token(), "deleted: errs high");
+            Files.createFile(file);
+            assertEquals(0, locks.newestToken("order-1"), "the file now at the path has granted nothing");
+            assertFalse(held.isHeld(), "the grant is on a file that is no longer at the path");
+            Files.delete(file);
+            Files.move(dir.resolve("moved-away"), file);
+            assertTrue(held.isHeld(), "back at its path: reading the replacement dropped no record lock of it");
+        }
+    }
+
+    @Test
     void invalidNamesAndTimeoutsAreRefusedWithAClearMessage() {
         assertTrue(message(() -> locks.acquire("", Duration.ZERO)).contains("must not be empty"));
         assertTrue(message(() -> locks.acquire(null, Duration.ZERO)).contains("must not be empty"));
@@ -123,6 +139,8 @@ class NamedLocksTest {
             assertEquals(COLLIDING_TOO, timeout.name());
             assertEquals(held.slot(), timeout.slot());
             assertTrue(timeout.getMessage().contains("another thread of this process"), timeout.getMessage());
+            assertTrue(timeout.getMessage().contains("newest grant token " + held.token() + " to pid "
+                                                     + ProcessHandle.current().pid()), timeout.getMessage());
             assertEquals(2, locks.statistics().timeouts());
             assertEquals(1, locks.statistics().heldNow());
         }
@@ -170,6 +188,25 @@ class NamedLocksTest {
         grant.close();
         locks = NamedLocks.open(dir.resolve("m.db.names.lock"), LockFileSettings.defaults());
         assertNotEquals(second, locks, "a new instance once the last one closed");
+    }
+
+    @Test
+    void aGrantOnAReplacedFileIsNotHeldAndTheNextOpenLocksTheFileNowThere() throws Exception {
+        Path file = dir.resolve("m.db.names.lock");
+        NamedLockGrant onTheOldFile = locks.acquire("order-4711", Duration.ZERO);
+        Files.move(file, dir.resolve("moved-away"));
+        Files.createFile(file);
+        assertFalse(onTheOldFile.isHeld(), "whoever opens the path now locks another file");
+        try (NamedLocks reopened = NamedLocks.open(file, LockFileSettings.defaults());
+             NamedLockGrant onTheNewFile = reopened.acquire("order-4711", Duration.ZERO)) {
+            assertNotEquals(locks, reopened);
+            assertTrue(onTheNewFile.isHeld());
+        }
+        onTheOldFile.close();
+        Files.delete(file);
+        try (NamedLockGrant afterDeletion = locks.acquire("order-4711", Duration.ZERO)) {
+            assertFalse(afterDeletion.isHeld(), "a grant on a deleted file is no grant: nobody else looks at it");
+        }
     }
 
     private NamedLockGrant acquire(String name, Duration timeout) {

@@ -8,6 +8,8 @@ import dev.robustmemory.store.StoredValue;
 import dev.robustmemory.store.ValueKind;
 import dev.robustmemory.store.VersionConflictException;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -66,6 +68,11 @@ final class Answers {
     static Object normalize(Object raw, long base) {
         if (raw instanceof MemoryEntry entry) {
             return versioned(entry, base);
+        }
+        if (raw instanceof Map<?, ?> entries) {
+            Map<Object, Object> normalized = new LinkedHashMap<>();
+            entries.forEach((key, entry) -> normalized.put(key, normalize(entry, base)));
+            return normalized;
         }
         if (raw instanceof Optional<?> optional) {
             return optional.map(found -> normalize(found, base)).orElse("absent");

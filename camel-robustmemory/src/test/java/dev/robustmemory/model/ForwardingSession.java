@@ -5,7 +5,9 @@ import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoredValue;
 
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -29,8 +31,29 @@ class ForwardingSession implements MemorySession {
     }
 
     @Override
+    public void requireNewestGrant(String lockName, long token) throws StoreException {
+        delegate.requireNewestGrant(lockName, token);
+    }
+
+    @Override
     public Optional<MemoryEntry> load(String key) throws StoreException {
         return delegate.load(key);
+    }
+
+    @Override
+    public void checkEntry(String key, StoredValue value) {
+        delegate.checkEntry(key, value);
+    }
+
+    @Override
+    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
+            throws StoreException {
+        return delegate.storeAll(values, expectedVersions);
+    }
+
+    @Override
+    public List<String> deleteAll(Collection<String> keys) throws StoreException {
+        return delegate.deleteAll(keys);
     }
 
     @Override

@@ -18,7 +18,9 @@ import java.nio.charset.CharsetEncoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -95,10 +97,63 @@ final class MemoryModel implements MemorySession {
         return revision;
     }
 
+    /** The model has no named locks: the workloads never fence. */
+    @Override
+    public void requireNewestGrant(String lockName, long token) {
+        throw new UnsupportedOperationException("The model memory has no named locks");
+    }
+
     @Override
     public Optional<MemoryEntry> load(String key) {
         checkKey(key);
         return Optional.ofNullable(entries.get(key));
+    }
+
+    @Override
+    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
+            throws StoreException {
+        values.forEach(this::checkEntry);
+        for (Map.Entry<String, Long> expected : expectedVersions.entrySet()) {
+            if (!values.containsKey(expected.getKey())) {
+                throw new InvalidEntryException("expected version of a key not stored");
+            }
+        }
+        for (Map.Entry<String, Long> expected : expectedVersions.entrySet()) {
+            if (expected.getValue() < 0) {
+                throw new InvalidEntryException("negative expected version " + expected.getValue());
+            }
+            long current = currentVersion(expected.getKey());
+            if (current != expected.getValue()) {
+                throw new VersionConflictException(expected.getKey(), expected.getValue(), current);
+            }
+        }
+        Map<String, MemoryEntry> written = new LinkedHashMap<>();
+        if (!values.isEmpty()) {
+            revision++;
+            values.forEach((key, value) -> {
+                MemoryEntry entry = new MemoryEntry(key, value, revision, 0);
+                entries.put(key, entry);
+                written.put(key, entry);
+            });
+        }
+        return written;
+    }
+
+    @Override
+    public List<String> deleteAll(Collection<String> keys) {
+        keys.forEach(MemoryModel::checkKey);
+        List<String> deleted = keys.stream().distinct().filter(entries::containsKey).toList();
+        if (!deleted.isEmpty()) {
+            revision++;
+            deleted.forEach(entries::remove);
+        }
+        return deleted;
+    }
+
+    @Override
+    public void checkEntry(String key, StoredValue value) {
+        checkKey(key);
+        checkValue(value);
     }
 
     @Override

@@ -5,8 +5,12 @@ import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoredValue;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.stream.Collectors;
 
 /**
  * One session operation with its arguments, run alike against the real store and against the {@link MemoryModel}.
@@ -128,6 +132,50 @@ sealed interface Op {
         @Override
         public String toString() {
             return "increment(" + show(key) + ", " + delta + ")";
+        }
+    }
+
+    /** Many keys at once; a key may repeat, and an invalid one refuses the whole read. */
+    record LoadAll(List<String> keys) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            return session.loadAll(keys);
+        }
+
+        @Override
+        public String toString() {
+            return "loadAll(" + keys.stream().map(Op::show).toList() + ")";
+        }
+    }
+
+    /** Expected versions are relative to the base revision, as in {@link Store}. */
+    record StoreAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            Map<String, Long> expected = new LinkedHashMap<>();
+            expectedVersions.forEach((key, version) -> expected.put(key, Answers.absolute(version, base)));
+            return session.storeAll(values, expected);
+        }
+
+        @Override
+        public String toString() {
+            return "storeAll(" + values.entrySet().stream()
+                    .map(entry -> show(entry.getKey()) + "=" + Answers.describe(entry.getValue())
+                                  + (expectedVersions.containsKey(entry.getKey())
+                                     ? " expect " + expectedVersions.get(entry.getKey()) : ""))
+                    .collect(Collectors.joining(", ")) + ")";
+        }
+    }
+
+    record DeleteAll(List<String> keys) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            return session.deleteAll(keys);
+        }
+
+        @Override
+        public String toString() {
+            return "deleteAll(" + keys.stream().map(Op::show).toList() + ")";
         }
     }
 

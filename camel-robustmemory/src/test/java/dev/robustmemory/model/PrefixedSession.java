@@ -5,7 +5,10 @@ import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoredValue;
 
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -36,6 +39,38 @@ final class PrefixedSession extends ForwardingSession {
     @Override
     public Optional<MemoryEntry> load(String key) throws StoreException {
         return delegate.load(inside(key));
+    }
+
+    @Override
+    public void checkEntry(String key, StoredValue value) {
+        delegate.checkEntry(inside(key), value);
+    }
+
+    @Override
+    public Map<String, MemoryEntry> loadAll(Collection<String> keys) throws StoreException {
+        Map<String, MemoryEntry> found = new LinkedHashMap<>();
+        delegate.loadAll(keys.stream().map(this::inside).toList())
+                .forEach((key, entry) -> found.put(key.substring(prefix.length()), entry));
+        return found;
+    }
+
+    @Override
+    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
+            throws StoreException {
+        Map<String, StoredValue> inside = new LinkedHashMap<>();
+        values.forEach((key, value) -> inside.put(inside(key), value));
+        Map<String, Long> expectedInside = new LinkedHashMap<>();
+        expectedVersions.forEach((key, version) -> expectedInside.put(inside(key), version));
+        Map<String, MemoryEntry> written = new LinkedHashMap<>();
+        delegate.storeAll(inside, expectedInside)
+                .forEach((key, entry) -> written.put(key.substring(prefix.length()), entry));
+        return written;
+    }
+
+    @Override
+    public List<String> deleteAll(Collection<String> keys) throws StoreException {
+        return delegate.deleteAll(keys.stream().map(this::inside).toList()).stream()
+                .map(key -> key.substring(prefix.length())).toList();
     }
 
     @Override

@@ -5,7 +5,9 @@ import dev.robustmemory.store.StoredValue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
 import java.util.function.Function;
@@ -73,8 +75,27 @@ final class Workloads {
         return random.nextBoolean() ? Long.MAX_VALUE : Long.MIN_VALUE;
     }
 
+    private static List<String> someKeys(SplittableRandom random) {
+        List<String> keys = new ArrayList<>();
+        for (int i = random.nextInt(1, 5); i > 0; i--) {
+            keys.add(key(random));
+        }
+        return keys;
+    }
+
+    /** A null key is allowed in the map: the memory must refuse it like any invalid key. */
+    private static Op storeAll(SplittableRandom random) {
+        Map<String, StoredValue> values = new LinkedHashMap<>();
+        Map<String, Long> expected = new LinkedHashMap<>();
+        for (String key : someKeys(random)) {
+            values.put(key, value(random));
+            expectedVersion(random).ifPresent(version -> expected.put(key, version));
+        }
+        return new Op.StoreAll(values, expected);
+    }
+
     private static Op op(SplittableRandom random) {
-        return switch (weighted(random, 4, 3, 3, 2, 2, 1, 1, 1, 1)) {
+        return switch (weighted(random, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1)) {
             case 0 -> new Op.Store(key(random), value(random), expectedVersion(random));
             case 1 -> new Op.Load(key(random));
             case 2 -> new Op.Increment(key(random), delta(random));
@@ -83,7 +104,10 @@ final class Workloads {
             case 5 -> new Op.Update(key(random), value(random));
             case 6 -> new Op.Keys(prefix(random));
             case 7 -> new Op.Clear(prefix(random));
-            default -> new Op.Size();
+            case 8 -> new Op.Size();
+            case 9 -> new Op.LoadAll(someKeys(random));
+            case 10 -> storeAll(random);
+            default -> new Op.DeleteAll(someKeys(random));
         };
     }
 
@@ -134,7 +158,57 @@ final class Workloads {
         if (op instanceof Op.Store store && store.expectedVersion().isPresent()) {
             return List.of(new Op.Store(store.key(), store.value(), OptionalLong.empty()));
         }
+        if (op instanceof Op.LoadAll loadAll) {
+            return smallerBatch(loadAll.keys(), Op.LoadAll::new, Op.Load::new);
+        }
+        if (op instanceof Op.DeleteAll deleteAll) {
+            return smallerBatch(deleteAll.keys(), Op.DeleteAll::new, Op.Delete::new);
+        }
+        if (op instanceof Op.StoreAll storeAll) {
+            return smallerStoreAll(storeAll);
+        }
         return List.of();
+    }
+
+    /** A batch of one key is its single operation; a larger one is smaller without one of its keys. */
+    private static List<Op> smallerBatch(List<String> keys, Function<List<String>, Op> batch,
+                                         Function<String, Op> single) {
+        if (keys.size() == 1) {
+            return List.of(single.apply(keys.get(0)));
+        }
+        return smaller(keys, 1, key -> List.of()).stream().map(batch).toList();
+    }
+
+    /**
+     * Without one key or one expected version; of one key, the store it amounts to and, when it expects a version,
+     * the load that check makes (as an update shrinks to its halves).
+     */
+    private static List<Op> smallerStoreAll(Op.StoreAll storeAll) {
+        Map<String, StoredValue> values = storeAll.values();
+        Map<String, Long> expected = storeAll.expectedVersions();
+        List<Op> smaller = new ArrayList<>();
+        if (values.size() == 1) {
+            String key = values.keySet().iterator().next();
+            if (expected.containsKey(key)) {
+                smaller.add(new Op.Load(key));
+            }
+            smaller.add(new Op.Store(key, values.get(key),
+                    expected.containsKey(key) ? OptionalLong.of(expected.get(key)) : OptionalLong.empty()));
+            return smaller;
+        }
+        for (String key : values.keySet()) {
+            Map<String, StoredValue> fewerValues = new LinkedHashMap<>(values);
+            fewerValues.remove(key);
+            Map<String, Long> fewerExpected = new LinkedHashMap<>(expected);
+            fewerExpected.remove(key);
+            smaller.add(new Op.StoreAll(fewerValues, fewerExpected));
+        }
+        for (String key : expected.keySet()) {
+            Map<String, Long> fewerExpected = new LinkedHashMap<>(expected);
+            fewerExpected.remove(key);
+            smaller.add(new Op.StoreAll(values, fewerExpected));
+        }
+        return smaller;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.robustmemory.examples.multiprocess;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,11 +80,11 @@ public final class MultiProcessDemo {
             try {
                 // The one to be killed starts first and is already incrementing when the others start, so that all
                 // of them contend for the lock while the others run. Its acknowledgements are shown only meanwhile.
-                Worker victim = Worker.start("worker-" + (FINISHING_WORKERS + 1), database, 0, false, out);
+                Worker victim = startCounting("worker-" + (FINISHING_WORKERS + 1), 0, false);
                 victim.awaitFirstAck(PATIENCE);
                 out.printf("%s is incrementing; starting the others.%n", victim.name());
                 for (int i = 1; i <= FINISHING_WORKERS; i++) {
-                    workers.add(Worker.start("worker-" + i, database, INCREMENTS_PER_FINISHING_WORKER, true, out));
+                    workers.add(startCounting("worker-" + i, INCREMENTS_PER_FINISHING_WORKER, true));
                 }
                 for (Worker finishing : workers) {
                     finishing.awaitFirstAck(PATIENCE);
@@ -119,6 +120,12 @@ public final class MultiProcessDemo {
                 }
             }
         }
+    }
+
+    /** A {@link CounterWorker} doing {@code increments} increments, or going on until killed when 0. */
+    private Worker startCounting(String name, int increments, boolean echoAcks) throws IOException {
+        return Worker.start(name, CounterWorker.class,
+                Map.of("memory.database", database, "increments", increments), echoAcks, out);
     }
 
     /**

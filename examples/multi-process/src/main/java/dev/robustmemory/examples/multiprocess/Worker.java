@@ -8,29 +8,34 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A {@link CounterWorker} JVM started by the demo: same Java, same class path. Its output is echoed with the worker's
- * name, and its {@code ACK <value>} lines are counted as the increments the memory acknowledged to it.
+ * A worker JVM started by a demo ({@link CounterWorker}, {@link DepositWorker}): same Java, same class path. Its
+ * output is echoed with the worker's name, and its {@code ACK <value>} lines are counted as the operations the memory
+ * acknowledged to it.
  */
 final class Worker implements AutoCloseable {
 
     private static final Pattern ACK = Pattern.compile(".*\\bACK (\\d+)$");
+    /** The critical-section demo's line at each entry into the block: shown like the ACK lines, or not. */
+    private static final Pattern ENTER = Pattern.compile(".*\\bENTER \\S+$");
 
     private final String name;
     private final Process process;
     private final AtomicInteger acks = new AtomicInteger();
     private final Set<Long> ackedValues = ConcurrentHashMap.newKeySet();
-    private final CountDownLatch firstAck = new CountDownLatch(1);
     private volatile boolean echoAcks;
+    private volatile Consumer<String> watcher = line -> { };
     private final Thread echo;
 
     private Worker(String name, Process process, boolean echoAcks, PrintStream out) {
@@ -43,21 +48,25 @@ final class Worker implements AutoCloseable {
     }
 
     /**
-     * Starts a worker that does {@code increments} increments and exits, or runs until killed when 0.
+     * Starts {@code mainClass} in a new JVM with the system properties given.
      *
-     * @param echoAcks whether to show its {@code ACK} lines (they are counted either way); its other output is shown
+     * @param echoAcks whether to show its {@code ACK} (and {@code ENTER}) lines (they are counted either way); its
+     *                 other output is shown
      */
-    static Worker start(String name, Path database, int increments, boolean echoAcks, PrintStream out)
-            throws IOException {
-        List<String> command = List.of(
+    static Worker start(String name, Class<?> mainClass, Map<String, Object> properties, boolean echoAcks,
+                        PrintStream out) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // small and quick to start: the demo starts several at once on what may be a small machine
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-Dmemory.database=" + database,
-                "-Dincrements=" + increments,
-                "-cp", System.getProperty("java.class.path"),
-                CounterWorker.class.getName());
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        properties.forEach((property, value) -> command.add("-D" + property + "=" + value));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
         return new Worker(name, new ProcessBuilder(command).redirectErrorStream(true).start(), echoAcks, out);
+    }
+
+    /** Called with each line the worker prints, on the thread that reads them, from now on. */
+    void watch(Consumer<String> lineWatcher) {
+        watcher = lineWatcher;
     }
 
     String name() {
@@ -84,8 +93,26 @@ final class Worker implements AutoCloseable {
     }
 
     void awaitFirstAck(Duration timeout) throws InterruptedException {
-        if (!firstAck.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new IllegalStateException(name + " acknowledged no increment within " + timeout);
+        awaitAcks(1, timeout);
+    }
+
+    /** Waits until at least {@code count} acknowledgements were counted. */
+    void awaitAcks(int count, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (acks) {
+            while (acks.get() < count) {
+                long left = deadline - System.nanoTime();
+                if (!process.isAlive()) {
+                    throw new IllegalStateException(name + " exited (code " + process.exitValue() + ") after "
+                                                    + acks.get() + " of " + count + " acknowledgements");
+                }
+                if (left <= 0) {
+                    throw new IllegalStateException(name + " had " + acks.get() + " of " + count
+                                                    + " acknowledgements after " + timeout);
+                }
+                // woken by each acknowledgement; a worker that dies prints none, so look again now and then
+                TimeUnit.NANOSECONDS.timedWait(acks, Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)));
+            }
         }
     }
 
@@ -122,15 +149,18 @@ final class Worker implements AutoCloseable {
                 new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = lines.readLine()) != null) {
+                watcher.accept(line);
                 Matcher ack = ACK.matcher(line);
                 boolean isAck = ack.matches();
-                if (!isAck || echoAcks) {
+                if (!(isAck || ENTER.matcher(line).matches()) || echoAcks) {
                     out.println("[" + name + "] " + line);
                 }
                 if (isAck) {
-                    acks.incrementAndGet();
                     ackedValues.add(Long.parseLong(ack.group(1)));
-                    firstAck.countDown();
+                    synchronized (acks) {
+                        acks.incrementAndGet();
+                        acks.notifyAll();
+                    }
                 }
             }
         } catch (IOException e) {
