@@ -27,11 +27,30 @@ final class RepositoryMemory {
         this.subject = kind;
     }
 
+    /** The options every repository bean shares, as the endpoint's configuration that parses and validates them. */
+    static RobustMemoryConfiguration options(String database, String lockFile, String lockTimeout,
+                                             String filePermissions, boolean allowNetworkFileSystem) {
+        RobustMemoryConfiguration options = new RobustMemoryConfiguration();
+        options.setDatabase(database);
+        options.setLockFile(lockFile);
+        options.setLockTimeout(lockTimeout);
+        options.setFilePermissions(filePermissions);
+        options.setAllowNetworkFileSystem(allowNetworkFileSystem);
+        return options;
+    }
+
     /**
-     * @throws IllegalArgumentException for a malformed option (lockTimeout, database, filePermissions, ...)
+     * @param  nameOption               the bean property that names the repository, for errors
+     * @param  name                     the repository's name: the segment of its keys after the namespace
+     * @throws IllegalArgumentException for an empty name or one with '/', or a malformed option (lockTimeout,
+     *                                  database, filePermissions, ...)
      * @throws Exception                when the paths cannot be used (see {@link MemoryStore#open})
      */
-    void open(String name, RobustMemoryConfiguration options) throws Exception {
+    void open(String nameOption, String name, RobustMemoryConfiguration options) throws Exception {
+        if (name == null || name.isEmpty() || name.contains("/")) {
+            throw new IllegalArgumentException("The " + kind + "'s " + nameOption + " must be non-empty text without"
+                                               + " '/', not '" + name + "'");
+        }
         options.validate();
         subject = kind + " '" + name + "'";
         lockTimeout = options.lockTimeoutDuration();

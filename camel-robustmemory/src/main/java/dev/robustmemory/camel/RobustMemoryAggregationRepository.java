@@ -364,22 +364,14 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
 
     @Override
     protected void doStart() throws Exception {
-        if (repositoryName == null || repositoryName.isEmpty() || repositoryName.contains("/")) {
-            throw new IllegalArgumentException("The aggregation repository's repositoryName must be non-empty text"
-                                               + " without '/', not '" + repositoryName + "'");
-        }
         if (recoveryInterval <= 0) {
             throw new IllegalArgumentException("The aggregation repository's recoveryInterval must be a positive"
                                                + " number of milliseconds, not " + recoveryInterval);
         }
-        RobustMemoryConfiguration options = new RobustMemoryConfiguration();
-        options.setDatabase(database);
-        options.setLockFile(lockFile);
-        options.setLockTimeout(lockTimeout);
-        options.setFilePermissions(filePermissions);
-        options.setAllowNetworkFileSystem(allowNetworkFileSystem);
+        RobustMemoryConfiguration options = RepositoryMemory.options(database, lockFile, lockTimeout, filePermissions,
+                allowNetworkFileSystem);
         options.setMaxValueSize(maxValueSize);
-        memory.open(repositoryName, options);
+        memory.open("repositoryName", repositoryName, options);
         codec = new ExchangeCodec(maxValueSize, List.of(VERSION_PROPERTY));
         instance = UUID.randomUUID().toString();
         ProcessIdentity self = ProcessIdentity.current();

@@ -199,18 +199,9 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
 
     @Override
     protected void doStart() throws Exception {
-        if (name == null || name.isEmpty() || name.contains("/")) {
-            throw new IllegalArgumentException("The idempotent repository's name must be non-empty text without '/',"
-                                               + " not '" + name + "'");
-        }
-        // The endpoint options of the same names are parsed and validated the same way.
-        RobustMemoryConfiguration options = new RobustMemoryConfiguration();
-        options.setDatabase(database);
-        options.setLockFile(lockFile);
-        options.setLockTimeout(lockTimeout);
-        options.setFilePermissions(filePermissions);
-        options.setAllowNetworkFileSystem(allowNetworkFileSystem);
-        memory.open(name, options);
+        RobustMemoryConfiguration options = RepositoryMemory.options(database, lockFile, lockTimeout, filePermissions,
+                allowNetworkFileSystem);
+        memory.open("name", name, options);
     }
 
     @Override

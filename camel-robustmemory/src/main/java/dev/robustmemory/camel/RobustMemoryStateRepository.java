@@ -136,17 +136,9 @@ public class RobustMemoryStateRepository extends ServiceSupport implements State
 
     @Override
     protected void doStart() throws Exception {
-        if (name == null || name.isEmpty() || name.contains("/")) {
-            throw new IllegalArgumentException("The state repository's name must be non-empty text without '/', not '"
-                                               + name + "'");
-        }
-        RobustMemoryConfiguration options = new RobustMemoryConfiguration();
-        options.setDatabase(database);
-        options.setLockFile(lockFile);
-        options.setLockTimeout(lockTimeout);
-        options.setFilePermissions(filePermissions);
-        options.setAllowNetworkFileSystem(allowNetworkFileSystem);
-        memory.open(name, options);
+        RobustMemoryConfiguration options = RepositoryMemory.options(database, lockFile, lockTimeout, filePermissions,
+                allowNetworkFileSystem);
+        memory.open("name", name, options);
     }
 
     @Override
