@@ -1,7 +1,5 @@
 package dev.robustmemory.camel;
 
-import java.io.IOException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,7 +10,6 @@ import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.MemoryWork;
 import dev.robustmemory.store.StoredValue;
 import dev.robustmemory.store.VersionConflictException;
-import org.apache.camel.RuntimeCamelException;
 import org.apache.camel.api.management.ManagedAttribute;
 import org.apache.camel.api.management.ManagedOperation;
 import org.apache.camel.api.management.ManagedResource;
@@ -90,9 +87,7 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
                             + " be granted to two processes at once.", defaultValue = "false")
     private boolean allowNetworkFileSystem;
 
-    // Set when started.
-    private MemoryStore store;
-    private Duration timeout;
+    private final RepositoryMemory memory = new RepositoryMemory("idempotent repository");
 
     public RobustMemoryIdempotentRepository() {
     }
@@ -108,7 +103,7 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
     public boolean add(String id) {
         String key = key(id);
         StoredValue addedBy = addedBy();
-        return execute("add", id, session -> {
+        return execute("add id '" + id + "'", session -> {
             try {
                 // Version 0 = "only if absent": under the lock, so of all processes adding this id one wins.
                 session.store(key, addedBy, OptionalLong.of(0));
@@ -123,14 +118,14 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
     @ManagedOperation(description = "Whether the id is there")
     public boolean contains(String id) {
         String key = key(id);
-        return execute("look up", id, MemoryWork.reading(session -> session.exists(key)));
+        return execute("look up id '" + id + "'", MemoryWork.reading(session -> session.exists(key)));
     }
 
     @Override
     @ManagedOperation(description = "Removes the id; true when it was there")
     public boolean remove(String id) {
         String key = key(id);
-        return execute("remove", id, session -> session.delete(key));
+        return execute("remove id '" + id + "'", session -> session.delete(key));
     }
 
     /** The id was written by {@link #add}; nothing is left to confirm. */
@@ -143,7 +138,7 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
     @Override
     @ManagedOperation(description = "Removes every id of this repository")
     public void clear() {
-        execute("clear", null, session -> session.clear(keyPrefix()));
+        execute("clear", session -> session.clear(keyPrefix()));
     }
 
     @ManagedAttribute(description = "Path of the DuckDB database file")
@@ -204,28 +199,14 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
 
     @Override
     protected void doStart() throws Exception {
-        if (name == null || name.isEmpty() || name.contains("/")) {
-            throw new IllegalArgumentException("The idempotent repository's name must be non-empty text without '/',"
-                                               + " not '" + name + "'");
-        }
-        // The endpoint options of the same names are parsed and validated the same way.
-        RobustMemoryConfiguration options = new RobustMemoryConfiguration();
-        options.setDatabase(database);
-        options.setLockFile(lockFile);
-        options.setLockTimeout(lockTimeout);
-        options.setFilePermissions(filePermissions);
-        options.setAllowNetworkFileSystem(allowNetworkFileSystem);
-        options.validate();
-        timeout = options.lockTimeoutDuration();
-        store = MemoryStore.open(options.storeSettings());
+        RobustMemoryConfiguration options = RepositoryMemory.options(database, lockFile, lockTimeout, filePermissions,
+                allowNetworkFileSystem);
+        memory.open("name", name, options);
     }
 
     @Override
     protected void doStop() {
-        if (store != null) {
-            store.close();
-            store = null;
-        }
+        memory.close();
     }
 
     private String key(String id) {
@@ -242,20 +223,7 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
         return StoredValue.json(Jsoner.serialize(facts));
     }
 
-    private <T> T execute(String action, String id, MemoryWork<T> work) {
-        MemoryStore current = store;
-        if (current == null) {
-            throw new IllegalStateException("The idempotent repository '" + name + "' is not started");
-        }
-        try {
-            return current.execute(timeout, work).result();
-        } catch (IOException e) {
-            throw new RuntimeCamelException("Idempotent repository '" + name + "' could not " + action
-                                            + (id == null ? "" : " id '" + id + "'") + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RuntimeCamelException("Interrupted while the idempotent repository '" + name + "' waited to "
-                                            + action + (id == null ? "" : " id '" + id + "'"), e);
-        }
+    private <T> T execute(String action, MemoryWork<T> work) {
+        return memory.execute(action, work);
     }
 }

@@ -38,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RobustMemoryToolingMetadataTest {
 
     private static final String COMPONENT_PROPERTIES = "META-INF/services/org/apache/camel/component.properties";
-    private static final String BEAN_JSON = "META-INF/services/org/apache/camel/bean/RobustMemoryIdempotentRepository.json";
+    private static final List<Class<?>> BEANS = List.of(RobustMemoryIdempotentRepository.class,
+            RobustMemoryAggregationRepository.class, RobustMemoryStateRepository.class);
 
     /**
      * Where each of the component's own options is used: producer for what only operations read, none (common) for
@@ -109,9 +110,10 @@ class RobustMemoryToolingMetadataTest {
                 assertEquals("duration", option(section, option).getString("type"), section + "." + option);
             }
         }
-        JsonObject repository = child(parse(resource(BEAN_JSON)), "bean");
-        assertEquals("duration", child(child(repository, "properties"), "lockTimeout").getString("type"),
-                "the idempotent repository's lockTimeout");
+        for (Class<?> bean : BEANS) {
+            assertEquals("duration", child(beanProperties(bean), "lockTimeout").getString("type"),
+                    bean.getSimpleName() + ".lockTimeout");
+        }
     }
 
     @Test
@@ -149,9 +151,9 @@ class RobustMemoryToolingMetadataTest {
             }
         }
         collectFieldDescriptions(RobustMemoryComponent.class, child(json, "componentProperties"), expected, actual);
-        JsonObject repository = child(parse(resource(BEAN_JSON)), "bean");
-        collectFieldDescriptions(RobustMemoryIdempotentRepository.class, child(repository, "properties"), expected,
-                actual);
+        for (Class<?> bean : BEANS) {
+            collectFieldDescriptions(bean, beanProperties(bean), expected, actual);
+        }
         assertEquals(expected, actual);
         assertTrue(expected.size() > 30, "headers, component and bean descriptions were all compared");
     }
@@ -181,6 +183,12 @@ class RobustMemoryToolingMetadataTest {
                 actual.put(what, property == null ? "<not in the JSON>" : property.getString("description"));
             }
         }
+    }
+
+    /** The properties of a bean in its generated JSON. */
+    private static JsonObject beanProperties(Class<?> bean) throws IOException, DeserializationException {
+        String name = "META-INF/services/org/apache/camel/bean/" + bean.getSimpleName() + ".json";
+        return child(child(parse(resource(name)), "bean"), "properties");
     }
 
     private static JsonObject option(String section, String name) {
