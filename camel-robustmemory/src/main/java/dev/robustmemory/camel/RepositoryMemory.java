@@ -27,18 +27,6 @@ final class RepositoryMemory {
         this.subject = kind;
     }
 
-    /** The options every repository bean shares, as the endpoint's configuration that parses and validates them. */
-    static RobustMemoryConfiguration options(String database, String lockFile, String lockTimeout,
-                                             String filePermissions, boolean allowNetworkFileSystem) {
-        RobustMemoryConfiguration options = new RobustMemoryConfiguration();
-        options.setDatabase(database);
-        options.setLockFile(lockFile);
-        options.setLockTimeout(lockTimeout);
-        options.setFilePermissions(filePermissions);
-        options.setAllowNetworkFileSystem(allowNetworkFileSystem);
-        return options;
-    }
-
     /**
      * @param  nameOption               the bean property that names the repository, for errors
      * @param  name                     the repository's name: the segment of its keys after the namespace

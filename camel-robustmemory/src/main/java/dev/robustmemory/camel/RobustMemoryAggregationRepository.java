@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.robustmemory.lock.HolderStatus;
-import dev.robustmemory.lock.LockFileSettings;
 import dev.robustmemory.lock.ProcessIdentity;
 import dev.robustmemory.store.InvalidEntryException;
 import dev.robustmemory.store.MemoryEntry;
@@ -33,7 +32,6 @@ import org.apache.camel.api.management.ManagedResource;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.OptimisticLockingAggregationRepository;
 import org.apache.camel.spi.RecoverableAggregationRepository;
-import org.apache.camel.support.service.ServiceSupport;
 import org.apache.camel.util.json.JsonObject;
 import org.apache.camel.util.json.Jsoner;
 import org.slf4j.Logger;
@@ -77,7 +75,7 @@ import org.slf4j.LoggerFactory;
           description = "Aggregation repository in a robustmemory DuckDB file: an aggregator's groups are shared by"
                         + " every process on the host that uses the same database, survive a crash and are"
                         + " recovered; exchanges are stored as JSON and bytes, never Java serialisation.")
-public class RobustMemoryAggregationRepository extends ServiceSupport
+public class RobustMemoryAggregationRepository extends RepositoryBeanSupport
         implements RecoverableAggregationRepository, OptimisticLockingAggregationRepository {
 
     /** The namespace of the repositories' keys in the memory. */
@@ -89,17 +87,6 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
     /** The started repositories of this JVM, by instance id: their claims are never taken over. */
     private static final Set<String> STARTED_INSTANCES = ConcurrentHashMap.newKeySet();
 
-    @Metadata(description = "Path of the DuckDB database file, relative to the working directory unless absolute.",
-              defaultValue = "robustmemory.duckdb")
-    private String database = "robustmemory.duckdb";
-
-    @Metadata(description = "Path of the lock file that guards the database; default: the database path plus .lock.")
-    private String lockFile;
-
-    @Metadata(description = "How long each call waits for the lock, e.g. 10s, 500ms or PT10S.", defaultValue = "5s",
-              javaType = "java.time.Duration")
-    private String lockTimeout = "5s";
-
     @Metadata(description = "The repository's name: its keys start with aggregation/<repositoryName>/. Aggregators"
                             + " that share groups use the same name and database.", defaultValue = "default")
     private String repositoryName = "default";
@@ -107,14 +94,6 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
     @Metadata(description = "The largest stored exchange (JSON and body bytes), in bytes; a larger one is refused.",
               defaultValue = "16777216")
     private long maxValueSize = StoreSettings.DEFAULT_MAX_VALUE_SIZE;
-
-    @Metadata(description = "Permissions of the database and lock files this process creates.",
-              defaultValue = LockFileSettings.DEFAULT_PERMISSIONS)
-    private String filePermissions = LockFileSettings.DEFAULT_PERMISSIONS;
-
-    @Metadata(description = "Whether to accept a lock file on a network or FUSE file system, where record locks can"
-                            + " be granted to two processes at once.", defaultValue = "false")
-    private boolean allowNetworkFileSystem;
 
     @Metadata(description = "Whether the aggregator recovers completed exchanges that were not confirmed (their route"
                             + " failed, or their process died).", defaultValue = "true")
@@ -368,8 +347,7 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
             throw new IllegalArgumentException("The aggregation repository's recoveryInterval must be a positive"
                                                + " number of milliseconds, not " + recoveryInterval);
         }
-        RobustMemoryConfiguration options = RepositoryMemory.options(database, lockFile, lockTimeout, filePermissions,
-                allowNetworkFileSystem);
+        RobustMemoryConfiguration options = memoryOptions();
         options.setMaxValueSize(maxValueSize);
         memory.open("repositoryName", repositoryName, options);
         codec = new ExchangeCodec(maxValueSize, List.of(VERSION_PROPERTY));
@@ -475,31 +453,6 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
     private record Stored(Optional<MemoryEntry> before, MemoryEntry written) {
     }
 
-    @ManagedAttribute(description = "Path of the DuckDB database file")
-    public String getDatabase() {
-        return database;
-    }
-
-    public void setDatabase(String database) {
-        this.database = database;
-    }
-
-    public String getLockFile() {
-        return lockFile;
-    }
-
-    public void setLockFile(String lockFile) {
-        this.lockFile = lockFile;
-    }
-
-    public String getLockTimeout() {
-        return lockTimeout;
-    }
-
-    public void setLockTimeout(String lockTimeout) {
-        this.lockTimeout = lockTimeout;
-    }
-
     @ManagedAttribute(description = "The repository's name: its keys start with aggregation/<repositoryName>/")
     public String getRepositoryName() {
         return repositoryName;
@@ -516,22 +469,6 @@ public class RobustMemoryAggregationRepository extends ServiceSupport
 
     public void setMaxValueSize(long maxValueSize) {
         this.maxValueSize = maxValueSize;
-    }
-
-    public String getFilePermissions() {
-        return filePermissions;
-    }
-
-    public void setFilePermissions(String filePermissions) {
-        this.filePermissions = filePermissions;
-    }
-
-    public boolean isAllowNetworkFileSystem() {
-        return allowNetworkFileSystem;
-    }
-
-    public void setAllowNetworkFileSystem(boolean allowNetworkFileSystem) {
-        this.allowNetworkFileSystem = allowNetworkFileSystem;
     }
 
     @Override

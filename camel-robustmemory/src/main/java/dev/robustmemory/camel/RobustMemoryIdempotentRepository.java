@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
 
-import dev.robustmemory.lock.LockFileSettings;
 import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.MemoryWork;
 import dev.robustmemory.store.StoredValue;
@@ -15,7 +14,6 @@ import org.apache.camel.api.management.ManagedOperation;
 import org.apache.camel.api.management.ManagedResource;
 import org.apache.camel.spi.IdempotentRepository;
 import org.apache.camel.spi.Metadata;
-import org.apache.camel.support.service.ServiceSupport;
 import org.apache.camel.util.json.Jsoner;
 
 /**
@@ -59,33 +57,14 @@ import org.apache.camel.util.json.Jsoner;
 @Metadata(label = "bean", title = "Robust Memory Idempotent Repository",
           description = "Idempotent repository in a robustmemory DuckDB file, shared atomically by every process on the"
                         + " host that uses the same database.")
-public class RobustMemoryIdempotentRepository extends ServiceSupport implements IdempotentRepository {
+public class RobustMemoryIdempotentRepository extends RepositoryBeanSupport implements IdempotentRepository {
 
     /** The namespace of the repositories' keys in the memory. */
     public static final String KEY_NAMESPACE = "idempotent/";
 
-    @Metadata(description = "Path of the DuckDB database file, relative to the working directory unless absolute.",
-              defaultValue = "robustmemory.duckdb")
-    private String database = "robustmemory.duckdb";
-
-    @Metadata(description = "Path of the lock file that guards the database; default: the database path plus .lock.")
-    private String lockFile;
-
-    @Metadata(description = "How long each call waits for the lock, e.g. 10s, 500ms or PT10S.", defaultValue = "5s",
-              javaType = "java.time.Duration")
-    private String lockTimeout = "5s";
-
     @Metadata(description = "The repository's name: its ids are the keys idempotent/<name>/<id>. Repositories that"
                             + " must see the same ids use the same name and database.", defaultValue = "default")
     private String name = "default";
-
-    @Metadata(description = "Permissions of the database and lock files this process creates.",
-              defaultValue = LockFileSettings.DEFAULT_PERMISSIONS)
-    private String filePermissions = LockFileSettings.DEFAULT_PERMISSIONS;
-
-    @Metadata(description = "Whether to accept a lock file on a network or FUSE file system, where record locks can"
-                            + " be granted to two processes at once.", defaultValue = "false")
-    private boolean allowNetworkFileSystem;
 
     private final RepositoryMemory memory = new RepositoryMemory("idempotent repository");
 
@@ -141,32 +120,6 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
         execute("clear", session -> session.clear(keyPrefix()));
     }
 
-    @ManagedAttribute(description = "Path of the DuckDB database file")
-    public String getDatabase() {
-        return database;
-    }
-
-    public void setDatabase(String database) {
-        this.database = database;
-    }
-
-    @ManagedAttribute(description = "Path of the lock file; empty: the database path plus .lock")
-    public String getLockFile() {
-        return lockFile;
-    }
-
-    public void setLockFile(String lockFile) {
-        this.lockFile = lockFile;
-    }
-
-    public String getLockTimeout() {
-        return lockTimeout;
-    }
-
-    public void setLockTimeout(String lockTimeout) {
-        this.lockTimeout = lockTimeout;
-    }
-
     @ManagedAttribute(description = "The repository's name: its ids are the keys idempotent/<name>/<id>")
     public String getName() {
         return name;
@@ -176,22 +129,6 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
         this.name = name;
     }
 
-    public String getFilePermissions() {
-        return filePermissions;
-    }
-
-    public void setFilePermissions(String filePermissions) {
-        this.filePermissions = filePermissions;
-    }
-
-    public boolean isAllowNetworkFileSystem() {
-        return allowNetworkFileSystem;
-    }
-
-    public void setAllowNetworkFileSystem(boolean allowNetworkFileSystem) {
-        this.allowNetworkFileSystem = allowNetworkFileSystem;
-    }
-
     /** The prefix of this repository's keys, {@code idempotent/<name>/}. */
     public String keyPrefix() {
         return KEY_NAMESPACE + name + "/";
@@ -199,8 +136,7 @@ public class RobustMemoryIdempotentRepository extends ServiceSupport implements 
 
     @Override
     protected void doStart() throws Exception {
-        RobustMemoryConfiguration options = RepositoryMemory.options(database, lockFile, lockTimeout, filePermissions,
-                allowNetworkFileSystem);
+        RobustMemoryConfiguration options = memoryOptions();
         memory.open("name", name, options);
     }
 

@@ -5,14 +5,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
-import dev.robustmemory.lock.LockFileSettings;
 import dev.robustmemory.store.MemoryEntry;
 import dev.robustmemory.store.MemoryWork;
 import dev.robustmemory.store.StoredValue;
 import dev.robustmemory.store.VersionConflictException;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.StateRepository;
-import org.apache.camel.support.service.ServiceSupport;
 
 /**
  * A Camel {@link StateRepository} kept in a robustmemory database, for the components that remember where they got
@@ -32,33 +30,14 @@ import org.apache.camel.support.service.ServiceSupport;
 @Metadata(label = "bean", title = "Robust Memory State Repository",
           description = "State repository in a robustmemory DuckDB file, shared by every process on the host that uses"
                         + " the same database; states survive crashes and restarts.")
-public class RobustMemoryStateRepository extends ServiceSupport implements StateRepository<String, String> {
+public class RobustMemoryStateRepository extends RepositoryBeanSupport implements StateRepository<String, String> {
 
     /** The namespace of the repositories' keys in the memory. */
     public static final String KEY_NAMESPACE = "state/";
 
-    @Metadata(description = "Path of the DuckDB database file, relative to the working directory unless absolute.",
-              defaultValue = "robustmemory.duckdb")
-    private String database = "robustmemory.duckdb";
-
-    @Metadata(description = "Path of the lock file that guards the database; default: the database path plus .lock.")
-    private String lockFile;
-
-    @Metadata(description = "How long each call waits for the lock, e.g. 10s, 500ms or PT10S.", defaultValue = "5s",
-              javaType = "java.time.Duration")
-    private String lockTimeout = "5s";
-
     @Metadata(description = "The repository's name: its states are the keys state/<name>/<key>. Repositories that"
                             + " must see the same states use the same name and database.", defaultValue = "default")
     private String name = "default";
-
-    @Metadata(description = "Permissions of the database and lock files this process creates.",
-              defaultValue = LockFileSettings.DEFAULT_PERMISSIONS)
-    private String filePermissions = LockFileSettings.DEFAULT_PERMISSIONS;
-
-    @Metadata(description = "Whether to accept a lock file on a network or FUSE file system, where record locks can"
-                            + " be granted to two processes at once.", defaultValue = "false")
-    private boolean allowNetworkFileSystem;
 
     private final RepositoryMemory memory = new RepositoryMemory("state repository");
 
@@ -136,8 +115,7 @@ public class RobustMemoryStateRepository extends ServiceSupport implements State
 
     @Override
     protected void doStart() throws Exception {
-        RobustMemoryConfiguration options = RepositoryMemory.options(database, lockFile, lockTimeout, filePermissions,
-                allowNetworkFileSystem);
+        RobustMemoryConfiguration options = memoryOptions();
         memory.open("name", name, options);
     }
 
@@ -160,30 +138,6 @@ public class RobustMemoryStateRepository extends ServiceSupport implements State
         return value;
     }
 
-    public String getDatabase() {
-        return database;
-    }
-
-    public void setDatabase(String database) {
-        this.database = database;
-    }
-
-    public String getLockFile() {
-        return lockFile;
-    }
-
-    public void setLockFile(String lockFile) {
-        this.lockFile = lockFile;
-    }
-
-    public String getLockTimeout() {
-        return lockTimeout;
-    }
-
-    public void setLockTimeout(String lockTimeout) {
-        this.lockTimeout = lockTimeout;
-    }
-
     public String getName() {
         return name;
     }
@@ -192,19 +146,4 @@ public class RobustMemoryStateRepository extends ServiceSupport implements State
         this.name = name;
     }
 
-    public String getFilePermissions() {
-        return filePermissions;
-    }
-
-    public void setFilePermissions(String filePermissions) {
-        this.filePermissions = filePermissions;
-    }
-
-    public boolean isAllowNetworkFileSystem() {
-        return allowNetworkFileSystem;
-    }
-
-    public void setAllowNetworkFileSystem(boolean allowNetworkFileSystem) {
-        this.allowNetworkFileSystem = allowNetworkFileSystem;
-    }
 }
