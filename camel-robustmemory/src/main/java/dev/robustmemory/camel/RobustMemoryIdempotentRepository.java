@@ -136,8 +136,7 @@ public class RobustMemoryIdempotentRepository extends RepositoryBeanSupport impl
 
     @Override
     protected void doStart() throws Exception {
-        RobustMemoryConfiguration options = memoryOptions();
-        memory.open("name", name, options);
+        memory.open("name", name, memoryOptions());
     }
 
     @Override

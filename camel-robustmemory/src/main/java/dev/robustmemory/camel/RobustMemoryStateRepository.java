@@ -115,8 +115,7 @@ public class RobustMemoryStateRepository extends RepositoryBeanSupport implement
 
     @Override
     protected void doStart() throws Exception {
-        RobustMemoryConfiguration options = memoryOptions();
-        memory.open("name", name, options);
+        memory.open("name", name, memoryOptions());
     }
 
     @Override
