@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -84,6 +85,8 @@ final class DatabaseLease {
     static final long LINGER_MICROS = 200;
     /** How long the lease thread waits for the lock before it looks again for reads it can answer without it. */
     private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long RECLAIM_PERIOD_MICROS = 1_000_000;
+    private static final int RECLAIM_MAX_ROWS = 10_000;
     private static final System.Logger LOG = System.getLogger(DatabaseLease.class.getName());
 
     private final DatabaseFile database;
@@ -91,6 +94,7 @@ final class DatabaseLease {
     private final LinkedBlockingQueue<QueuedWork<?>> queue = new LinkedBlockingQueue<>();
     private final EntryCache cache = new EntryCache();
     private final RevisionClock revisions = new RevisionClock();
+    private final ExpiryClock expiryClock;
     /** The journal's writes DuckDB lacks, as of {@link #journalRead}. */
     private final Map<String, PendingWrite> journaled = new LinkedHashMap<>();
     private final ConcurrentLinkedQueue<LockEvent> takeovers = new ConcurrentLinkedQueue<>();
@@ -123,10 +127,13 @@ final class DatabaseLease {
     private Duration sqlTimeout = Duration.ZERO;
     /** Whether this lease tried to read the table whole into the cache already. */
     private boolean filledCacheThisLease;
+    /** The memory's time when expired rows were last reclaimed. */
+    private long lastReclaimMicros = Long.MIN_VALUE / 2;
 
-    DatabaseLease(DatabaseFile database, CrossProcessLock lock) {
+    DatabaseLease(DatabaseFile database, CrossProcessLock lock, Clock wallClock) {
         this.database = database;
         this.lock = lock;
+        this.expiryClock = new ExpiryClock(wallClock);
         this.thread = new Thread(this::serve, "robustmemory-lease-" + database.path().getFileName());
         thread.setDaemon(true);
         thread.start();
@@ -347,7 +354,7 @@ final class DatabaseLease {
             }
             catchUp(journal.catchUp(journalRead));
             revisions.observe(journal.appliedRevision());
-            session = DuckDbSession.begin(this::sqlConnection, token, cache, journaled, revisions);
+            session = DuckDbSession.begin(this::sqlConnection, token, cache, journaled, revisions, expiryClock);
             if (journaled.isEmpty() && !journal.isEmpty()) {
                 journal.startOver(revisions.current(), true); // all applied (its applier died before starting over)
             }
@@ -546,6 +553,7 @@ final class DatabaseLease {
     private void runBatch(List<QueuedWork<?>> batch) {
         batch.removeIf(work -> !work.start());
         runningBatch = true;
+        expiryClock.beginBatch(journal.clockMark(), false);
         try {
             long startNanos = System.nanoTime();
             List<Ran<?>> ran = new ArrayList<>(batch.size());
@@ -623,16 +631,19 @@ final class DatabaseLease {
         journalRead = read.get().position();
         revisions.observe(read.get().appliedRevision());
         WithoutDatabase refusal = new WithoutDatabase();
-        DuckDbSession known = DuckDbSession.begin(refusal, read.get().holderToken(), cache, journaled, revisions);
+        DuckDbSession known = DuckDbSession.begin(refusal, read.get().holderToken(), cache, journaled, revisions,
+                expiryClock);
+        expiryClock.beginBatch(read.get().clockMark(), true);
         batch.removeIf(work -> work.mayRunWithoutLock() && answeredWithoutLock(work, known, refusal));
     }
 
     /** Whether the work got its outcome (or its caller gave up); false when it must wait for the lock. */
     private <T> boolean answeredWithoutLock(QueuedWork<T> work, DuckDbSession known, WithoutDatabase refusal) {
         refusal.refused = false;
+        expiryClock.takeNeededLock();
         long startNanos = System.nanoTime();
         Ran<T> ran = run(work, known);
-        if (refusal.refused || known.batchWrote()) {
+        if (refusal.refused || expiryClock.takeNeededLock() || known.batchWrote()) {
             if (known.batchWrote()) {
                 known.discardBatch();
                 cache.clear(); // it may hold what the discarded writes left there
@@ -675,6 +686,9 @@ final class DatabaseLease {
             if (session.batchWrote()) {
                 ensureJournalHeld();
             }
+            if (expiryClock.consulted()) {
+                journal.raiseClockMark(expiryClock.now()); // written with the state below, before any answer
+            }
             if (session.writesToDatabase() || session.pendingCount() >= APPLY_AFTER_KEYS) {
                 applyJournal();
             } else {
@@ -688,6 +702,7 @@ final class DatabaseLease {
                     applyJournal(); // too big for what is left of the journal: to DuckDB, with all pending writes
                 }
             }
+            journal.writeClockMark();
         } catch (IOException | SQLException | RuntimeException e) {
             rollback();
             if (e instanceof JournalGoneException) {
@@ -751,6 +766,7 @@ final class DatabaseLease {
      */
     private void applyJournal() throws IOException, SQLException {
         applyPendingWrites();
+        reclaimExpiredNowAndThen();
         grant.ensureValid();
         boolean direct = session.wroteDirectly();
         if (direct) {
@@ -759,6 +775,21 @@ final class DatabaseLease {
         connection.commit();
         session.batchCommitted();
         journal.startOver(revisions.current(), !direct);
+    }
+
+    /**
+     * Deletes a bounded share of the expired rows with an apply, once the memory's time moved on by
+     * {@value #RECLAIM_PERIOD_MICROS} µs since the last time: the apply has DuckDB open and writes anyway, and a few
+     * thousand rows more cost it a few milliseconds. The time it went by is raised into the journal's mark (the start
+     * over writes it), so that no process goes by an earlier one, to which a row deleted here was still live.
+     */
+    private void reclaimExpiredNowAndThen() throws StoreException {
+        long now = expiryClock.now();
+        if (now - lastReclaimMicros >= RECLAIM_PERIOD_MICROS) {
+            lastReclaimMicros = now;
+            session.reclaimExpired(RECLAIM_MAX_ROWS);
+            journal.raiseClockMark(now);
+        }
     }
 
     /**

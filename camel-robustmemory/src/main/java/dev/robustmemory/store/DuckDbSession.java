@@ -8,6 +8,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -39,34 +41,50 @@ import java.util.regex.Pattern;
  */
 final class DuckDbSession implements MemorySession {
 
-    private static final String COLUMNS = "kind, text_value, bytes_value, version, fencing_token";
-    private static final String SELECT_ENTRY = "SELECT " + COLUMNS + " FROM " + Schema.ENTRIES + " WHERE key = ?";
-    private static final String SELECT_ENTRIES = "SELECT key, " + COLUMNS + " FROM " + Schema.ENTRIES
+    private static final String COLUMNS = "kind, text_value, bytes_value, version, fencing_token, expires_at";
+    private static final String EXPIRES_MICROS = "coalesce(epoch_us(expires_at), 0)";
+    /** {@link #COLUMNS} as {@link #entry} reads them. */
+    private static final String ENTRY_COLUMNS = "kind, text_value, bytes_value, version, fencing_token, "
+            + EXPIRES_MICROS;
+    private static final String SELECT_ENTRY = "SELECT " + ENTRY_COLUMNS + " FROM " + Schema.ENTRIES
+            + " WHERE key = ?";
+    private static final String SELECT_ENTRIES = "SELECT key, " + ENTRY_COLUMNS + " FROM " + Schema.ENTRIES
             + " WHERE key IN (SELECT unnest(?::VARCHAR[]))";
-    private static final String SELECT_VERSION = "SELECT version FROM " + Schema.ENTRIES + " WHERE key = ?";
+    private static final String SELECT_VERSION = "SELECT version, " + EXPIRES_MICROS + " FROM " + Schema.ENTRIES
+            + " WHERE key = ?";
+    /** Rows live at the time bound to it: expired ones stay until reclaimed, but nothing sees them. */
+    private static final String LIVE = "(expires_at IS NULL OR expires_at > make_timestamptz(?::BIGINT))";
     private static final String DELETE_KEY = "DELETE FROM " + Schema.ENTRIES + " WHERE key = ?";
     private static final String PENDING = "robustmemory_pending";
     private static final String CREATE_PENDING = "CREATE TEMP TABLE IF NOT EXISTS " + PENDING + " (key VARCHAR,"
             + " deleted BOOLEAN, kind VARCHAR, text_value VARCHAR, bytes_value BLOB, version BIGINT,"
-            + " fencing_token BIGINT, written_micros BIGINT)";
+            + " fencing_token BIGINT, expires_micros BIGINT, written_micros BIGINT)";
     private static final String DELETE_PENDING_DELETIONS = "DELETE FROM " + Schema.ENTRIES + " WHERE key IN (SELECT key"
             + " FROM " + PENDING + " WHERE deleted)";
     private static final String MERGE_PENDING = "INSERT INTO " + Schema.ENTRIES + " (key, " + COLUMNS
-            + ", updated_at) SELECT key, " + COLUMNS + ", make_timestamptz(written_micros) FROM " + PENDING
+            + ", updated_at) SELECT key, kind, text_value, bytes_value, version, fencing_token,"
+            + " make_timestamptz(expires_micros), make_timestamptz(written_micros) FROM " + PENDING
             + " WHERE NOT deleted ON CONFLICT (key) DO UPDATE SET kind = excluded.kind,"
             + " text_value = excluded.text_value, bytes_value = excluded.bytes_value, version = excluded.version,"
-            + " fencing_token = excluded.fencing_token, updated_at = excluded.updated_at";
+            + " fencing_token = excluded.fencing_token, expires_at = excluded.expires_at,"
+            + " updated_at = excluded.updated_at";
     private static final String EMPTY_PENDING = "DELETE FROM " + PENDING;
     // starts_with compares literally: no LIKE, so '%', '_' and '\' in a prefix need no escaping.
     private static final String SELECT_KEYS =
-            "SELECT key FROM " + Schema.ENTRIES + " WHERE starts_with(key, ?) ORDER BY key";
+            "SELECT key FROM " + Schema.ENTRIES + " WHERE starts_with(key, ?) AND " + LIVE + " ORDER BY key";
+    private static final String DELETE_LIVE_PREFIX = "DELETE FROM " + Schema.ENTRIES + " WHERE starts_with(key, ?)"
+            + " AND " + LIVE;
     private static final String DELETE_PREFIX = "DELETE FROM " + Schema.ENTRIES + " WHERE starts_with(key, ?)";
     private static final String COUNT = "SELECT count(*) FROM " + Schema.ENTRIES;
     private static final String UPDATE_VALUE = "UPDATE " + Schema.ENTRIES + " SET kind = ?, text_value = ?,"
-            + " bytes_value = ?, version = ?, fencing_token = ?, updated_at = make_timestamptz(?) WHERE key = ?";
+            + " bytes_value = ?, version = ?, fencing_token = ?, expires_at = make_timestamptz(?::BIGINT),"
+            + " updated_at = make_timestamptz(?) WHERE key = ?";
     private static final String INSERT_VALUE = "INSERT INTO " + Schema.ENTRIES + " (key, " + COLUMNS + ", updated_at)"
-            + " VALUES (?, ?, ?, ?, ?, ?, make_timestamptz(?))";
-    private static final String SELECT_ALL = "SELECT key, " + COLUMNS + " FROM " + Schema.ENTRIES;
+            + " VALUES (?, ?, ?, ?, ?, ?, make_timestamptz(?::BIGINT), make_timestamptz(?))";
+    private static final String SELECT_ALL = "SELECT key, " + ENTRY_COLUMNS + " FROM " + Schema.ENTRIES;
+    /** A bounded share of the expired rows, so that reclaiming never holds the lock long. */
+    private static final String DELETE_EXPIRED = "DELETE FROM " + Schema.ENTRIES + " WHERE key IN (SELECT key FROM "
+            + Schema.ENTRIES + " WHERE expires_at <= make_timestamptz(?::BIGINT) LIMIT ?)";
     /** A table this small is read whole into the cache the first time a lease needs DuckDB (some ms at most). */
     static final int FILL_CACHE_MAX_ROWS = 10_000;
     /** Below this many rows, statements row by row (about 0.4 ms each) cost less than the bulk merge's 2 ms. */
@@ -83,6 +101,7 @@ final class DuckDbSession implements MemorySession {
     private final long fencingToken;
     private final EntryCache cache;
     private final RevisionClock revisions;
+    private final ExpiryClock clock;
     /** The memory's revision before this batch: what a rollback returns to. */
     private long batchStartRevision;
     private final Map<String, PreparedStatement> statements = new HashMap<>();
@@ -111,19 +130,23 @@ final class DuckDbSession implements MemorySession {
     private boolean readingWork;
 
     private DuckDbSession(Database database, long fencingToken, EntryCache cache,
-                          Map<String, PendingWrite> journaled, RevisionClock revisions) {
+                          Map<String, PendingWrite> journaled, RevisionClock revisions, ExpiryClock clock) {
         this.database = database;
         this.fencingToken = fencingToken;
         this.cache = cache;
         this.journaled = journaled;
         this.revisions = revisions;
+        this.clock = clock;
         this.batchStartRevision = revisions.current();
     }
 
-    /** Starts the session of a lease; {@code database} gives a connection in manual-commit mode. */
+    /**
+     * Starts the session of a lease; {@code database} gives a connection in manual-commit mode, {@code clock} the
+     * time of each batch ({@link ExpiryClock#beginBatch}, called by the lease).
+     */
     static DuckDbSession begin(Database database, long fencingToken, EntryCache cache,
-                               Map<String, PendingWrite> journaled, RevisionClock revisions) {
-        return new DuckDbSession(database, fencingToken, cache, journaled, revisions);
+                               Map<String, PendingWrite> journaled, RevisionClock revisions, ExpiryClock clock) {
+        return new DuckDbSession(database, fencingToken, cache, journaled, revisions, clock);
     }
 
     /** Starts the next work of a batch; keys and values are checked against {@code caller}'s limits. */
@@ -157,6 +180,12 @@ final class DuckDbSession implements MemorySession {
     }
 
     @Override
+    public long nowMicros() {
+        checkInWork();
+        return clock.now();
+    }
+
+    @Override
     public void requireNewestGrant(String lockName, long token) throws StoreException {
         checkInWork();
         if (readingWork) {
@@ -175,11 +204,11 @@ final class DuckDbSession implements MemorySession {
         store.checkKey(key);
         PendingWrite written = pending(key);
         if (written != null) {
-            return written.entry();
+            return written.entry().filter(clock::isLive);
         }
         Optional<MemoryEntry> known = cache.get(key);
         if (known != null) {
-            return known;
+            return known.filter(clock::isLive);
         }
         try {
             PreparedStatement select = statement(SELECT_ENTRY);
@@ -187,7 +216,7 @@ final class DuckDbSession implements MemorySession {
             try (ResultSet row = select.executeQuery()) {
                 Optional<MemoryEntry> entry = row.next() ? Optional.of(entry(key, row, 1)) : Optional.empty();
                 cache.put(key, entry);
-                return entry;
+                return entry.filter(clock::isLive);
             }
         } catch (SQLException e) {
             throw failure("load key '" + key + "'", e);
@@ -219,9 +248,10 @@ final class DuckDbSession implements MemorySession {
     }
 
     @Override
-    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
-            throws StoreException {
+    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions,
+                                            Duration timeToLive) throws StoreException {
         checkInWork();
+        long expiresAt = clock.expiryAfter(timeToLive);
         for (Map.Entry<String, StoredValue> value : values.entrySet()) {
             checkEntry(value.getKey(), value.getValue());
         }
@@ -248,7 +278,7 @@ final class DuckDbSession implements MemorySession {
         if (!values.isEmpty()) {
             long revision = revisions.next();
             values.forEach((key, value) -> {
-                MemoryEntry entry = new MemoryEntry(key, value, revision, fencingToken);
+                MemoryEntry entry = new MemoryEntry(key, value, revision, fencingToken, expiresAt);
                 record(PendingWrite.of(entry));
                 written.put(key, entry);
             });
@@ -286,10 +316,12 @@ final class DuckDbSession implements MemorySession {
     }
 
     @Override
-    public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion) throws StoreException {
+    public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion, Duration timeToLive)
+            throws StoreException {
         checkInWork();
         store.checkKey(key);
         store.checkValue(value);
+        long expiresAt = clock.expiryAfter(timeToLive);
         if (expectedVersion.isPresent() && expectedVersion.getAsLong() < 0) {
             throw new InvalidEntryException("The expected version must be 0 (the key must not exist) or more, not "
                                             + expectedVersion.getAsLong());
@@ -298,7 +330,7 @@ final class DuckDbSession implements MemorySession {
         if (expectedVersion.isPresent() && current != expectedVersion.getAsLong()) {
             throw new VersionConflictException(key, expectedVersion.getAsLong(), current);
         }
-        return write(key, value);
+        return write(key, value, expiresAt);
     }
 
     @Override
@@ -326,6 +358,7 @@ final class DuckDbSession implements MemorySession {
         try {
             PreparedStatement select = statement(SELECT_KEYS);
             select.setString(1, literalPrefix(prefix));
+            select.setLong(2, clock.now());
             List<String> keys = new ArrayList<>();
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
@@ -344,10 +377,14 @@ final class DuckDbSession implements MemorySession {
         applyPending();
         String literal = literalPrefix(prefix);
         try {
-            PreparedStatement delete = statement(DELETE_PREFIX);
+            PreparedStatement delete = statement(DELETE_LIVE_PREFIX);
             delete.setString(1, literal);
+            delete.setLong(2, clock.now());
             long deleted = delete.executeLargeUpdate();
             if (deleted > 0) {
+                PreparedStatement expired = statement(DELETE_PREFIX); // what is left is expired: reclaimed with it
+                expired.setString(1, literal);
+                expired.executeUpdate();
                 revisions.next(); // one revision for the whole clear, as etcd gives one to a range deletion
                 noteWrite();
                 writesToDatabase = true;
@@ -368,11 +405,30 @@ final class DuckDbSession implements MemorySession {
         ranSql = true;
         // Never kept prepared: duckdb_jdbc 1.5.6 can bind count(*) to the table's size when prepared, right after
         // an open, and answer that on every later execution (found by the history checker; plain JDBC shows it).
-        try (Statement count = connection.createStatement(); ResultSet row = count.executeQuery(COUNT)) {
+        try (Statement count = connection.createStatement();
+             ResultSet row = count.executeQuery(COUNT + " WHERE " + LIVE.replace("?", Long.toString(clock.now())))) {
             row.next();
             return row.getLong(1);
         } catch (SQLException e) {
             throw failure("count keys", e);
+        }
+    }
+
+    /**
+     * Deletes at most {@code limit} rows that expired by this batch's time, in the current transaction: nothing any
+     * process sees changes (expired rows are invisible already), so no revision is taken and what others know holds.
+     * Called by the lease once the pending writes are applied, so that none of them is an expired row's newer state.
+     *
+     * @return how many rows were deleted
+     */
+    long reclaimExpired(int limit) throws StoreException {
+        try {
+            PreparedStatement delete = statement(DELETE_EXPIRED);
+            delete.setLong(1, clock.now());
+            delete.setInt(2, limit);
+            return delete.executeLargeUpdate();
+        } catch (SQLException e) {
+            throw failure("reclaim expired entries", e);
         }
     }
 
@@ -382,8 +438,9 @@ final class DuckDbSession implements MemorySession {
      * is. A value or a sum outside the 64-bit range is refused with a {@link StoreException}.
      */
     @Override
-    public MemoryEntry increment(String key, long delta) throws StoreException {
+    public MemoryEntry increment(String key, long delta, Duration timeToLiveIfCreated) throws StoreException {
         checkInWork();
+        long expiresAtIfCreated = clock.expiryAfter(timeToLiveIfCreated);
         Optional<MemoryEntry> current = load(key);
         long sum;
         try {
@@ -392,7 +449,8 @@ final class DuckDbSession implements MemorySession {
             throw new StoreException("Adding " + delta + " to key '" + key + "' leaves the 64-bit integer range;"
                                      + " the value was left unchanged");
         }
-        return write(key, StoredValue.json(Long.toString(sum)));
+        return write(key, StoredValue.json(Long.toString(sum)),
+                current.map(MemoryEntry::expiresAtMicros).orElse(expiresAtIfCreated));
     }
 
     /**
@@ -518,8 +576,8 @@ final class DuckDbSession implements MemorySession {
         statements.clear();
     }
 
-    private MemoryEntry write(String key, StoredValue value) {
-        MemoryEntry entry = new MemoryEntry(key, value, revisions.next(), fencingToken);
+    private MemoryEntry write(String key, StoredValue value, long expiresAtMicros) {
+        MemoryEntry entry = new MemoryEntry(key, value, revisions.next(), fencingToken, expiresAtMicros);
         record(PendingWrite.of(entry));
         return entry;
     }
@@ -547,17 +605,20 @@ final class DuckDbSession implements MemorySession {
     private long currentVersion(String key) throws StoreException {
         PendingWrite written = pending(key);
         if (written != null) {
-            return written.entry().map(MemoryEntry::version).orElse(0L);
+            return written.entry().filter(clock::isLive).map(MemoryEntry::version).orElse(0L);
         }
         Optional<MemoryEntry> known = cache.get(key);
         if (known != null) {
-            return known.map(MemoryEntry::version).orElse(0L);
+            return known.filter(clock::isLive).map(MemoryEntry::version).orElse(0L);
         }
         try {
             PreparedStatement select = statement(SELECT_VERSION);
             select.setString(1, key);
             try (ResultSet row = select.executeQuery()) {
-                return row.next() ? row.getLong(1) : 0;
+                if (!row.next()) {
+                    return 0;
+                }
+                return clock.isLive(row.getLong(2)) ? row.getLong(1) : 0;
             }
         } catch (SQLException e) {
             throw failure("look up key '" + key + "'", e);
@@ -580,8 +641,9 @@ final class DuckDbSession implements MemorySession {
         int next = bindValue(update, 1, row.value());
         update.setLong(next, row.version());
         update.setLong(next + 1, row.fencingToken());
-        update.setLong(next + 2, writtenMicros);
-        update.setString(next + 3, row.key());
+        bindExpiry(update, next + 2, row);
+        update.setLong(next + 3, writtenMicros);
+        update.setString(next + 4, row.key());
         return update.executeUpdate() > 0;
     }
 
@@ -591,7 +653,8 @@ final class DuckDbSession implements MemorySession {
         int next = bindValue(insert, 2, row.value());
         insert.setLong(next, row.version());
         insert.setLong(next + 1, row.fencingToken());
-        insert.setLong(next + 2, writtenMicros);
+        bindExpiry(insert, next + 2, row);
+        insert.setLong(next + 3, writtenMicros);
         insert.executeUpdate();
     }
 
@@ -619,8 +682,13 @@ final class DuckDbSession implements MemorySession {
                         appender.append(value.text()).appendNull();
                     }
                     appender.append(entry.version()).append(entry.fencingToken());
+                    if (entry.expiresAtMicros() != 0) {
+                        appender.append(entry.expiresAtMicros());
+                    } else {
+                        appender.appendNull();
+                    }
                 } else {
-                    appender.appendNull().appendNull().appendNull().appendNull().appendNull();
+                    appender.appendNull().appendNull().appendNull().appendNull().appendNull().appendNull();
                 }
                 appender.append(row.writtenMicros()).endRow();
             }
@@ -658,6 +726,15 @@ final class DuckDbSession implements MemorySession {
         }
     }
 
+    /** Binds the entry's expiry time in microseconds, or NULL when it never expires. */
+    private static void bindExpiry(PreparedStatement statement, int index, MemoryEntry entry) throws SQLException {
+        if (entry.expiresAtMicros() != 0) {
+            statement.setLong(index, entry.expiresAtMicros());
+        } else {
+            statement.setNull(index, Types.BIGINT);
+        }
+    }
+
     /** Binds kind, text and bytes from {@code index}; returns the next free index. */
     private static int bindValue(PreparedStatement statement, int index, StoredValue value) throws SQLException {
         statement.setString(index, value.kind().name());
@@ -671,7 +748,7 @@ final class DuckDbSession implements MemorySession {
         ValueKind kind = ValueKind.valueOf(row.getString(first));
         StoredValue value = new StoredValue(kind, kind == ValueKind.BYTES ? null : row.getString(first + 1),
                 kind == ValueKind.BYTES ? row.getBytes(first + 2) : null);
-        return new MemoryEntry(key, value, row.getLong(first + 3), row.getLong(first + 4));
+        return new MemoryEntry(key, value, row.getLong(first + 3), row.getLong(first + 4), row.getLong(first + 5));
     }
 
     private void checkInWork() {

@@ -1,5 +1,6 @@
 package dev.robustmemory.store;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +25,14 @@ public interface MemorySession {
      * the revision it reports. Revisions of batches that were rolled back are given again.
      */
     long revision();
+
+    /**
+     * The memory's time, in microseconds since the epoch: what expiry is decided by. An entry whose
+     * {@link MemoryEntry#expiresAtMicros()} is not after it is absent for every operation, in every process, though
+     * its row may stay in the file until it is reclaimed. All works of one batch share one time; it never goes back,
+     * across processes, even when the wall clock does (see the README's guarantees).
+     */
+    long nowMicros();
 
     /**
      * Fences this work's writes with a named lock of this memory ({@link dev.robustmemory.lock.NamedLocks} on
@@ -57,10 +66,18 @@ public interface MemorySession {
      *
      * @param expectedVersion when present, a compare-and-set: write only if the key's current version equals it
      *                        (0 = the key must not exist)
+     * @param timeToLive      how long the value lives from now ({@link #nowMicros()}); null for ever
      * @return the entry as written, with its new version: the revision of this change
      * @throws VersionConflictException when the expected version does not match; nothing is written
+     * @throws InvalidEntryException    for an invalid key or value, or a time to live that is not positive
      */
-    MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion) throws StoreException;
+    MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion, Duration timeToLive)
+            throws StoreException;
+
+    /** Writes a value that never expires: {@link #store(String, StoredValue, OptionalLong, Duration)}. */
+    default MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion) throws StoreException {
+        return store(key, value, expectedVersion, null);
+    }
 
     /** @return whether a value was deleted */
     boolean delete(String key) throws StoreException;
@@ -108,13 +125,21 @@ public interface MemorySession {
      *
      * @param expectedVersions a compare-and-set for some of the keys (0 = must not exist); each must be a key of
      *                         {@code values}
+     * @param timeToLive       how long every value lives from now; null for ever
      * @return the entries as written, in the order of {@code values}
      * @throws VersionConflictException for the first key of {@code expectedVersions} whose version does not match;
      *                                  nothing is written
-     * @throws InvalidEntryException    for an invalid key, value or expected version; nothing is written
+     * @throws InvalidEntryException    for an invalid key, value, expected version or time to live; nothing is
+     *                                  written
      */
-    Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
-            throws StoreException;
+    Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions,
+                                      Duration timeToLive) throws StoreException;
+
+    /** Writes many values that never expire: {@link #storeAll(Map, Map, Duration)}. */
+    default Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
+            throws StoreException {
+        return storeAll(values, expectedVersions, null);
+    }
 
     /**
      * Deletes many keys at once, as one change: the deletions share one revision.
@@ -135,9 +160,17 @@ public interface MemorySession {
     long size() throws StoreException;
 
     /**
-     * Adds {@code delta} to a JSON integer value; a missing key counts as 0.
+     * Adds {@code delta} to a JSON integer value; a missing (or expired) key counts as 0. The key keeps its expiry
+     * time; one that the increment creates lives for {@code timeToLiveIfCreated} (null: for ever), which makes a
+     * counter of a fixed window: it counts from its first increment until it expires.
      *
      * @throws NonNumericValueException when the current value is not a JSON integer; it stays unchanged
+     * @throws InvalidEntryException    for an invalid key or a time to live that is not positive
      */
-    MemoryEntry increment(String key, long delta) throws StoreException;
+    MemoryEntry increment(String key, long delta, Duration timeToLiveIfCreated) throws StoreException;
+
+    /** Adds {@code delta} to a JSON integer value: {@link #increment(String, long, Duration)}, creating no expiry. */
+    default MemoryEntry increment(String key, long delta) throws StoreException {
+        return increment(key, delta, null);
+    }
 }

@@ -8,6 +8,7 @@ import dev.robustmemory.lock.NamedLocks;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -78,6 +79,16 @@ public final class MemoryStore implements AutoCloseable {
      * @throws LockException  when the lock file cannot be used (a directory, permission denied, network file system)
      */
     public static MemoryStore open(StoreSettings settings) throws StoreException, LockException {
+        return open(settings, Clock.systemUTC());
+    }
+
+    /**
+     * As {@link #open(StoreSettings)}, with the wall clock that expiry is decided by ({@link MemorySession#nowMicros()}):
+     * the processes of a memory must share one, so anything but the system clock is for tests. The first store of a
+     * database in this JVM chooses it for all the others.
+     */
+    public static MemoryStore open(StoreSettings settings, Clock wallClock) throws StoreException, LockException {
+        Objects.requireNonNull(wallClock, "wallClock");
         DatabaseFile database = DatabaseFile.prepare(settings.database(),
                 settings.lockFileSettings().filePermissions());
         refuseNetworkFileSystem(database, settings);
@@ -85,7 +96,7 @@ public final class MemoryStore implements AutoCloseable {
         CrossProcessLock lock = CrossProcessLock.open(settings.lockFile(), settings.lockFileSettings());
         try {
             refuseAsLockFile(database, lock.path()); // a symbolic link may have led there
-            return new MemoryStore(settings, database.path(), lock, register(database, lock));
+            return new MemoryStore(settings, database.path(), lock, register(database, lock, wallClock));
         } catch (StoreException | RuntimeException e) {
             lock.close();
             throw e;
@@ -261,11 +272,12 @@ public final class MemoryStore implements AutoCloseable {
     }
 
     /** Joins (or starts) the lease of the database; refuses a second lock file for one database. */
-    private static Registration register(DatabaseFile database, CrossProcessLock lock) throws StoreException {
+    private static Registration register(DatabaseFile database, CrossProcessLock lock, Clock wallClock)
+            throws StoreException {
         synchronized (OPEN_DATABASES) {
             Registration existing = OPEN_DATABASES.get(database.path());
             if (existing == null) {
-                Registration first = new Registration(database, lock, new DatabaseLease(database, lock), 1);
+                Registration first = new Registration(database, lock, new DatabaseLease(database, lock, wallClock), 1);
                 OPEN_DATABASES.put(database.path(), first);
                 return first;
             }

@@ -13,7 +13,8 @@ import java.util.OptionalLong;
  *
  * <pre>
  * robustmemory_entries(key VARCHAR PRIMARY KEY, kind VARCHAR ('TEXT'|'BYTES'|'JSON'), text_value VARCHAR,
- *                      bytes_value BLOB, version BIGINT, fencing_token BIGINT, updated_at TIMESTAMPTZ)
+ *                      bytes_value BLOB, version BIGINT, fencing_token BIGINT, updated_at TIMESTAMPTZ,
+ *                      expires_at TIMESTAMPTZ)
  * robustmemory_meta(name VARCHAR PRIMARY KEY, value BIGINT)  -- 'schema_version', 'fencing_token', 'journal_applied',
  *                                                             'database_id', 'revision', 'journal_id'
  * </pre>
@@ -28,11 +29,12 @@ import java.util.OptionalLong;
  * An older file is upgraded in place: its revision starts after its highest per-key version. {@code journal_id} is the
  * id of the {@link WriteAheadJournal} last found or created at the journal path, recorded before anything is
  * appended to it, so that a journal deleted or replaced later is noticed; it is absent until the first lease of a
- * library that records it (older ones ignore the row).
+ * library that records it (older ones ignore the row). {@code expires_at} (NULL: never) is when the row stops being
+ * visible ({@link ExpiryClock}); version 4 introduced it (a library that reads version 3 would show expired rows).
  */
 final class Schema {
 
-    static final int VERSION = 3;
+    static final int VERSION = 4;
     static final String ENTRIES = "robustmemory_entries";
     static final String META = "robustmemory_meta";
 
@@ -63,7 +65,9 @@ final class Schema {
                               + "bytes_value BLOB, "
                               + "version BIGINT NOT NULL, "
                               + "fencing_token BIGINT NOT NULL, "
-                              + "updated_at TIMESTAMPTZ NOT NULL)");
+                              + "updated_at TIMESTAMPTZ NOT NULL, "
+                              + "expires_at TIMESTAMPTZ)");
+            statement.execute("ALTER TABLE " + ENTRIES + " ADD COLUMN IF NOT EXISTS expires_at TIMESTAMPTZ");
             statement.execute("INSERT INTO " + META + " VALUES ('" + SCHEMA_VERSION + "', " + VERSION + "), ('"
                               + FENCING_TOKEN + "', 0), ('" + JOURNAL_APPLIED + "', 0), ('" + DATABASE_ID + "', "
                               + new SecureRandom().nextLong() + ") ON CONFLICT DO NOTHING");
@@ -71,7 +75,7 @@ final class Schema {
             statement.execute("INSERT INTO " + META + " SELECT '" + REVISION + "', coalesce(max(version), 0) FROM "
                               + ENTRIES + " ON CONFLICT DO NOTHING");
             statement.execute("UPDATE " + META + " SET value = " + VERSION + " WHERE name = '" + SCHEMA_VERSION
-                              + "' AND value IN (1, 2)");
+                              + "' AND value IN (1, 2, 3)");
         }
         long found = readMeta(connection, SCHEMA_VERSION);
         if (found != VERSION) {

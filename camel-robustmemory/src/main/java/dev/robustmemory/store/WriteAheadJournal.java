@@ -47,12 +47,14 @@ import java.util.zip.CRC32C;
  * starts over or DuckDB is about to be written directly; the fencing token of the latest grant (synced at each
  * grant); the sequence number and the revision DuckDB holds up to, and the epoch in which they were recorded (they
  * are trusted only while it is the current one); and the sequence number the epoch started after when starting over
- * only applied the journal ({@value #KNOWLEDGE_VOID} otherwise). Frames start at byte {@value #HEADER_SIZE}: one per
- * batch (one {@link #append}), big-endian: {@code [int
- * length][int crc32c]} and a body of {@code length} bytes, {@code [long firstSeq][int count]} and {@code count}
- * records {@code [byte kind][long revision][long fencingToken][long writtenMicros][int keyLength][key][int
+ * only applied the journal ({@value #KNOWLEDGE_VOID} otherwise). Right after it, with a CRC of its own, the clock
+ * mark: the latest time by which any process decided expiry ({@link ExpiryClock}). Frames start at byte
+ * {@value #HEADER_SIZE}: one per batch (one {@link #append}), big-endian: {@code [int length][int crc32c]} and a body
+ * of {@code length} bytes, {@code [long firstSeq][int count]} and {@code count} records {@code [byte kind][long
+ * revision][long fencingToken][long writtenMicros]([long expiresAtMicros])[int keyLength][key][int
  * valueLength][value]}, numbered {@code firstSeq, firstSeq + 1, ...}; kind 0 is a deletion and 1 +
- * {@link ValueKind#ordinal()} a value; the CRC covers the body. Each frame is written and synced together with
+ * {@link ValueKind#ordinal()} a value, plus {@value #EXPIRES} for a value that expires, whose record then holds its
+ * expiry time; the CRC covers the body. Each frame is written and synced together with
  * {@value #TERMINATOR_SIZE} zero bytes after it, where the next frame will start.
  *
  * <p><b>Reading.</b> A batch is read whole or not at all: reading stops at the first frame that is torn (cut short,
@@ -69,7 +71,9 @@ import java.util.zip.CRC32C;
  * synced into is still the one at the path (compared by file key, as the lock file is): one appended into a journal
  * deleted or replaced meanwhile fails.
  *
- * <p><b>Older journals.</b> A {@value #FRAMED_MAGIC} journal (frames after a 64-byte header) or a
+ * <p><b>Older journals.</b> A {@value #UNEXPIRING_MAGIC} journal is one of this format without expiring values and
+ * without a clock mark: its magic is rewritten, under the lock, before anything else is written to it. A
+ * {@value #FRAMED_MAGIC} journal (frames after a 64-byte header) or a
  * {@value #LEGACY_MAGIC} journal (written before batches had frames) may hold acknowledged writes not yet applied:
  * one of this database is read once, as that version read it, and replaced by a {@value #MAGIC} journal holding those
  * writes as one batch, whose state block is taken from the database. A file of zeros only, perhaps short, is what the
@@ -83,7 +87,12 @@ import java.util.zip.CRC32C;
 final class WriteAheadJournal implements AutoCloseable {
 
     static final int CAPACITY = 4 * 1024 * 1024;
-    static final String MAGIC = "robustmemory-journal/3";
+    static final String MAGIC = "robustmemory-journal/4";
+    /**
+     * The format before entries could expire: its records are records of this format, so a journal of it is taken
+     * over as it is, its magic rewritten first (a library that knows only that format then refuses it).
+     */
+    static final String UNEXPIRING_MAGIC = "robustmemory-journal/3";
     /** The format before batches had frames. */
     static final String LEGACY_MAGIC = "robustmemory-journal/1";
     /** The format before the header held the state a grant needs. */
@@ -102,6 +111,8 @@ final class WriteAheadJournal implements AutoCloseable {
     private static final int STATE_LONGS = 8;
     private static final int STATE_SIZE = STATE_LONGS * Long.BYTES + Integer.BYTES;
     private static final int HOLDER_TOKEN_OFFSET = STATE_OFFSET + Long.BYTES;
+    /** The clock mark after the state block, with a CRC of its own: zeros (as a /3 journal has there) read as 0. */
+    private static final int CLOCK_SIZE = Long.BYTES + Integer.BYTES;
     /** The reset-at seq when the database was written directly: what anyone knew may be void. */
     private static final long KNOWLEDGE_VOID = -1;
     /** The journal id a database knows before any journal was recorded in it. */
@@ -112,6 +123,8 @@ final class WriteAheadJournal implements AutoCloseable {
     private static final int BATCH_HEADER_SIZE = 8 + 4;
     /** kind, revision, fencing token, written-at, key length, value length. */
     private static final int FIXED_RECORD_SIZE = 1 + 8 + 8 + 8 + 4 + 4;
+    /** Added to a value's kind byte when an expiry time follows its written-at. */
+    private static final byte EXPIRES = 0x10;
     /** Zeros after the last frame: a length no frame has, so that a reader stops there. */
     private static final int TERMINATOR_SIZE = FRAME_SIZE;
     private static final byte DELETED = 0;
@@ -154,6 +167,9 @@ final class WriteAheadJournal implements AutoCloseable {
     /** Where the acknowledged (synced) frames end, and the last seq they hold: what a reader without the lock reads. */
     private long syncedEnd = HEADER_SIZE;
     private long syncedSeq;
+    /** The latest time, in microseconds, any process decided expiry by ({@link ExpiryClock}); written with the state. */
+    private long clockMark;
+    private boolean clockMarkUnwritten;
 
     /**
      * How far a process has read the journal: every batch before {@code offset}, the last numbered {@code seq}, in
@@ -254,6 +270,7 @@ final class WriteAheadJournal implements AutoCloseable {
                                              + " program (this library never does so outside the lock)");
                 }
                 lengthenIfCut(path, file, disk);
+                upgradeIfUnexpiring(file, disk);
                 return new WriteAheadJournal(path, file, disk, fileKey, lost);
             } catch (IOException | RuntimeException e) {
                 file.close();
@@ -290,7 +307,7 @@ final class WriteAheadJournal implements AutoCloseable {
                 return new Found(Kind.NO_FILE, 0, NO_JOURNAL);
             }
             try (RandomAccessFile found = new RandomAccessFile(path.toFile(), "r")) {
-                if (startsWith(found, MAGIC)) {
+                if (startsWith(found, MAGIC) || startsWith(found, UNEXPIRING_MAGIC)) {
                     return found.length() < HEADER_SIZE ? new Found(Kind.NOTHING_WRITTEN, 0, NO_JOURNAL)
                            : new Found(Kind.JOURNAL, readLong(found, DATABASE_ID_OFFSET),
                                    readLong(found, JOURNAL_ID_OFFSET));
@@ -306,7 +323,8 @@ final class WriteAheadJournal implements AutoCloseable {
                 }
             }
             throw new StoreException(path + " is not a robustmemory journal (it does not start with '" + MAGIC
-                                     + "', '" + FRAMED_MAGIC + "' or '" + LEGACY_MAGIC + "', nor holds only zeros);"
+                                     + "', '" + UNEXPIRING_MAGIC + "', '" + FRAMED_MAGIC + "' or '" + LEGACY_MAGIC
+                                     + "', nor holds only zeros);"
                                      + " it was left untouched."
                                      + " Move it away if it is not this memory's");
         }
@@ -376,6 +394,13 @@ final class WriteAheadJournal implements AutoCloseable {
             return key != null ? key : path; // a file system without file keys: only a deletion is seen
         } catch (IOException e) {
             return null;
+        }
+    }
+
+    /** A {@value #UNEXPIRING_MAGIC} journal becomes a {@value #MAGIC} one: same records, a clock mark read as 0. */
+    private static void upgradeIfUnexpiring(RandomAccessFile file, Disk disk) throws IOException {
+        if (startsWith(file, UNEXPIRING_MAGIC)) {
+            disk.writeAndSync(file, 0, MAGIC.getBytes(StandardCharsets.US_ASCII));
         }
     }
 
@@ -645,8 +670,9 @@ final class WriteAheadJournal implements AutoCloseable {
      * @param position     where it knows the journal up to now
      * @param holderToken  the fencing token of the latest grant, whose writes it has read
      * @param appliedRevision the latest revision DuckDB holds
+     * @param clockMark    the latest time any process decided expiry by, as the header said before the read
      */
-    record UnlockedRead(CatchUp catchUp, Position position, long holderToken, long appliedRevision) {
+    record UnlockedRead(CatchUp catchUp, Position position, long holderToken, long appliedRevision, long clockMark) {
     }
 
     /**
@@ -691,7 +717,7 @@ final class WriteAheadJournal implements AutoCloseable {
             }
             return Optional.of(new UnlockedRead(new CatchUp(continuity, writes),
                     new Position(stateEpoch, stateSyncedEnd, stateSyncedSeq), before.getLong(Long.BYTES),
-                    before.getLong(3 * Long.BYTES)));
+                    before.getLong(3 * Long.BYTES), clockMarkIn(before, STATE_SIZE)));
         } catch (IOException e) {
             throw new StoreException("Cannot read the journal " + path + ": " + e, e);
         }
@@ -699,7 +725,7 @@ final class WriteAheadJournal implements AutoCloseable {
 
     /** The state block as a reader without the lock sees it; null when its CRC shows a write half done. */
     private ByteBuffer readStateUnlocked() throws IOException {
-        byte[] state = new byte[STATE_SIZE];
+        byte[] state = new byte[STATE_SIZE + CLOCK_SIZE];
         file.seek(STATE_OFFSET);
         file.readFully(state);
         ByteBuffer buffer = ByteBuffer.wrap(state);
@@ -894,9 +920,10 @@ final class WriteAheadJournal implements AutoCloseable {
     }
 
     private void readState() throws IOException {
-        ByteBuffer state = ByteBuffer.allocate(STATE_SIZE);
+        ByteBuffer state = ByteBuffer.allocate(STATE_SIZE + CLOCK_SIZE);
         file.seek(STATE_OFFSET);
         file.readFully(state.array());
+        clockMark = Math.max(clockMark, clockMarkIn(state, STATE_SIZE));
         epoch = state.getLong();
         holderToken = state.getLong();
         appliedSeq = state.getLong();
@@ -907,14 +934,51 @@ final class WriteAheadJournal implements AutoCloseable {
         syncedSeq = state.getLong();
     }
 
-    /** One write call for the whole state block, so that it is never seen half old, half new by this library. */
+    /** The clock mark at {@code offset} of {@code buffer}; 0 when its CRC does not match (never written, or torn). */
+    private static long clockMarkIn(ByteBuffer buffer, int offset) {
+        long mark = buffer.getLong(offset);
+        return buffer.getInt(offset + Long.BYTES) == crc(buffer.array(), offset, Long.BYTES) ? mark : 0;
+    }
+
+    /**
+     * One write call for the whole state block and the clock mark, so that they are never seen half old, half new by
+     * this library.
+     */
     private void writeState() throws IOException {
         file.seek(STATE_OFFSET);
-        ByteBuffer state = ByteBuffer.allocate(STATE_SIZE).putLong(epoch).putLong(holderToken).putLong(appliedSeq)
-                .putLong(appliedRevision).putLong(appliedEpoch).putLong(resetAtSeq).putLong(syncedEnd)
-                .putLong(syncedSeq);
+        ByteBuffer state = ByteBuffer.allocate(STATE_SIZE + CLOCK_SIZE).putLong(epoch).putLong(holderToken)
+                .putLong(appliedSeq).putLong(appliedRevision).putLong(appliedEpoch).putLong(resetAtSeq)
+                .putLong(syncedEnd).putLong(syncedSeq);
         state.putInt(crc(state.array(), 0, STATE_LONGS * Long.BYTES));
+        state.putLong(clockMark).putInt(crc(state.array(), STATE_SIZE, Long.BYTES));
         file.write(state.array());
+        clockMarkUnwritten = false;
+    }
+
+    /** The latest time any process decided expiry by, as the header said at the claim, or as this holder raised it. */
+    long clockMark() {
+        return clockMark;
+    }
+
+    /**
+     * Raises the clock mark to the time a batch decided expiry by ({@link ExpiryClock}); it is written with the next
+     * state write, or by {@link #writeClockMark}, before the batch's callers are answered.
+     */
+    void raiseClockMark(long micros) {
+        if (micros > clockMark) {
+            clockMark = micros;
+            clockMarkUnwritten = true;
+        }
+    }
+
+    /**
+     * Writes a raised clock mark the batch did not write with its state. Not synced: other processes read it from the
+     * page cache, and after a power loss the wall clock is all that is left to go by anyway.
+     */
+    void writeClockMark() throws StoreException {
+        if (clockMarkUnwritten) {
+            writeStateOrFail();
+        }
     }
 
     private void writeStateOrFail() throws StoreException {
@@ -967,13 +1031,18 @@ final class WriteAheadJournal implements AutoCloseable {
     private static byte[] encode(PendingWrite write) {
         byte[] key = utf8(write.key());
         byte[] value = write.entry().map(WriteAheadJournal::valueBytes).orElse(new byte[0]);
-        return ByteBuffer.allocate(FIXED_RECORD_SIZE + key.length + value.length)
-                .put(write.entry().map(entry -> (byte) (1 + entry.value().kind().ordinal())).orElse(DELETED))
+        long expiresAt = write.entry().map(MemoryEntry::expiresAtMicros).orElse(0L);
+        ByteBuffer record = ByteBuffer.allocate(FIXED_RECORD_SIZE + (expiresAt != 0 ? Long.BYTES : 0) + key.length
+                                                + value.length);
+        record.put(write.entry().map(entry -> (byte) (1 + entry.value().kind().ordinal() + (expiresAt != 0 ? EXPIRES
+                        : 0))).orElse(DELETED))
                 .putLong(write.revision())
                 .putLong(write.entry().map(MemoryEntry::fencingToken).orElse(0L))
-                .putLong(write.writtenMicros())
-                .putInt(key.length).put(key).putInt(value.length).put(value)
-                .array();
+                .putLong(write.writtenMicros());
+        if (expiresAt != 0) {
+            record.putLong(expiresAt);
+        }
+        return record.putInt(key.length).put(key).putInt(value.length).put(value).array();
     }
 
     /**
@@ -1003,6 +1072,17 @@ final class WriteAheadJournal implements AutoCloseable {
         long revision = record.getLong();
         long fencingToken = record.getLong();
         long writtenMicros = record.getLong();
+        long expiresAt = 0;
+        if (kind > EXPIRES) {
+            if (record.remaining() < Long.BYTES) {
+                return null;
+            }
+            expiresAt = record.getLong();
+            kind -= EXPIRES;
+            if (expiresAt == 0) {
+                return null;
+            }
+        }
         byte[] key = bytes(record);
         byte[] value = key == null ? null : bytes(record);
         if (value == null || kind < DELETED || kind > ValueKind.values().length) {
@@ -1016,8 +1096,8 @@ final class WriteAheadJournal implements AutoCloseable {
         StoredValue stored = valueKind == ValueKind.BYTES
                              ? StoredValue.bytes(value)
                              : new StoredValue(valueKind, new String(value, StandardCharsets.UTF_8), null);
-        return new PendingWrite(keyText, Optional.of(new MemoryEntry(keyText, stored, revision, fencingToken)),
-                revision, writtenMicros);
+        return new PendingWrite(keyText, Optional.of(new MemoryEntry(keyText, stored, revision, fencingToken,
+                expiresAt)), revision, writtenMicros);
     }
 
     /** The length-prefixed bytes next in {@code record}; null when the length points outside it. */

@@ -22,11 +22,11 @@ final class Answers {
     private Answers() {
     }
 
-    /** A value and its version, relative to the scenario's base revision. */
-    record Versioned(StoredValue value, long version) {
+    /** A value, its version relative to the scenario's base revision, and when it expires (0: never). */
+    record Versioned(StoredValue value, long version, long expiresAtMicros) {
         @Override
         public String toString() {
-            return describe(value) + "@" + version;
+            return describe(value) + "@" + version + (expiresAtMicros == 0 ? "" : " until " + expiresAtMicros);
         }
     }
 
@@ -81,7 +81,7 @@ final class Answers {
     }
 
     static Versioned versioned(MemoryEntry entry, long base) {
-        return new Versioned(entry.value(), relative(entry.version(), base));
+        return new Versioned(entry.value(), relative(entry.version(), base), entry.expiresAtMicros());
     }
 
     /** 0 stands for "absent" in versions and stays 0. */

@@ -5,6 +5,7 @@ import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoredValue;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,11 @@ class ForwardingSession implements MemorySession {
     }
 
     @Override
+    public long nowMicros() {
+        return delegate.nowMicros();
+    }
+
+    @Override
     public void requireNewestGrant(String lockName, long token) throws StoreException {
         delegate.requireNewestGrant(lockName, token);
     }
@@ -46,9 +52,9 @@ class ForwardingSession implements MemorySession {
     }
 
     @Override
-    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
-            throws StoreException {
-        return delegate.storeAll(values, expectedVersions);
+    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions,
+                                            Duration timeToLive) throws StoreException {
+        return delegate.storeAll(values, expectedVersions, timeToLive);
     }
 
     @Override
@@ -57,8 +63,9 @@ class ForwardingSession implements MemorySession {
     }
 
     @Override
-    public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion) throws StoreException {
-        return delegate.store(key, value, expectedVersion);
+    public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion, Duration timeToLive)
+            throws StoreException {
+        return delegate.store(key, value, expectedVersion, timeToLive);
     }
 
     @Override
@@ -87,7 +94,7 @@ class ForwardingSession implements MemorySession {
     }
 
     @Override
-    public MemoryEntry increment(String key, long delta) throws StoreException {
-        return delegate.increment(key, delta);
+    public MemoryEntry increment(String key, long delta, Duration timeToLiveIfCreated) throws StoreException {
+        return delegate.increment(key, delta, timeToLiveIfCreated);
     }
 }

@@ -32,6 +32,13 @@ final class HistoryChecker {
      * @throws HistoryMismatch the first thing the model cannot explain, with the history that shows it
      */
     static void check(List<WorkRecord> history, Map<String, Answers.Versioned> finalState, long maxValueSize) {
+        check(history, finalState, history.stream().mapToLong(WorkRecord::clockMicros).max().orElse(0),
+                maxValueSize);
+    }
+
+    /** @param finalClockMicros the wall clock's time when {@code finalState} was read */
+    static void check(List<WorkRecord> history, Map<String, Answers.Versioned> finalState, long finalClockMicros,
+                      long maxValueSize) {
         for (int i = 0; i < history.size(); i++) {
             checkOutcome(history, i);
         }
@@ -46,12 +53,14 @@ final class HistoryChecker {
         List<String> replayed = new ArrayList<>();
         for (int i : order) {
             WorkRecord record = history.get(i);
+            model.setNow(record.clockMicros());
             Work.Observation expected = replay(model, record.work());
             replayed.add(describe(i, record) + "\n      model: " + show(expected));
             if (!expected.equals(record.observed())) {
                 throw new HistoryMismatch("work #" + i + " does not match the model", history, replayed);
             }
         }
+        model.setNow(finalClockMicros);
         Map<String, Answers.Versioned> modelState = new TreeMap<>();
         for (MemoryEntry entry : model.entries().values()) {
             modelState.put(entry.key(), Answers.versioned(entry, 0));

@@ -7,12 +7,14 @@ import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.Outcome;
 import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.testing.ManualClock;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -43,6 +45,7 @@ final class LiveMemory implements AutoCloseable {
     private final UnaryOperator<MemorySession> sessions;
     private final ExecutorService completions = Executors.newSingleThreadExecutor(
             task -> new Thread(task, "model-completions"));
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
     private MemoryStore store;
 
     /** @param sessions what a work is given instead of the store's session: a deliberately broken wrapper, or not */
@@ -55,7 +58,12 @@ final class LiveMemory implements AutoCloseable {
     private MemoryStore open() throws Exception {
         Path database = directory.resolve("memory.duckdb");
         return MemoryStore.open(new StoreSettings(database, StoreSettings.defaultLockFile(database),
-                LockFileSettings.defaults(), MAX_VALUE_SIZE));
+                LockFileSettings.defaults(), MAX_VALUE_SIZE), clock);
+    }
+
+    /** The memory's wall clock: it moves only when a scenario moves it. */
+    ManualClock clock() {
+        return clock;
     }
 
     /** The memory's revision now: what a scenario on its own namespace counts its versions from. */
@@ -85,7 +93,8 @@ final class LiveMemory implements AutoCloseable {
                 runs.incrementAndGet();
                 return work.run(view.apply(sessions.apply(session)), base);
             });
-            return new WorkRecord(work, outcome.result(), null, runs.get(), invoked, System.nanoTime());
+            return new WorkRecord(work, outcome.result(), null, runs.get(), invoked, System.nanoTime(),
+                    clock.micros());
         } catch (IOException | RuntimeException e) {
             return failed(work, e, runs.get(), invoked);
         }
@@ -113,7 +122,8 @@ final class LiveMemory implements AutoCloseable {
                         return work.run(sessions.apply(session), base);
                     }, completions)
                     .handle((outcome, failure) -> failure == null
-                            ? new WorkRecord(work, outcome.result(), null, runs.get(), invoked, System.nanoTime())
+                            ? new WorkRecord(work, outcome.result(), null, runs.get(), invoked, System.nanoTime(),
+                                    clock.micros())
                             : failed(work, failure, runs.get(), invoked))
                     .toCompletableFuture());
         }
@@ -122,11 +132,11 @@ final class LiveMemory implements AutoCloseable {
         return records.stream().map(CompletableFuture::join).toList();
     }
 
-    private static WorkRecord failed(Work work, Throwable failure, int runs, long invoked) {
+    private WorkRecord failed(Work work, Throwable failure, int runs, long invoked) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                           ? failure.getCause() : failure;
         Work.Observation observed = cause instanceof Work.IntendedFailure intended ? intended.observation() : null;
-        return new WorkRecord(work, observed, cause, runs, invoked, System.nanoTime());
+        return new WorkRecord(work, observed, cause, runs, invoked, System.nanoTime(), clock.micros());
     }
 
     /** Every entry, with versions relative to {@code base}: the state the model's must equal. */

@@ -17,6 +17,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetEncoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -61,12 +62,20 @@ final class MemoryModel implements MemorySession {
     };
 
     private final long maxValueSize;
+    /** What the entries expire by: the time of the work being replayed, in microseconds since the epoch. */
+    private long nowMicros;
     private TreeMap<String, MemoryEntry> entries = new TreeMap<>(CODE_POINT_ORDER);
     /** The latest change's revision: each change takes the next one, so versions never repeat, even for a key. */
     private long revision;
 
     MemoryModel(long maxValueSize) {
         this.maxValueSize = maxValueSize;
+    }
+
+    /** Sets the time of the next works; entries that expired by then are gone, as if never there. */
+    void setNow(long micros) {
+        nowMicros = micros;
+        entries.values().removeIf(entry -> entry.expiresAtMicros() != 0 && entry.expiresAtMicros() <= micros);
     }
 
     /** Runs a work with the store's effect: everything it changed stays when it returns, nothing when it throws. */
@@ -97,6 +106,11 @@ final class MemoryModel implements MemorySession {
         return revision;
     }
 
+    @Override
+    public long nowMicros() {
+        return nowMicros;
+    }
+
     /** The model has no named locks: the workloads never fence. */
     @Override
     public void requireNewestGrant(String lockName, long token) {
@@ -110,9 +124,10 @@ final class MemoryModel implements MemorySession {
     }
 
     @Override
-    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
-            throws StoreException {
+    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions,
+                                            Duration timeToLive) throws StoreException {
         values.forEach(this::checkEntry);
+        long expiresAt = expiry(timeToLive);
         for (Map.Entry<String, Long> expected : expectedVersions.entrySet()) {
             if (!values.containsKey(expected.getKey())) {
                 throw new InvalidEntryException("expected version of a key not stored");
@@ -131,7 +146,7 @@ final class MemoryModel implements MemorySession {
         if (!values.isEmpty()) {
             revision++;
             values.forEach((key, value) -> {
-                MemoryEntry entry = new MemoryEntry(key, value, revision, 0);
+                MemoryEntry entry = new MemoryEntry(key, value, revision, 0, expiresAt);
                 entries.put(key, entry);
                 written.put(key, entry);
             });
@@ -157,9 +172,11 @@ final class MemoryModel implements MemorySession {
     }
 
     @Override
-    public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion) throws StoreException {
+    public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion, Duration timeToLive)
+            throws StoreException {
         checkKey(key);
         checkValue(value);
+        long expiresAt = expiry(timeToLive);
         if (expectedVersion.isPresent() && expectedVersion.getAsLong() < 0) {
             throw new InvalidEntryException("negative expected version " + expectedVersion.getAsLong());
         }
@@ -167,7 +184,7 @@ final class MemoryModel implements MemorySession {
         if (expectedVersion.isPresent() && expectedVersion.getAsLong() != current) {
             throw new VersionConflictException(key, expectedVersion.getAsLong(), current);
         }
-        return write(key, value);
+        return write(key, value, expiresAt);
     }
 
     @Override
@@ -207,8 +224,9 @@ final class MemoryModel implements MemorySession {
     }
 
     @Override
-    public MemoryEntry increment(String key, long delta) throws StoreException {
+    public MemoryEntry increment(String key, long delta, Duration timeToLiveIfCreated) throws StoreException {
         checkKey(key);
+        long expiresAtIfCreated = expiry(timeToLiveIfCreated);
         MemoryEntry current = entries.get(key);
         long value = current == null ? 0 : integerValue(current);
         long sum;
@@ -217,11 +235,23 @@ final class MemoryModel implements MemorySession {
         } catch (ArithmeticException e) {
             throw new StoreException("sum outside the 64-bit range");
         }
-        return write(key, StoredValue.json(Long.toString(sum)));
+        return write(key, StoredValue.json(Long.toString(sum)),
+                current == null ? expiresAtIfCreated : current.expiresAtMicros());
     }
 
-    private MemoryEntry write(String key, StoredValue value) {
-        MemoryEntry entry = new MemoryEntry(key, value, ++revision, 0);
+    /** When an entry written now for {@code timeToLive} expires: 0 (never) for null; only positive ones are taken. */
+    private long expiry(Duration timeToLive) {
+        if (timeToLive == null) {
+            return 0;
+        }
+        if (timeToLive.compareTo(Duration.ZERO) <= 0) {
+            throw new InvalidEntryException("time to live " + timeToLive);
+        }
+        return nowMicros + Math.max(1, timeToLive.toNanos() / 1_000);
+    }
+
+    private MemoryEntry write(String key, StoredValue value, long expiresAtMicros) {
+        MemoryEntry entry = new MemoryEntry(key, value, ++revision, 0, expiresAtMicros);
         entries.put(key, entry);
         return entry;
     }

@@ -32,7 +32,7 @@ class ModelHistoryCheckerTest {
     }
 
     private static Answers.Versioned at(StoredValue value, long version) {
-        return new Answers.Versioned(value, version);
+        return new Answers.Versioned(value, version, 0);
     }
 
     private static void assertReported(String problem, List<WorkRecord> history,

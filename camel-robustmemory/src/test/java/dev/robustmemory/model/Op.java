@@ -5,6 +5,7 @@ import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoredValue;
 
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -132,6 +133,32 @@ sealed interface Op {
         @Override
         public String toString() {
             return "increment(" + show(key) + ", " + delta + ")";
+        }
+    }
+
+    /** A store whose value lives for {@code timeToLive} (a zero or negative one is refused). */
+    record StoreFor(String key, StoredValue value, Duration timeToLive) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            return session.store(key, value, OptionalLong.empty(), timeToLive);
+        }
+
+        @Override
+        public String toString() {
+            return "store(" + show(key) + ", " + Answers.describe(value) + ", for " + timeToLive + ")";
+        }
+    }
+
+    /** An increment that gives a key it creates {@code timeToLive}; the key keeps the expiry it has. */
+    record IncrementFor(String key, long delta, Duration timeToLive) implements Op {
+        @Override
+        public Object run(MemorySession session, long base) throws StoreException {
+            return session.increment(key, delta, timeToLive);
+        }
+
+        @Override
+        public String toString() {
+            return "increment(" + show(key) + ", " + delta + ", for " + timeToLive + ")";
         }
     }
 

@@ -5,6 +5,7 @@ import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoredValue;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,14 +56,14 @@ final class PrefixedSession extends ForwardingSession {
     }
 
     @Override
-    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions)
-            throws StoreException {
+    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions,
+                                            Duration timeToLive) throws StoreException {
         Map<String, StoredValue> inside = new LinkedHashMap<>();
         values.forEach((key, value) -> inside.put(inside(key), value));
         Map<String, Long> expectedInside = new LinkedHashMap<>();
         expectedVersions.forEach((key, version) -> expectedInside.put(inside(key), version));
         Map<String, MemoryEntry> written = new LinkedHashMap<>();
-        delegate.storeAll(inside, expectedInside)
+        delegate.storeAll(inside, expectedInside, timeToLive)
                 .forEach((key, entry) -> written.put(key.substring(prefix.length()), entry));
         return written;
     }
@@ -74,8 +75,9 @@ final class PrefixedSession extends ForwardingSession {
     }
 
     @Override
-    public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion) throws StoreException {
-        return delegate.store(inside(key), value, expectedVersion);
+    public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion, Duration timeToLive)
+            throws StoreException {
+        return delegate.store(inside(key), value, expectedVersion, timeToLive);
     }
 
     @Override
@@ -105,7 +107,7 @@ final class PrefixedSession extends ForwardingSession {
     }
 
     @Override
-    public MemoryEntry increment(String key, long delta) throws StoreException {
-        return delegate.increment(inside(key), delta);
+    public MemoryEntry increment(String key, long delta, Duration timeToLiveIfCreated) throws StoreException {
+        return delegate.increment(inside(key), delta, timeToLiveIfCreated);
     }
 }

@@ -1,12 +1,25 @@
 package dev.robustmemory.model;
 
+import java.time.Duration;
+
 /** One step of a sequential scenario: a work, or something that happens to the lease between works. */
-sealed interface Step permits Step.Run, Step.LeaseEvent {
+sealed interface Step permits Step.Run, Step.LeaseEvent, Step.ClockAdvance {
 
     record Run(Work work) implements Step {
         @Override
         public String toString() {
             return work.toString();
+        }
+    }
+
+    /**
+     * The wall clock moves on before the next work. Only on: after a step back the memory's time stands at the latest
+     * time a batch decided by, which the model cannot know (ExpiryClockTest covers it).
+     */
+    record ClockAdvance(Duration by) implements Step {
+        @Override
+        public String toString() {
+            return "clock +" + by.toMillis() + " ms";
         }
     }
 

@@ -3,6 +3,7 @@ package dev.robustmemory.model;
 import dev.robustmemory.store.MemoryStore;
 import dev.robustmemory.store.StoredValue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -94,8 +95,14 @@ final class Workloads {
         return new Op.StoreAll(values, expected);
     }
 
+    /** A few seconds, so that the clock's steps of one second meet expiry times; now and then one not positive. */
+    private static Duration timeToLive(SplittableRandom random) {
+        return weighted(random, 12, 1) == 0 ? Duration.ofMillis(random.nextLong(1, 3_500))
+               : Duration.ofMillis(-random.nextLong(2));
+    }
+
     private static Op op(SplittableRandom random) {
-        return switch (weighted(random, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1)) {
+        return switch (weighted(random, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 2, 1)) {
             case 0 -> new Op.Store(key(random), value(random), expectedVersion(random));
             case 1 -> new Op.Load(key(random));
             case 2 -> new Op.Increment(key(random), delta(random));
@@ -107,7 +114,9 @@ final class Workloads {
             case 8 -> new Op.Size();
             case 9 -> new Op.LoadAll(someKeys(random));
             case 10 -> storeAll(random);
-            default -> new Op.DeleteAll(someKeys(random));
+            case 11 -> new Op.DeleteAll(someKeys(random));
+            case 12 -> new Op.StoreFor(key(random), value(random), timeToLive(random));
+            default -> new Op.IncrementFor(key(random), delta(random), timeToLive(random));
         };
     }
 
@@ -117,8 +126,11 @@ final class Workloads {
     }
 
     static List<Step> sequentialScenario(SplittableRandom random) {
-        return listOf(random, 0, 24, r -> weighted(r, 30, 1) == 0 ? new Step.Run(work(r))
-                                                                  : oneOf(r, List.of(Step.LeaseEvent.values())));
+        return listOf(random, 0, 24, r -> switch (weighted(r, 30, 1, 4)) {
+            case 0 -> new Step.Run(work(r));
+            case 1 -> oneOf(r, List.of(Step.LeaseEvent.values()));
+            default -> new Step.ClockAdvance(Duration.ofMillis(oneOf(r, List.of(500L, 1_000L, 1_000L, 3_000L))));
+        });
     }
 
     /** Rounds of works submitted together; the rounds follow one another. */
@@ -166,6 +178,12 @@ final class Workloads {
         }
         if (op instanceof Op.StoreAll storeAll) {
             return smallerStoreAll(storeAll);
+        }
+        if (op instanceof Op.StoreFor store) {
+            return List.of(new Op.Store(store.key(), store.value(), OptionalLong.empty()));
+        }
+        if (op instanceof Op.IncrementFor increment) {
+            return List.of(new Op.Increment(increment.key(), increment.delta()));
         }
         return List.of();
     }

@@ -238,6 +238,28 @@ class MemoryStoreProcessTest {
         }
     }
 
+    /**
+     * An entry another process wrote to expire is gone here the moment it expires, though this JVM learnt it from the
+     * journal and holds it in its cache: both processes go by the host's one wall clock.
+     */
+    @Test
+    void anEntryWrittenByAnotherProcessExpiresHereAtItsTime() throws Exception {
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database));
+             ChildJvm other = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.SERVE_COMMANDS,
+                     database.toString())) {
+            other.awaitLine(StoreTestProcess.READY, CHILD_START);
+            runInOther(other, "store-for k theirs PT3S");
+            MemoryEntry entry = store.execute(TIMEOUT, session -> session.load("k")).result().orElseThrow();
+            Instant expiresAt = entry.expiresAt().orElseThrow();
+            assertTrue(Instant.now().isBefore(expiresAt), "read within its three seconds");
+            for (Instant now; (now = Instant.now()).isBefore(expiresAt); ) {
+                Thread.sleep(Duration.between(now, expiresAt).toMillis() + 1); // waiting for a time, not an event
+            }
+            assertEquals(Optional.empty(), textOf(store, "k"));
+            assertEquals(0, store.execute(TIMEOUT, MemorySession::size).result());
+        }
+    }
+
     /** The write is acknowledged to the child, in its journal only: the child dies before anything applies it. */
     private void storeInAChildThatDiesHoldingTheLease(String key, String value) throws Exception {
         try (ChildJvm child = ChildJvm.start(childTemp, StoreTestProcess.class, StoreTestProcess.COMMIT_THEN_HALT,

@@ -113,6 +113,8 @@ public final class StoreTestProcess {
                 String[] words = line.split(" ");
                 store.execute(Duration.ofSeconds(10), session -> switch (words[0]) {
                     case "store" -> session.store(words[1], StoredValue.text(words[2]), OptionalLong.empty());
+                    case "store-for" -> session.store(words[1], StoredValue.text(words[2]), OptionalLong.empty(),
+                            Duration.parse(words[3]));
                     case "delete" -> session.delete(words[1]);
                     case "clear" -> session.clear(words[1]);
                     default -> throw new IllegalArgumentException("unknown command " + line);

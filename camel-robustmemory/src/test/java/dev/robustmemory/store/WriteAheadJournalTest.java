@@ -56,6 +56,47 @@ class WriteAheadJournalTest {
     }
 
     @Test
+    void expiringValuesKeepTheirExpiryTimeAndTheClockMarkOutlivesTheJournalsUsers() throws Exception {
+        PendingWrite expiring = PendingWrite.of(new MemoryEntry("e", StoredValue.json("1"), 3, 9,
+                1_767_225_600_000_001L));
+        List<PendingWrite> writes = List.of(expiring, write("forever", StoredValue.text("x")));
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            readAll(journal, 0);
+            journal.raiseClockMark(1_767_225_000_000_000L);
+            journal.raiseClockMark(5); // a mark never goes back
+            journal.append(writes);
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(writes, readAll(journal, 0));
+            assertEquals(1_767_225_000_000_000L, journal.clockMark());
+        }
+    }
+
+    @Test
+    void aJournalOfTheFormatBeforeExpiryIsTakenOverWithItsWritesAndRefusedByThatFormatsReaders() throws Exception {
+        List<PendingWrite> writes = List.of(write("a", StoredValue.text("kept")));
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            readAll(journal, 0);
+            journal.append(writes);
+        }
+        try (RandomAccessFile file = new RandomAccessFile(path().toFile(), "rw")) {
+            file.write(WriteAheadJournal.UNEXPIRING_MAGIC.getBytes(StandardCharsets.US_ASCII));
+            file.seek(48 + 8 * 8 + 4); // the clock mark: zeros, as that format left it
+            file.write(new byte[12]);
+        }
+        try (WriteAheadJournal journal = open(DATABASE_ID)) {
+            assertEquals(writes, readAll(journal, 0));
+            assertEquals(0, journal.clockMark(), "a mark never written reads as 0");
+        }
+        byte[] magic = new byte[WriteAheadJournal.MAGIC.length()];
+        try (RandomAccessFile file = new RandomAccessFile(path().toFile(), "r")) {
+            file.readFully(magic);
+        }
+        assertEquals(WriteAheadJournal.MAGIC, new String(magic, StandardCharsets.US_ASCII),
+                "rewritten, so that a library knowing only the older format refuses the journal");
+    }
+
+    @Test
     void aTornLastRecordEndsRecoveryAtTheRecordsBeforeIt() throws Exception {
         List<PendingWrite> acknowledged = List.of(write("a", StoredValue.text("1")));
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
