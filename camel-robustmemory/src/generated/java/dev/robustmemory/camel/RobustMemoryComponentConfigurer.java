@@ -64,6 +64,7 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "stalelockthreshold":
         case "staleLockThreshold": getOrCreateConfiguration(target).setStaleLockThreshold(property(camelContext, java.lang.String.class, value)); return true;
         case "synchronous": getOrCreateConfiguration(target).setSynchronous(property(camelContext, boolean.class, value)); return true;
+        case "ttl": getOrCreateConfiguration(target).setTtl(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
     }
@@ -110,6 +111,7 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "stalelockthreshold":
         case "staleLockThreshold": return java.lang.String.class;
         case "synchronous": return boolean.class;
+        case "ttl": return java.lang.String.class;
         default: return null;
         }
     }
@@ -152,6 +154,7 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "stalelockthreshold":
         case "staleLockThreshold": return getOrCreateConfiguration(target).getStaleLockThreshold();
         case "synchronous": return getOrCreateConfiguration(target).isSynchronous();
+        case "ttl": return getOrCreateConfiguration(target).getTtl();
         default: return null;
         }
     }

@@ -79,6 +79,7 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "synchronous": target.getConfiguration().setSynchronous(property(camelContext, boolean.class, value)); return true;
         case "timeunit":
         case "timeUnit": target.setTimeUnit(property(camelContext, java.util.concurrent.TimeUnit.class, value)); return true;
+        case "ttl": target.getConfiguration().setTtl(property(camelContext, java.lang.String.class, value)); return true;
         case "usefixeddelay":
         case "useFixedDelay": target.setUseFixedDelay(property(camelContext, boolean.class, value)); return true;
         default: return false;
@@ -144,6 +145,7 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "synchronous": return boolean.class;
         case "timeunit":
         case "timeUnit": return java.util.concurrent.TimeUnit.class;
+        case "ttl": return java.lang.String.class;
         case "usefixeddelay":
         case "useFixedDelay": return boolean.class;
         default: return null;
@@ -210,6 +212,7 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "synchronous": return target.getConfiguration().isSynchronous();
         case "timeunit":
         case "timeUnit": return target.getTimeUnit();
+        case "ttl": return target.getConfiguration().getTtl();
         case "usefixeddelay":
         case "useFixedDelay": return target.isUseFixedDelay();
         default: return null;

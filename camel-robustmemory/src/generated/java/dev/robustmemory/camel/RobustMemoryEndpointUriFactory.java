@@ -24,7 +24,7 @@ public class RobustMemoryEndpointUriFactory extends org.apache.camel.support.com
     private static final Set<String> ENDPOINT_IDENTITY_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(33);
+        Set<String> props = new HashSet<>(34);
         props.add("allowNetworkFileSystem");
         props.add("backoffErrorThreshold");
         props.add("backoffIdleThreshold");
@@ -57,6 +57,7 @@ public class RobustMemoryEndpointUriFactory extends org.apache.camel.support.com
         props.add("startScheduler");
         props.add("synchronous");
         props.add("timeUnit");
+        props.add("ttl");
         props.add("useFixedDelay");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);
         SECRET_PROPERTY_NAMES = Collections.emptySet();

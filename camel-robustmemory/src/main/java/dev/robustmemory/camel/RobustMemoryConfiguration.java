@@ -52,6 +52,16 @@ public class RobustMemoryConfiguration implements Cloneable {
     private String lockTimeout = "5s";
 
     /**
+     * How long the values this endpoint writes live (store, storeAll, getAndSet, putIfAbsent), e.g. 30s, 10m, 1h,
+     * PT1H or plain milliseconds; must be positive. An expired value is absent to every operation in every process at
+     * once, and its row is reclaimed later. An increment gives it to a key it creates (a counter of that window) and
+     * keeps a key's expiry otherwise. Unset: values never expire. The header CamelRobustMemoryTtl overrides it for
+     * one message.
+     */
+    @UriParam(label = "producer", javaType = "java.time.Duration")
+    private String ttl;
+
+    /**
      * Whether the consumer and the cleanup operation repair what they find: a dead holder's left-over owner record
      * is marked recovered and a corrupt one rewritten, each only while the lock is free. When false they only report,
      * and change nothing on disk. The lock file itself is never deleted.
@@ -139,6 +149,14 @@ public class RobustMemoryConfiguration implements Cloneable {
         return lockTimeout;
     }
 
+    public String getTtl() {
+        return ttl;
+    }
+
+    public void setTtl(String ttl) {
+        this.ttl = ttl;
+    }
+
     public void setLockTimeout(String lockTimeout) {
         this.lockTimeout = lockTimeout;
     }
@@ -212,14 +230,26 @@ public class RobustMemoryConfiguration implements Cloneable {
         return Durations.parse("option lockTimeout", lockTimeout);
     }
 
+    /** The time to live as a duration; null when unset. @throws IllegalArgumentException unless it is positive */
+    public Duration ttlDuration() {
+        if (ttl == null) {
+            return null;
+        }
+        return positive("option ttl", Durations.parse("option ttl", ttl));
+    }
+
+    /** @throws IllegalArgumentException when {@code duration} is zero (a parsed one is never negative) */
+    static Duration positive(String name, Duration duration) {
+        if (duration.isZero()) {
+            throw new IllegalArgumentException("Invalid duration for " + name + ": 0 (it must be positive)");
+        }
+        return duration;
+    }
+
     /** The stale lock threshold as a duration. @throws IllegalArgumentException unless it is a positive duration */
     public Duration staleLockThresholdDuration() {
-        Duration threshold = Durations.parse("option staleLockThreshold", staleLockThreshold);
-        if (threshold.isZero()) {
-            throw new IllegalArgumentException("Invalid value for option staleLockThreshold: '" + staleLockThreshold
-                                               + "' must be positive");
-        }
-        return threshold;
+        return positive("option staleLockThreshold", Durations.parse("option staleLockThreshold",
+                staleLockThreshold));
     }
 
     /**
@@ -248,6 +278,7 @@ public class RobustMemoryConfiguration implements Cloneable {
             throw new IllegalArgumentException("Option operation must be one of: " + RobustMemoryOperation.names());
         }
         lockTimeoutDuration();
+        ttlDuration();
         staleLockThresholdDuration();
         lockDirectoryPath();
         storeSettings();

@@ -28,6 +28,18 @@ public final class RobustMemoryConstants {
                             + " \\ included).")
     public static final String KEY_PREFIX = "CamelRobustMemoryKeyPrefix";
 
+    @Metadata(label = "producer", javaType = "java.time.Duration",
+              description = "In: how long the values this message writes live (store, storeAll, getAndSet,"
+                            + " putIfAbsent; an increment gives it to a key it creates): a Duration, a whole number of"
+                            + " milliseconds, or text such as 30s, 10m or PT1H; must be positive. Overrides the ttl"
+                            + " option.")
+    public static final String TTL = "CamelRobustMemoryTtl";
+
+    @Metadata(label = "producer", javaType = "java.time.Instant",
+              description = "Out (load, store, increment, getAndSet, putIfAbsent): when the key's value expires;"
+                            + " removed when it never does.")
+    public static final String EXPIRES_AT = "CamelRobustMemoryExpiresAt";
+
     @Metadata(label = "producer", javaType = "Long",
               description = "In: makes store, getAndSet and delete a compare-and-set: write (or delete) only if the"
                             + " key's current version equals this (0 = the key must not exist); otherwise the exchange"

@@ -1,5 +1,6 @@
 package dev.robustmemory.camel;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -38,7 +39,8 @@ import org.apache.camel.util.json.Jsoner;
  * <p><b>Sharing a database.</b> Ids are stored as keys {@code idempotent/<name>/<id>}; repositories with different
  * {@link #setName names} share one database without seeing each other's ids, and {@link #clear} removes only its
  * own. The value of each key is a small JSON object saying when and by which process the id was added, e.g.
- * {@code {"addedAt":"2026-11-26T16:05:00.001Z","pid":4711}}. The prefix plus the id may be at most 1024 characters;
+ * {@code {"addedAt":"2026-11-26T16:05:00.001Z","pid":4711}}. With a {@link #setTtl ttl}, an id is remembered that
+ * long after it was added, then forgotten everywhere at once and reclaimed: the database stops growing with ids. The prefix plus the id may be at most 1024 characters;
  * a longer id fails the call with an {@link IllegalArgumentException}.
  *
  * <p>Configure it with the bean properties ({@code database}, {@code lockFile}, {@code lockTimeout}, {@code name},
@@ -66,6 +68,13 @@ public class RobustMemoryIdempotentRepository extends RepositoryBeanSupport impl
                             + " must see the same ids use the same name and database.", defaultValue = "default")
     private String name = "default";
 
+    @Metadata(description = "How long an added id is remembered, e.g. 7d, 12h or PT24H; must be positive. After it,"
+                            + " the id is forgotten in every process at once (a duplicate arriving later is processed"
+                            + " again) and its row is reclaimed. Unset: ids are kept until removed.",
+              javaType = "java.time.Duration")
+    private String ttl;
+    private Duration retention;
+
     private final RepositoryMemory memory = new RepositoryMemory("idempotent repository");
 
     public RobustMemoryIdempotentRepository() {
@@ -85,7 +94,7 @@ public class RobustMemoryIdempotentRepository extends RepositoryBeanSupport impl
         return execute("add id '" + id + "'", session -> {
             try {
                 // Version 0 = "only if absent": under the lock, so of all processes adding this id one wins.
-                session.store(key, addedBy, OptionalLong.of(0));
+                session.store(key, addedBy, OptionalLong.of(0), retention);
                 return true;
             } catch (VersionConflictException alreadyAdded) {
                 return false;
@@ -129,6 +138,15 @@ public class RobustMemoryIdempotentRepository extends RepositoryBeanSupport impl
         this.name = name;
     }
 
+    @ManagedAttribute(description = "How long an added id is remembered; empty: until removed")
+    public String getTtl() {
+        return ttl;
+    }
+
+    public void setTtl(String ttl) {
+        this.ttl = ttl;
+    }
+
     /** The prefix of this repository's keys, {@code idempotent/<name>/}. */
     public String keyPrefix() {
         return KEY_NAMESPACE + name + "/";
@@ -136,7 +154,10 @@ public class RobustMemoryIdempotentRepository extends RepositoryBeanSupport impl
 
     @Override
     protected void doStart() throws Exception {
-        memory.open("name", name, memoryOptions());
+        RobustMemoryConfiguration options = memoryOptions();
+        options.setTtl(ttl);
+        retention = options.ttlDuration();
+        memory.open("name", name, options);
     }
 
     @Override

@@ -32,6 +32,7 @@ import org.apache.camel.support.HeaderSelectorProducer;
 
 import static dev.robustmemory.camel.RobustMemoryConstants.AVG_WAIT_TIME;
 import static dev.robustmemory.camel.RobustMemoryConstants.EXPECTED_VERSION;
+import static dev.robustmemory.camel.RobustMemoryConstants.EXPIRES_AT;
 import static dev.robustmemory.camel.RobustMemoryConstants.EXPECTED_VERSIONS;
 import static dev.robustmemory.camel.RobustMemoryConstants.FENCING_TOKEN;
 import static dev.robustmemory.camel.RobustMemoryConstants.FOUND;
@@ -49,6 +50,7 @@ import static dev.robustmemory.camel.RobustMemoryConstants.MAX_WAIT_TIME;
 import static dev.robustmemory.camel.RobustMemoryConstants.OPERATION;
 import static dev.robustmemory.camel.RobustMemoryConstants.ORPHANED_LOCKS_CLEANED;
 import static dev.robustmemory.camel.RobustMemoryConstants.SUCCESS_RATE;
+import static dev.robustmemory.camel.RobustMemoryConstants.TTL;
 import static dev.robustmemory.camel.RobustMemoryConstants.VERSION;
 import static dev.robustmemory.camel.RobustMemoryConstants.VERSIONS;
 
@@ -92,6 +94,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     private LockStatistics statistics;
     private LockInspector inspector;
     private Duration defaultLockTimeout;
+    /** The endpoint's time to live; null: values never expire. */
+    private Duration defaultTtl;
     /** Runs what follows each operation (the rest of the route, usually): never the store's lease thread. */
     private Executor completions;
     private boolean synchronous;
@@ -115,6 +119,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         statistics = endpoint.statisticsIfMonitored(store);
         inspector = endpoint.inspector(store);
         defaultLockTimeout = endpoint.getConfiguration().lockTimeoutDuration();
+        defaultTtl = endpoint.getConfiguration().ttlDuration();
         completions = endpoint.getComponent().completionExecutor();
         synchronous = endpoint.getConfiguration().isSynchronous();
         healthCheck = endpoint.getComponent().addProducerHealthCheck(store.settings());
@@ -148,10 +153,12 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         String key = key(message);
         StoredValue value = checkedValue(message);
         OptionalLong expectedVersion = expectedVersion(message);
+        Duration ttl = ttl(message);
         execute(message, callback, RobustMemoryOperation.store,
-                fenced(message, session -> session.store(key, value, expectedVersion)),
+                fenced(message, session -> session.store(key, value, expectedVersion, ttl)),
                 outcome -> {
                     message.setHeader(VERSION, outcome.result().version());
+                    setExpiresAt(message, outcome.result());
                     message.setHeader(FENCING_TOKEN, outcome.fencingToken());
                 });
     }
@@ -163,6 +170,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
             Optional<MemoryEntry> entry = outcome.result();
             message.setHeader(FOUND, entry.isPresent());
             message.setHeader(VERSION, entry.map(MemoryEntry::version).orElse(0L));
+            setExpiresAt(message, entry.orElse(null));
             message.setBody(entry.map(found -> codec.decode(found.value())).orElse(null));
         });
     }
@@ -214,11 +222,13 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     public void onIncrement(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
         long delta = delta(message.getBody());
+        Duration ttl = ttl(message);
         execute(message, callback, RobustMemoryOperation.increment,
-                fenced(message, session -> session.increment(key, delta)),
+                fenced(message, session -> session.increment(key, delta, ttl)),
                 outcome -> {
                     message.setBody(codec.decode(outcome.result().value()));
                     message.setHeader(VERSION, outcome.result().version());
+                    setExpiresAt(message, outcome.result());
                     message.setHeader(FENCING_TOKEN, outcome.fencingToken());
                 });
     }
@@ -243,8 +253,9 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     public void onStoreAll(Message message, AsyncCallback callback) throws Exception {
         Map<String, StoredValue> values = valuesOfBody(message);
         Map<String, Long> expectedVersions = expectedVersions(message);
+        Duration ttl = ttl(message);
         execute(message, callback, RobustMemoryOperation.storeAll,
-                fenced(message, session -> session.storeAll(values, expectedVersions)), outcome -> {
+                fenced(message, session -> session.storeAll(values, expectedVersions, ttl)), outcome -> {
                     Map<String, Long> versions = new LinkedHashMap<>();
                     outcome.result().forEach((key, entry) -> versions.put(key, entry.version()));
                     message.setHeader(VERSIONS, versions);
@@ -267,14 +278,16 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         String key = key(message);
         StoredValue value = checkedValue(message);
         OptionalLong expectedVersion = expectedVersion(message);
+        Duration ttl = ttl(message);
         execute(message, callback, RobustMemoryOperation.getAndSet, fenced(message, session -> {
             Optional<MemoryEntry> previous = session.load(key);
-            return new Replacement(previous, session.store(key, value, expectedVersion));
+            return new Replacement(previous, session.store(key, value, expectedVersion, ttl));
         }), outcome -> {
             Replacement replacement = outcome.result();
             message.setBody(replacement.previous().map(entry -> codec.decode(entry.value())).orElse(null));
             message.setHeader(FOUND, replacement.previous().isPresent());
             message.setHeader(VERSION, replacement.now().version());
+            setExpiresAt(message, replacement.now());
             message.setHeader(FENCING_TOKEN, outcome.fencingToken());
         });
     }
@@ -283,15 +296,17 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     public void onPutIfAbsent(Message message, AsyncCallback callback) throws Exception {
         String key = key(message);
         StoredValue value = checkedValue(message);
+        Duration ttl = ttl(message);
         execute(message, callback, RobustMemoryOperation.putIfAbsent, fenced(message, session -> {
             Optional<MemoryEntry> previous = session.load(key);
             return new Replacement(previous, previous.isPresent()
-                                             ? previous.get() : session.store(key, value, OptionalLong.empty()));
+                                             ? previous.get() : session.store(key, value, OptionalLong.empty(), ttl));
         }), outcome -> {
             Replacement replacement = outcome.result();
             message.setBody(codec.decode(replacement.now().value()));
             message.setHeader(FOUND, replacement.previous().isPresent());
             message.setHeader(VERSION, replacement.now().version());
+            setExpiresAt(message, replacement.now());
             message.setHeader(FENCING_TOKEN, outcome.fencingToken());
         });
     }
@@ -433,6 +448,22 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
         Object override = message.getHeader(LOCK_TIMEOUT);
         return override == null
                ? monitor.lockTimeout(defaultLockTimeout) : Durations.fromHeader("header " + LOCK_TIMEOUT, override);
+    }
+
+    /** The message's time to live: the header's, else the endpoint's; null for ever. */
+    private Duration ttl(Message message) {
+        Object override = message.getHeader(TTL);
+        return override == null ? defaultTtl
+               : RobustMemoryConfiguration.positive("header " + TTL, Durations.fromHeader("header " + TTL, override));
+    }
+
+    /** When the entry expires, or no header when it never does (nor for an absent entry). */
+    private static void setExpiresAt(Message message, MemoryEntry entry) {
+        if (entry != null && entry.expiresAt().isPresent()) {
+            message.setHeader(EXPIRES_AT, entry.expiresAt().get());
+        } else {
+            message.removeHeader(EXPIRES_AT);
+        }
     }
 
     private String key(Message message) throws CamelExchangeException {

@@ -99,6 +99,12 @@ public class RobustMemoryComponentConfiguration extends ComponentConfigurationPr
     private String staleLockThreshold;
 
     /**
+     * How long the values the endpoints write live, e.g. 30s, 10m or 1h; must be positive. Unset: values never
+     * expire. The header CamelRobustMemoryTtl overrides it for one message.
+     */
+    private String ttl;
+
+    /**
      * Whether to accept a lock file on a network or FUSE file system (nfs, cifs, smb, fuse...), where record locks
      * can be granted to two processes at once.
      */
@@ -227,6 +233,14 @@ public class RobustMemoryComponentConfiguration extends ComponentConfigurationPr
 
     public void setMonitorLocks(Boolean monitorLocks) {
         this.monitorLocks = monitorLocks;
+    }
+
+    public String getTtl() {
+        return ttl;
+    }
+
+    public void setTtl(String ttl) {
+        this.ttl = ttl;
     }
 
     public String getStaleLockThreshold() {
