@@ -52,6 +52,7 @@ class RobustMemoryToolingMetadataTest {
             Map.entry("lockFile", ""),
             Map.entry("operation", "producer"),
             Map.entry("lockTimeout", "producer"),
+            Map.entry("ttl", "producer"),
             Map.entry("maxValueSize", "producer"),
             Map.entry("synchronous", "producer,advanced"),
             Map.entry("cleanupOrphaned", "advanced"),
@@ -106,7 +107,7 @@ class RobustMemoryToolingMetadataTest {
     @Test
     void durationOptionsAreTypedDuration() throws IOException, DeserializationException {
         for (String section : List.of("componentProperties", "properties")) {
-            for (String option : List.of("lockTimeout", "staleLockThreshold")) {
+            for (String option : List.of("lockTimeout", "ttl", "staleLockThreshold")) {
                 assertEquals("duration", option(section, option).getString("type"), section + "." + option);
             }
         }
