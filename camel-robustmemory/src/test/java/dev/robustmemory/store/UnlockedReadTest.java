@@ -2,11 +2,13 @@ package dev.robustmemory.store;
 
 import dev.robustmemory.lock.LockGrant;
 import dev.robustmemory.lock.LockTimeoutException;
+import dev.robustmemory.testing.ManualClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -48,6 +50,36 @@ class UnlockedReadTest {
             }
             assertEquals(StoredValue.text("1"), store.execute(TIMEOUT, session -> session.load("known")).result()
                     .orElseThrow().value(), "what the refused work wrote was discarded");
+        }
+    }
+
+    /**
+     * A read without the lock takes effect before the holder's batch, which may go by an earlier time than the
+     * reader's clock: a value that expired after the journal's clock mark must wait for the lock, one that expired
+     * before it (or is still live) is answered.
+     */
+    @Test
+    void aValueThatExpiredAfterTheClockMarkWaitsForTheLockOthersAreAnswered() throws Exception {
+        ManualClock clock = new ManualClock(Instant.parse("2026-06-01T12:00:00Z"));
+        try (MemoryStore store = MemoryStore.open(StoreSettings.of(directory.resolve("memory.duckdb")), clock)) {
+            store.execute(TIMEOUT, session -> {
+                session.store("early", StoredValue.text("e"), OptionalLong.empty(), Duration.ofSeconds(5));
+                return session.store("late", StoredValue.text("l"), OptionalLong.empty(), Duration.ofSeconds(60));
+            });
+            clock.advance(Duration.ofSeconds(10));
+            assertEquals(Optional.empty(), store.execute(TIMEOUT, session -> session.load("early")).result(),
+                    "decided under the lock: the mark is now 10 s on");
+            clock.advance(Duration.ofSeconds(60));
+            try (LockGrant held = store.lock().acquire(TIMEOUT)) {
+                assertEquals(Optional.empty(), store.execute(SHORT,
+                        MemoryWork.reading(session -> session.load("early"))).result(),
+                        "expired before the mark: expired for every batch, answered without the lock");
+                assertThrows(LockTimeoutException.class, () -> store.execute(SHORT,
+                        MemoryWork.reading(session -> session.load("late"))),
+                        "expired after the mark: the holder's batch may still see it, so the read waits");
+            }
+            assertEquals(Optional.empty(), store.execute(TIMEOUT,
+                    MemoryWork.reading(session -> session.load("late"))).result());
         }
     }
 }
