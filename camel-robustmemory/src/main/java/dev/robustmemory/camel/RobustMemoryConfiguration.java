@@ -235,21 +235,24 @@ public class RobustMemoryConfiguration implements Cloneable {
         if (ttl == null) {
             return null;
         }
-        return positive("option ttl", Durations.parse("option ttl", ttl));
+        return positive("option ttl", ttl, Durations.parse("option ttl", ttl));
     }
 
-    /** @throws IllegalArgumentException when {@code duration} is zero (a parsed one is never negative) */
-    static Duration positive(String name, Duration duration) {
+    /**
+     * @param value what {@code duration} was parsed from, for the message
+     * @throws IllegalArgumentException when {@code duration} is zero (a parsed one is never negative)
+     */
+    static Duration positive(String name, Object value, Duration duration) {
         if (duration.isZero()) {
-            throw new IllegalArgumentException("Invalid duration for " + name + ": 0 (it must be positive)");
+            throw new IllegalArgumentException("Invalid value for " + name + ": '" + value + "' must be positive");
         }
         return duration;
     }
 
     /** The stale lock threshold as a duration. @throws IllegalArgumentException unless it is a positive duration */
     public Duration staleLockThresholdDuration() {
-        return positive("option staleLockThreshold", Durations.parse("option staleLockThreshold",
-                staleLockThreshold));
+        return positive("option staleLockThreshold", staleLockThreshold,
+                Durations.parse("option staleLockThreshold", staleLockThreshold));
     }
 
     /**

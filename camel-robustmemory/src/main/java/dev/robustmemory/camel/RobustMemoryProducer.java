@@ -454,7 +454,8 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     private Duration ttl(Message message) {
         Object override = message.getHeader(TTL);
         return override == null ? defaultTtl
-               : RobustMemoryConfiguration.positive("header " + TTL, Durations.fromHeader("header " + TTL, override));
+               : RobustMemoryConfiguration.positive("header " + TTL, override,
+                       Durations.fromHeader("header " + TTL, override));
     }
 
     /** When the entry expires, or no header when it never does (nor for an absent entry). */

@@ -97,6 +97,8 @@ final class DatabaseLease {
     private final ExpiryClock expiryClock;
     /** The journal's writes DuckDB lacks, as of {@link #journalRead}. */
     private final Map<String, PendingWrite> journaled = new LinkedHashMap<>();
+    /** Every change of {@link #journaled}, oldest first: what the change log lacks. */
+    private final List<PendingWrite> journaledChanges = new ArrayList<>();
     private final ConcurrentLinkedQueue<LockEvent> takeovers = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     /** The works taken from the queue for the current batch: whatever happens, each gets an outcome. */
@@ -354,7 +356,8 @@ final class DatabaseLease {
             }
             catchUp(journal.catchUp(journalRead));
             revisions.observe(journal.appliedRevision());
-            session = DuckDbSession.begin(this::sqlConnection, token, cache, journaled, revisions, expiryClock);
+            session = DuckDbSession.begin(this::sqlConnection, token, cache, journaled, journaledChanges, revisions,
+                    expiryClock);
             if (journaled.isEmpty() && !journal.isEmpty()) {
                 journal.startOver(revisions.current(), true); // all applied (its applier died before starting over)
             }
@@ -444,12 +447,17 @@ final class DatabaseLease {
             case RESTARTED -> {
                 cache.clear();
                 journaled.clear();
+                journaledChanges.clear();
             }
-            case AFTER_APPLY -> journaled.clear(); // what it knew is in DuckDB now, and still true
+            case AFTER_APPLY -> { // what it knew is in DuckDB now, and still true
+                journaled.clear();
+                journaledChanges.clear();
+            }
             case ONWARD -> { }
         }
         for (PendingWrite write : read.writes()) {
             journaled.put(write.key(), write);
+            journaledChanges.add(write);
             cache.put(write.key(), write.entry());
             revisions.observe(write.revision());
         }
@@ -631,8 +639,8 @@ final class DatabaseLease {
         journalRead = read.get().position();
         revisions.observe(read.get().appliedRevision());
         WithoutDatabase refusal = new WithoutDatabase();
-        DuckDbSession known = DuckDbSession.begin(refusal, read.get().holderToken(), cache, journaled, revisions,
-                expiryClock);
+        DuckDbSession known = DuckDbSession.begin(refusal, read.get().holderToken(), cache, journaled,
+                journaledChanges, revisions, expiryClock);
         expiryClock.beginBatch(read.get().clockMark(), true);
         batch.removeIf(work -> work.mayRunWithoutLock() && answeredWithoutLock(work, known, refusal));
     }
@@ -696,7 +704,7 @@ final class DatabaseLease {
                 if (session.ranSql()) {
                     connection.commit();
                 }
-                if (session.batchWrites().isEmpty() || journal.append(session.batchWrites())) {
+                if (session.batchChanges().isEmpty() || journal.append(session.batchChanges())) {
                     session.batchCommitted();
                 } else {
                     applyJournal(); // too big for what is left of the journal: to DuckDB, with all pending writes
@@ -788,6 +796,7 @@ final class DatabaseLease {
         if (now - lastReclaimMicros >= RECLAIM_PERIOD_MICROS) {
             lastReclaimMicros = now;
             session.reclaimExpired(RECLAIM_MAX_ROWS);
+            session.reclaimChanges(RECLAIM_MAX_ROWS);
             journal.raiseClockMark(now);
         }
     }

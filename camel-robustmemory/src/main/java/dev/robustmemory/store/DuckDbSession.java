@@ -73,7 +73,7 @@ final class DuckDbSession implements MemorySession {
     private static final String SELECT_KEYS =
             "SELECT key FROM " + Schema.ENTRIES + " WHERE starts_with(key, ?) AND " + LIVE + " ORDER BY key";
     private static final String DELETE_LIVE_PREFIX = "DELETE FROM " + Schema.ENTRIES + " WHERE starts_with(key, ?)"
-            + " AND " + LIVE;
+            + " AND " + LIVE + " RETURNING key";
     private static final String DELETE_PREFIX = "DELETE FROM " + Schema.ENTRIES + " WHERE starts_with(key, ?)";
     private static final String COUNT = "SELECT count(*) FROM " + Schema.ENTRIES;
     private static final String UPDATE_VALUE = "UPDATE " + Schema.ENTRIES + " SET kind = ?, text_value = ?,"
@@ -82,6 +82,23 @@ final class DuckDbSession implements MemorySession {
     private static final String INSERT_VALUE = "INSERT INTO " + Schema.ENTRIES + " (key, " + COLUMNS + ", updated_at)"
             + " VALUES (?, ?, ?, ?, ?, ?, make_timestamptz(?::BIGINT), make_timestamptz(?))";
     private static final String SELECT_ALL = "SELECT key, " + ENTRY_COLUMNS + " FROM " + Schema.ENTRIES;
+    private static final String PENDING_CHANGES = "robustmemory_pending_changes";
+    private static final String CREATE_PENDING_CHANGES = "CREATE TEMP TABLE IF NOT EXISTS " + PENDING_CHANGES
+            + " (revision BIGINT, key VARCHAR, deleted BOOLEAN, kind VARCHAR, text_value VARCHAR, bytes_value BLOB,"
+            + " version BIGINT, fencing_token BIGINT, expires_micros BIGINT, written_micros BIGINT)";
+    // A change already logged (a holder died after applying, before starting the journal over) is the same change.
+    private static final String LOG_PENDING_CHANGES = "INSERT INTO " + Schema.CHANGES + " SELECT revision, key,"
+            + " deleted, kind, text_value, bytes_value, fencing_token, make_timestamptz(expires_micros),"
+            + " make_timestamptz(written_micros) FROM " + PENDING_CHANGES + " ON CONFLICT DO NOTHING";
+    private static final String EMPTY_PENDING_CHANGES = "DELETE FROM " + PENDING_CHANGES;
+    private static final String SELECT_CHANGES = "SELECT revision, key, deleted, kind, text_value, bytes_value,"
+            + " revision, fencing_token, coalesce(epoch_us(expires_at), 0), epoch_us(written_at) FROM " + Schema.CHANGES
+            + " WHERE (revision > ? OR (revision = ? AND key > ?)) AND starts_with(key, ?) ORDER BY revision, key"
+            + " LIMIT ?";
+    /** The latest revision among the oldest changes written before a time: the log is cut after whole revisions. */
+    private static final String LATEST_OLD_CHANGE = "SELECT max(revision) FROM (SELECT revision FROM "
+            + Schema.CHANGES + " WHERE written_at < make_timestamptz(?::BIGINT) ORDER BY revision LIMIT ?)";
+    private static final String DELETE_CHANGES_THROUGH = "DELETE FROM " + Schema.CHANGES + " WHERE revision <= ?";
     /** A bounded share of the expired rows, so that reclaiming never holds the lock long. */
     private static final String DELETE_EXPIRED = "DELETE FROM " + Schema.ENTRIES + " WHERE key IN (SELECT key FROM "
             + Schema.ENTRIES + " WHERE expires_at <= make_timestamptz(?::BIGINT) LIMIT ?)";
@@ -107,6 +124,12 @@ final class DuckDbSession implements MemorySession {
     private final Map<String, PreparedStatement> statements = new HashMap<>();
     /** This batch's writes, not journaled yet, by key. */
     private final Map<String, PendingWrite> batchWrites = new LinkedHashMap<>();
+    /** The same writes, every one in the order made (a key written twice is there twice): what the journal gets. */
+    private final List<PendingWrite> batchChanges = new ArrayList<>();
+    /** Every change of {@link #journaled}, oldest first, for the change log: kept by the lease across sessions. */
+    private final List<PendingWrite> journaledChanges;
+    /** Whether and since when the change log is kept: read with the lease's first need, null until then. */
+    private Schema.ChangeLog changeLog;
     /**
      * The journal's writes that DuckDB lacks (or has only in this uncommitted transaction), by key: kept by the lease
      * across sessions.
@@ -129,12 +152,13 @@ final class DuckDbSession implements MemorySession {
     /** Whether the current work is a reading one ({@link MemoryWork#onlyReads}), which has no write to fence. */
     private boolean readingWork;
 
-    private DuckDbSession(Database database, long fencingToken, EntryCache cache,
-                          Map<String, PendingWrite> journaled, RevisionClock revisions, ExpiryClock clock) {
+    private DuckDbSession(Database database, long fencingToken, EntryCache cache, Map<String, PendingWrite> journaled,
+                          List<PendingWrite> journaledChanges, RevisionClock revisions, ExpiryClock clock) {
         this.database = database;
         this.fencingToken = fencingToken;
         this.cache = cache;
         this.journaled = journaled;
+        this.journaledChanges = journaledChanges;
         this.revisions = revisions;
         this.clock = clock;
         this.batchStartRevision = revisions.current();
@@ -145,8 +169,9 @@ final class DuckDbSession implements MemorySession {
      * time of each batch ({@link ExpiryClock#beginBatch}, called by the lease).
      */
     static DuckDbSession begin(Database database, long fencingToken, EntryCache cache,
-                               Map<String, PendingWrite> journaled, RevisionClock revisions, ExpiryClock clock) {
-        return new DuckDbSession(database, fencingToken, cache, journaled, revisions, clock);
+                               Map<String, PendingWrite> journaled, List<PendingWrite> journaledChanges,
+                               RevisionClock revisions, ExpiryClock clock) {
+        return new DuckDbSession(database, fencingToken, cache, journaled, journaledChanges, revisions, clock);
     }
 
     /** Starts the next work of a batch; keys and values are checked against {@code caller}'s limits. */
@@ -279,7 +304,7 @@ final class DuckDbSession implements MemorySession {
             long revision = revisions.next();
             values.forEach((key, value) -> {
                 MemoryEntry entry = new MemoryEntry(key, value, revision, fencingToken, expiresAt);
-                record(PendingWrite.of(entry));
+                record(PendingWrite.of(entry, clock.now()));
                 written.put(key, entry);
             });
         }
@@ -291,7 +316,7 @@ final class DuckDbSession implements MemorySession {
         List<String> existing = List.copyOf(loadAll(keys).keySet());
         if (!existing.isEmpty()) {
             long revision = revisions.next();
-            existing.forEach(key -> record(PendingWrite.deletion(key, revision)));
+            existing.forEach(key -> record(PendingWrite.deletion(key, revision, clock.now())));
         }
         return existing;
     }
@@ -340,7 +365,7 @@ final class DuckDbSession implements MemorySession {
         if (currentVersion(key) == 0) {
             return false;
         }
-        record(PendingWrite.deletion(key, revisions.next()));
+        record(PendingWrite.deletion(key, revisions.next(), clock.now()));
         return true;
     }
 
@@ -380,12 +405,22 @@ final class DuckDbSession implements MemorySession {
             PreparedStatement delete = statement(DELETE_LIVE_PREFIX);
             delete.setString(1, literal);
             delete.setLong(2, clock.now());
-            long deleted = delete.executeLargeUpdate();
+            List<String> deletedKeys = new ArrayList<>();
+            try (ResultSet keys = delete.executeQuery()) {
+                while (keys.next()) {
+                    deletedKeys.add(keys.getString(1));
+                }
+            }
+            long deleted = deletedKeys.size();
             if (deleted > 0) {
                 PreparedStatement expired = statement(DELETE_PREFIX); // what is left is expired: reclaimed with it
                 expired.setString(1, literal);
                 expired.executeUpdate();
-                revisions.next(); // one revision for the whole clear, as etcd gives one to a range deletion
+                long revision = revisions.next(); // one for the whole clear, as etcd gives one to a range deletion
+                if (changeLog().isKept()) {
+                    logChanges(deletedKeys.stream().map(key -> PendingWrite.deletion(key, revision, clock.now()))
+                            .toList());
+                }
                 noteWrite();
                 writesToDatabase = true;
                 wroteDirectly = true;
@@ -463,6 +498,8 @@ final class DuckDbSession implements MemorySession {
         if (rows.isEmpty()) {
             return;
         }
+        List<PendingWrite> changes = new ArrayList<>(writesToDatabase ? List.of() : journaledChanges);
+        changes.addAll(batchChanges);
         try {
             if (rows.size() < BULK_ROWS) {
                 for (PendingWrite row : rows.values()) {
@@ -471,6 +508,9 @@ final class DuckDbSession implements MemorySession {
             } else {
                 merge(rows.values());
             }
+            if (changeLog().isKept()) {
+                logChanges(changes);
+            }
         } catch (SQLException e) {
             throw failure("write " + rows.size() + " entries", e);
         }
@@ -478,6 +518,141 @@ final class DuckDbSession implements MemorySession {
         // This batch's writes reach DuckDB without the journal: processes that read only the journal miss them.
         wroteDirectly |= !batchWrites.isEmpty();
         batchWrites.clear(); // in the transaction now; reads find them in the cache or through SQL
+        batchChanges.clear();
+    }
+
+    /**
+     * Starts keeping the change log, or keeps it longer: for at least {@code retention}, the longest any reader asked
+     * for. What is pending now is logged only if the log was kept already.
+     *
+     * @return the revision after which the log holds every change
+     */
+    @Override
+    public long keepChanges(Duration retention) throws StoreException {
+        checkInWork();
+        Schema.ChangeLog log = changeLog();
+        applyPending();
+        Schema.ChangeLog kept = new Schema.ChangeLog(Math.max(log.retentionMicros(),
+                Math.max(1, retention.toNanos() / 1_000)), log.isKept() ? log.completeAfter() : revisions.current());
+        if (!kept.equals(log)) {
+            try {
+                Schema.recordChangeLog(database.connection(), kept);
+            } catch (SQLException e) {
+                throw failure("keep the change log", e);
+            }
+            changeLog = kept;
+            writesToDatabase = true;
+        }
+        return kept.completeAfter();
+    }
+
+    /**
+     * The committed changes after {@code after} of keys starting with {@code prefix} (null or empty: all), oldest
+     * first ({@link MemoryChange.Position}'s order: revision, then key), at most {@code limit}.
+     *
+     * @throws ChangesLostException  when the log no longer holds every change after {@code after}
+     * @throws IllegalStateException when the log is not kept ({@link #keepChanges})
+     */
+    @Override
+    public List<MemoryChange> changesAfter(MemoryChange.Position after, String prefix, int limit)
+            throws StoreException {
+        checkInWork();
+        applyPending();
+        Schema.ChangeLog log = changeLog();
+        if (!log.isKept()) {
+            throw new IllegalStateException("The change log of this memory is not kept; keep it first");
+        }
+        boolean withinRevision = after.key() != null;
+        if (after.revision() < log.completeAfter() || (withinRevision && after.revision() == log.completeAfter())) {
+            throw new ChangesLostException(after.revision(), log.completeAfter());
+        }
+        try {
+            PreparedStatement select = statement(SELECT_CHANGES);
+            select.setLong(1, after.revision());
+            select.setLong(2, withinRevision ? after.revision() : -1);
+            select.setString(3, withinRevision ? after.key() : "");
+            select.setString(4, literalPrefix(prefix));
+            select.setInt(5, limit);
+            List<MemoryChange> changes = new ArrayList<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    String key = row.getString(2);
+                    Optional<MemoryEntry> entry = row.getBoolean(3) ? Optional.empty()
+                            : Optional.of(entry(key, row, 4));
+                    changes.add(new MemoryChange(row.getLong(1), key, entry, row.getLong(10)));
+                }
+            }
+            return changes;
+        } catch (SQLException e) {
+            throw failure("read the change log", e);
+        }
+    }
+
+    /**
+     * Deletes the oldest changes written more than the retention ago, at most about {@code limit} (whole revisions),
+     * and records that the log is complete only after them.
+     */
+    void reclaimChanges(int limit) throws StoreException {
+        try {
+            Schema.ChangeLog log = changeLog();
+            if (!log.isKept()) {
+                return;
+            }
+            PreparedStatement latest = statement(LATEST_OLD_CHANGE);
+            latest.setLong(1, clock.now() - log.retentionMicros());
+            latest.setInt(2, limit);
+            long through;
+            try (ResultSet row = latest.executeQuery()) {
+                row.next();
+                through = row.getLong(1);
+                if (row.wasNull()) {
+                    return;
+                }
+            }
+            PreparedStatement delete = statement(DELETE_CHANGES_THROUGH);
+            delete.setLong(1, through);
+            delete.executeUpdate();
+            changeLog = new Schema.ChangeLog(log.retentionMicros(), Math.max(log.completeAfter(), through));
+            Schema.recordChangeLog(database.connection(), changeLog);
+        } catch (SQLException e) {
+            throw failure("reclaim old changes", e);
+        }
+    }
+
+    private Schema.ChangeLog changeLog() throws StoreException {
+        if (changeLog == null) {
+            try {
+                changeLog = Schema.changeLog(database.connection());
+                ranSql = true;
+            } catch (SQLException e) {
+                throw failure("read whether the change log is kept", e);
+            }
+        }
+        return changeLog;
+    }
+
+    /** Adds the changes to the log: appended to a temporary table, then inserted in one statement. */
+    private void logChanges(List<PendingWrite> changes) throws SQLException, StoreException {
+        if (changes.isEmpty()) {
+            return;
+        }
+        Connection connection = database.connection();
+        ranSql = true;
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(CREATE_PENDING_CHANGES);
+        }
+        try (DuckDBAppender appender = connection.unwrap(DuckDBConnection.class)
+                .createAppender(DuckDBConnection.DEFAULT_SCHEMA, PENDING_CHANGES)) {
+            for (PendingWrite change : changes) {
+                appender.beginRow().append(change.revision()).append(change.key()).append(change.entry().isEmpty());
+                appendEntry(appender, change);
+                appender.append(change.writtenMicros()).endRow();
+            }
+        }
+        try (Statement statement = connection.createStatement()) {
+            statement.executeUpdate(LOG_PENDING_CHANGES);
+            statement.executeUpdate(EMPTY_PENDING_CHANGES);
+        }
     }
 
     /**
@@ -528,9 +703,12 @@ final class DuckDbSession implements MemorySession {
         return writesToDatabase;
     }
 
-    /** The current batch's writes not yet in the transaction: what the journal must make durable. */
-    Collection<PendingWrite> batchWrites() {
-        return batchWrites.values();
+    /**
+     * The current batch's writes not yet in the transaction, every one in the order made: what the journal must make
+     * durable.
+     */
+    List<PendingWrite> batchChanges() {
+        return batchChanges;
     }
 
     /** How many keys have writes that DuckDB has not committed. */
@@ -542,8 +720,10 @@ final class DuckDbSession implements MemorySession {
     void batchCommitted() {
         if (writesToDatabase) {
             journaled.clear();
+            journaledChanges.clear();
         } else {
             journaled.putAll(batchWrites);
+            journaledChanges.addAll(batchChanges);
         }
         batchStartRevision = revisions.current();
         endBatch();
@@ -557,6 +737,7 @@ final class DuckDbSession implements MemorySession {
 
     private void endBatch() {
         batchWrites.clear();
+        batchChanges.clear();
         batchWrote = false;
         writesToDatabase = false;
         wroteDirectly = false;
@@ -578,12 +759,13 @@ final class DuckDbSession implements MemorySession {
 
     private MemoryEntry write(String key, StoredValue value, long expiresAtMicros) {
         MemoryEntry entry = new MemoryEntry(key, value, revisions.next(), fencingToken, expiresAtMicros);
-        record(PendingWrite.of(entry));
+        record(PendingWrite.of(entry, clock.now()));
         return entry;
     }
 
     private void record(PendingWrite write) {
         batchWrites.put(write.key(), write);
+        batchChanges.add(write);
         cache.put(write.key(), write.entry());
         noteWrite();
     }
@@ -672,24 +854,7 @@ final class DuckDbSession implements MemorySession {
                 .createAppender(DuckDBConnection.DEFAULT_SCHEMA, PENDING)) {
             for (PendingWrite row : rows) {
                 appender.beginRow().append(row.key()).append(row.entry().isEmpty());
-                if (row.entry().isPresent()) {
-                    MemoryEntry entry = row.entry().get();
-                    StoredValue value = entry.value();
-                    appender.append(value.kind().name());
-                    if (value.kind() == ValueKind.BYTES) {
-                        appender.appendNull().append(value.bytes());
-                    } else {
-                        appender.append(value.text()).appendNull();
-                    }
-                    appender.append(entry.version()).append(entry.fencingToken());
-                    if (entry.expiresAtMicros() != 0) {
-                        appender.append(entry.expiresAtMicros());
-                    } else {
-                        appender.appendNull();
-                    }
-                } else {
-                    appender.appendNull().appendNull().appendNull().appendNull().appendNull().appendNull();
-                }
+                appendEntry(appender, row);
                 appender.append(row.writtenMicros()).endRow();
             }
         }
@@ -697,6 +862,28 @@ final class DuckDbSession implements MemorySession {
             statement.executeUpdate(DELETE_PENDING_DELETIONS);
             statement.executeUpdate(MERGE_PENDING);
             statement.executeUpdate(EMPTY_PENDING);
+        }
+    }
+
+    /** Appends the entry's kind, text, bytes, version, fencing token and expiry time: nulls for a deletion. */
+    private static void appendEntry(DuckDBAppender appender, PendingWrite write) throws SQLException {
+        if (write.entry().isEmpty()) {
+            appender.appendNull().appendNull().appendNull().appendNull().appendNull().appendNull();
+            return;
+        }
+        MemoryEntry entry = write.entry().get();
+        StoredValue value = entry.value();
+        appender.append(value.kind().name());
+        if (value.kind() == ValueKind.BYTES) {
+            appender.appendNull().append(value.bytes());
+        } else {
+            appender.append(value.text()).appendNull();
+        }
+        appender.append(entry.version()).append(entry.fencingToken());
+        if (entry.expiresAtMicros() != 0) {
+            appender.append(entry.expiresAtMicros());
+        } else {
+            appender.appendNull();
         }
     }
 

@@ -160,6 +160,28 @@ public interface MemorySession {
     long size() throws StoreException;
 
     /**
+     * Starts keeping the memory's change log, or keeps it longer: from now on every committed change, by any process,
+     * is logged ({@link #changesAfter}) and kept for at least {@code retention} (the longest any reader asked for;
+     * older changes are reclaimed in the background). Logging costs every apply of the journal to DuckDB the changes'
+     * rows.
+     *
+     * @return the revision after which the log holds every change: a reader may start after it
+     */
+    long keepChanges(Duration retention) throws StoreException;
+
+    /**
+     * The committed changes after {@code after}, oldest first (by revision, then key), of the keys starting with
+     * {@code prefix} (null or empty: all; matched literally), at most {@code limit}: a value's change carries the
+     * entry it wrote, a deletion (by delete, deleteAll or clear) an empty entry. Expiry is not a change: an expired
+     * value's last change says when it expires. Applies the journal first, like {@link #keys}.
+     *
+     * @throws ChangesLostException  when the log no longer holds every change after {@code after} (reclaimed after
+     *                               the retention, or made before the log was kept)
+     * @throws IllegalStateException when the log is not kept ({@link #keepChanges})
+     */
+    List<MemoryChange> changesAfter(MemoryChange.Position after, String prefix, int limit) throws StoreException;
+
+    /**
      * Adds {@code delta} to a JSON integer value; a missing (or expired) key counts as 0. The key keeps its expiry
      * time; one that the increment creates lives for {@code timeToLiveIfCreated} (null: for ever), which makes a
      * counter of a fixed window: it counts from its first increment until it expires.

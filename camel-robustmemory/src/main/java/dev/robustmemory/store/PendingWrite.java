@@ -1,6 +1,5 @@
 package dev.robustmemory.store;
 
-import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -10,20 +9,16 @@ import java.util.Optional;
  * @param entry         the key's new entry, or empty when the write deleted the key
  * @param revision      the memory-wide revision of this change ({@link MemoryEntry#version()} for a value; a deletion
  *                      has one too, so that the revisions of a key's changes never repeat)
- * @param writtenMicros when it was written, in microseconds since the epoch (the row's {@code updated_at})
+ * @param writtenMicros when it was written, by the memory's time ({@link ExpiryClock}), in microseconds since the
+ *                      epoch (the row's {@code updated_at}; what the change log's retention counts from)
  */
 record PendingWrite(String key, Optional<MemoryEntry> entry, long revision, long writtenMicros) {
 
-    static PendingWrite of(MemoryEntry entry) {
-        return new PendingWrite(entry.key(), Optional.of(entry), entry.version(), nowMicros());
+    static PendingWrite of(MemoryEntry entry, long writtenMicros) {
+        return new PendingWrite(entry.key(), Optional.of(entry), entry.version(), writtenMicros);
     }
 
-    static PendingWrite deletion(String key, long revision) {
-        return new PendingWrite(key, Optional.empty(), revision, nowMicros());
-    }
-
-    private static long nowMicros() {
-        Instant now = Instant.now();
-        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
+    static PendingWrite deletion(String key, long revision, long writtenMicros) {
+        return new PendingWrite(key, Optional.empty(), revision, writtenMicros);
     }
 }

@@ -16,7 +16,11 @@ import java.util.OptionalLong;
  *                      bytes_value BLOB, version BIGINT, fencing_token BIGINT, updated_at TIMESTAMPTZ,
  *                      expires_at TIMESTAMPTZ)
  * robustmemory_meta(name VARCHAR PRIMARY KEY, value BIGINT)  -- 'schema_version', 'fencing_token', 'journal_applied',
- *                                                             'database_id', 'revision', 'journal_id'
+ *                                                             'database_id', 'revision', 'journal_id',
+ *                                                             'change_retention_micros', 'changes_complete_after'
+ * robustmemory_changes(revision BIGINT, key VARCHAR, deleted BOOLEAN, kind VARCHAR, text_value VARCHAR,
+ *                      bytes_value BLOB, fencing_token BIGINT, expires_at TIMESTAMPTZ, written_at TIMESTAMPTZ,
+ *                      PRIMARY KEY (revision, key))
  * </pre>
  *
  * Text and JSON values live in {@code text_value}, bytes in {@code bytes_value}; {@code fencing_token} is the token
@@ -31,12 +35,16 @@ import java.util.OptionalLong;
  * appended to it, so that a journal deleted or replaced later is noticed; it is absent until the first lease of a
  * library that records it (older ones ignore the row). {@code expires_at} (NULL: never) is when the row stops being
  * visible ({@link ExpiryClock}); version 4 introduced it (a library that reads version 3 would show expired rows).
+ * {@code robustmemory_changes} is the change log ({@link MemorySession#changesAfter}), kept once a reader asked for it
+ * ({@code change_retention_micros}, how long changes are kept): every change after revision
+ * {@code changes_complete_after} is there, a value's row holding the value it wrote; older ones were reclaimed.
  */
 final class Schema {
 
     static final int VERSION = 4;
     static final String ENTRIES = "robustmemory_entries";
     static final String META = "robustmemory_meta";
+    static final String CHANGES = "robustmemory_changes";
 
     private static final String SCHEMA_VERSION = "schema_version";
     private static final String FENCING_TOKEN = "fencing_token";
@@ -44,6 +52,8 @@ final class Schema {
     private static final String DATABASE_ID = "database_id";
     private static final String REVISION = "revision";
     private static final String JOURNAL_ID = "journal_id";
+    private static final String CHANGE_RETENTION = "change_retention_micros";
+    private static final String CHANGES_COMPLETE_AFTER = "changes_complete_after";
     private static final String READ_META = "SELECT value FROM " + META + " WHERE name = ?";
 
     private Schema() {
@@ -68,6 +78,10 @@ final class Schema {
                               + "updated_at TIMESTAMPTZ NOT NULL, "
                               + "expires_at TIMESTAMPTZ)");
             statement.execute("ALTER TABLE " + ENTRIES + " ADD COLUMN IF NOT EXISTS expires_at TIMESTAMPTZ");
+            statement.execute("CREATE TABLE IF NOT EXISTS " + CHANGES + " (revision BIGINT NOT NULL,"
+                              + " key VARCHAR NOT NULL, deleted BOOLEAN NOT NULL, kind VARCHAR, text_value VARCHAR,"
+                              + " bytes_value BLOB, fencing_token BIGINT, expires_at TIMESTAMPTZ,"
+                              + " written_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (revision, key))");
             statement.execute("INSERT INTO " + META + " VALUES ('" + SCHEMA_VERSION + "', " + VERSION + "), ('"
                               + FENCING_TOKEN + "', 0), ('" + JOURNAL_APPLIED + "', 0), ('" + DATABASE_ID + "', "
                               + new SecureRandom().nextLong() + ") ON CONFLICT DO NOTHING");
@@ -125,6 +139,38 @@ final class Schema {
             statement.setLong(1, seq);
             statement.setLong(2, revision);
             statement.setLong(3, fencingToken);
+            statement.executeUpdate();
+        }
+    }
+
+    /**
+     * Whether the change log is kept, and from where it is complete.
+     *
+     * @param retentionMicros how long changes are kept; 0 when the log is not kept
+     * @param completeAfter   every change after this revision is in the log
+     */
+    record ChangeLog(long retentionMicros, long completeAfter) {
+
+        boolean isKept() {
+            return retentionMicros > 0;
+        }
+    }
+
+    static ChangeLog changeLog(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT coalesce(max(value) FILTER (WHERE name = '"
+                     + CHANGE_RETENTION + "'), 0), coalesce(max(value) FILTER (WHERE name = '"
+                     + CHANGES_COMPLETE_AFTER + "'), 0) FROM " + META)) {
+            rows.next();
+            return new ChangeLog(rows.getLong(1), rows.getLong(2));
+        }
+    }
+
+    static void recordChangeLog(Connection connection, ChangeLog log) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("INSERT OR REPLACE INTO " + META
+                + " VALUES ('" + CHANGE_RETENTION + "', ?), ('" + CHANGES_COMPLETE_AFTER + "', ?)")) {
+            statement.setLong(1, log.retentionMicros());
+            statement.setLong(2, log.completeAfter());
             statement.executeUpdate();
         }
     }

@@ -1,5 +1,6 @@
 package dev.robustmemory.model;
 
+import dev.robustmemory.store.MemoryChange;
 import dev.robustmemory.store.MemoryEntry;
 import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.StoreException;
@@ -91,6 +92,17 @@ class ForwardingSession implements MemorySession {
     @Override
     public long size() throws StoreException {
         return delegate.size();
+    }
+
+    @Override
+    public long keepChanges(Duration retention) throws StoreException {
+        return delegate.keepChanges(retention);
+    }
+
+    @Override
+    public List<MemoryChange> changesAfter(MemoryChange.Position after, String prefix, int limit)
+            throws StoreException {
+        return delegate.changesAfter(after, prefix, limit);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.robustmemory.model;
 
 import dev.robustmemory.store.InvalidEntryException;
+import dev.robustmemory.store.MemoryChange;
 import dev.robustmemory.store.MemoryEntry;
 import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.MemoryStore;
@@ -221,6 +222,17 @@ final class MemoryModel implements MemorySession {
     @Override
     public long size() {
         return entries.size();
+    }
+
+    /** The model has no change log: the workloads never read one (ChangeLogTest checks it against the history). */
+    @Override
+    public long keepChanges(Duration retention) {
+        throw new UnsupportedOperationException("The model memory has no change log");
+    }
+
+    @Override
+    public List<MemoryChange> changesAfter(MemoryChange.Position after, String prefix, int limit) {
+        throw new UnsupportedOperationException("The model memory has no change log");
     }
 
     @Override

@@ -58,7 +58,7 @@ class EntryCacheTest {
         cache.put("a", newer);
         assertNull(cache.get("absent"), "unknown before it is filled");
         cache.fill(Map.of("a", entry("a", 20).orElseThrow(), "b", entry("b", 20).orElseThrow()),
-                Map.of("c", PendingWrite.deletion("c", 9)));
+                Map.of("c", PendingWrite.deletion("c", 9, 1)));
         assertTrue(cache.isComplete());
         assertEquals(newer, cache.get("a"), "what it held is newer than the database's row");
         assertEquals(Optional.empty(), cache.get("c"), "a pending deletion overrides the database");

@@ -42,7 +42,7 @@ class WriteAheadJournalTest {
     void recoveryReturnsEveryKindOfWriteBeyondTheAppliedNumberInOrder() throws Exception {
         List<PendingWrite> first = List.of(write("a", StoredValue.text("ä text")), write("b", StoredValue.json("[1]")));
         List<PendingWrite> second = List.of(write("c", StoredValue.bytes(new byte[]{0, -1, 7})),
-                PendingWrite.deletion("a", 4));
+                PendingWrite.deletion("a", 4, 1));
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             assertEquals(List.of(), readAll(journal, 0));
             journal.append(first);
@@ -58,7 +58,7 @@ class WriteAheadJournalTest {
     @Test
     void expiringValuesKeepTheirExpiryTimeAndTheClockMarkOutlivesTheJournalsUsers() throws Exception {
         PendingWrite expiring = PendingWrite.of(new MemoryEntry("e", StoredValue.json("1"), 3, 9,
-                1_767_225_600_000_001L));
+                1_767_225_600_000_001L), 1_767_225_000_000_000L);
         List<PendingWrite> writes = List.of(expiring, write("forever", StoredValue.text("x")));
         try (WriteAheadJournal journal = open(DATABASE_ID)) {
             readAll(journal, 0);
@@ -603,7 +603,7 @@ class WriteAheadJournalTest {
     }
 
     private static PendingWrite write(String key, StoredValue value) {
-        return PendingWrite.of(new MemoryEntry(key, value, 3, 9));
+        return PendingWrite.of(new MemoryEntry(key, value, 3, 9), 1_767_225_600_000_000L);
     }
 
     /** The file system, except that the calls told to fail do so, as a dying disk or a failed {@code fsync} does. */
