@@ -36,9 +36,13 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "autowiredEnabled": target.setAutowiredEnabled(property(camelContext, boolean.class, value)); return true;
         case "bridgeerrorhandler":
         case "bridgeErrorHandler": target.setBridgeErrorHandler(property(camelContext, boolean.class, value)); return true;
+        case "changeretention":
+        case "changeRetention": getOrCreateConfiguration(target).setChangeRetention(property(camelContext, java.lang.String.class, value)); return true;
         case "cleanuporphaned":
         case "cleanupOrphaned": getOrCreateConfiguration(target).setCleanupOrphaned(property(camelContext, boolean.class, value)); return true;
         case "configuration": target.setConfiguration(property(camelContext, dev.robustmemory.camel.RobustMemoryConfiguration.class, value)); return true;
+        case "consumertype":
+        case "consumerType": getOrCreateConfiguration(target).setConsumerType(property(camelContext, dev.robustmemory.camel.RobustMemoryConsumerType.class, value)); return true;
         case "database": getOrCreateConfiguration(target).setDatabase(property(camelContext, java.lang.String.class, value)); return true;
         case "filepermissions":
         case "filePermissions": getOrCreateConfiguration(target).setFilePermissions(property(camelContext, java.lang.String.class, value)); return true;
@@ -46,6 +50,10 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "healthCheckConsumerEnabled": target.setHealthCheckConsumerEnabled(property(camelContext, boolean.class, value)); return true;
         case "healthcheckproducerenabled":
         case "healthCheckProducerEnabled": target.setHealthCheckProducerEnabled(property(camelContext, boolean.class, value)); return true;
+        case "includevalues":
+        case "includeValues": getOrCreateConfiguration(target).setIncludeValues(property(camelContext, boolean.class, value)); return true;
+        case "keyprefix":
+        case "keyPrefix": getOrCreateConfiguration(target).setKeyPrefix(property(camelContext, java.lang.String.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
         case "lockdirectory":
@@ -61,6 +69,8 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "monitorlocks":
         case "monitorLocks": getOrCreateConfiguration(target).setMonitorLocks(property(camelContext, boolean.class, value)); return true;
         case "operation": getOrCreateConfiguration(target).setOperation(property(camelContext, dev.robustmemory.camel.RobustMemoryOperation.class, value)); return true;
+        case "resumekey":
+        case "resumeKey": getOrCreateConfiguration(target).setResumeKey(property(camelContext, java.lang.String.class, value)); return true;
         case "stalelockthreshold":
         case "staleLockThreshold": getOrCreateConfiguration(target).setStaleLockThreshold(property(camelContext, java.lang.String.class, value)); return true;
         case "synchronous": getOrCreateConfiguration(target).setSynchronous(property(camelContext, boolean.class, value)); return true;
@@ -83,9 +93,13 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "autowiredEnabled": return boolean.class;
         case "bridgeerrorhandler":
         case "bridgeErrorHandler": return boolean.class;
+        case "changeretention":
+        case "changeRetention": return java.lang.String.class;
         case "cleanuporphaned":
         case "cleanupOrphaned": return boolean.class;
         case "configuration": return dev.robustmemory.camel.RobustMemoryConfiguration.class;
+        case "consumertype":
+        case "consumerType": return dev.robustmemory.camel.RobustMemoryConsumerType.class;
         case "database": return java.lang.String.class;
         case "filepermissions":
         case "filePermissions": return java.lang.String.class;
@@ -93,6 +107,10 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "healthCheckConsumerEnabled": return boolean.class;
         case "healthcheckproducerenabled":
         case "healthCheckProducerEnabled": return boolean.class;
+        case "includevalues":
+        case "includeValues": return boolean.class;
+        case "keyprefix":
+        case "keyPrefix": return java.lang.String.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
         case "lockdirectory":
@@ -108,6 +126,8 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "monitorlocks":
         case "monitorLocks": return boolean.class;
         case "operation": return dev.robustmemory.camel.RobustMemoryOperation.class;
+        case "resumekey":
+        case "resumeKey": return java.lang.String.class;
         case "stalelockthreshold":
         case "staleLockThreshold": return java.lang.String.class;
         case "synchronous": return boolean.class;
@@ -126,9 +146,13 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "autowiredEnabled": return target.isAutowiredEnabled();
         case "bridgeerrorhandler":
         case "bridgeErrorHandler": return target.isBridgeErrorHandler();
+        case "changeretention":
+        case "changeRetention": return getOrCreateConfiguration(target).getChangeRetention();
         case "cleanuporphaned":
         case "cleanupOrphaned": return getOrCreateConfiguration(target).isCleanupOrphaned();
         case "configuration": return target.getConfiguration();
+        case "consumertype":
+        case "consumerType": return getOrCreateConfiguration(target).getConsumerType();
         case "database": return getOrCreateConfiguration(target).getDatabase();
         case "filepermissions":
         case "filePermissions": return getOrCreateConfiguration(target).getFilePermissions();
@@ -136,6 +160,10 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "healthCheckConsumerEnabled": return target.isHealthCheckConsumerEnabled();
         case "healthcheckproducerenabled":
         case "healthCheckProducerEnabled": return target.isHealthCheckProducerEnabled();
+        case "includevalues":
+        case "includeValues": return getOrCreateConfiguration(target).isIncludeValues();
+        case "keyprefix":
+        case "keyPrefix": return getOrCreateConfiguration(target).getKeyPrefix();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
         case "lockdirectory":
@@ -151,6 +179,8 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "monitorlocks":
         case "monitorLocks": return getOrCreateConfiguration(target).isMonitorLocks();
         case "operation": return getOrCreateConfiguration(target).getOperation();
+        case "resumekey":
+        case "resumeKey": return getOrCreateConfiguration(target).getResumeKey();
         case "stalelockthreshold":
         case "staleLockThreshold": return getOrCreateConfiguration(target).getStaleLockThreshold();
         case "synchronous": return getOrCreateConfiguration(target).isSynchronous();

@@ -33,8 +33,12 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "backoffMultiplier": target.setBackoffMultiplier(property(camelContext, int.class, value)); return true;
         case "bridgeerrorhandler":
         case "bridgeErrorHandler": target.setBridgeErrorHandler(property(camelContext, boolean.class, value)); return true;
+        case "changeretention":
+        case "changeRetention": target.getConfiguration().setChangeRetention(property(camelContext, java.lang.String.class, value)); return true;
         case "cleanuporphaned":
         case "cleanupOrphaned": target.getConfiguration().setCleanupOrphaned(property(camelContext, boolean.class, value)); return true;
+        case "consumertype":
+        case "consumerType": target.getConfiguration().setConsumerType(property(camelContext, dev.robustmemory.camel.RobustMemoryConsumerType.class, value)); return true;
         case "database": target.getConfiguration().setDatabase(property(camelContext, java.lang.String.class, value)); return true;
         case "delay": target.setDelay(property(camelContext, long.class, value)); return true;
         case "exceptionhandler":
@@ -44,8 +48,12 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "filepermissions":
         case "filePermissions": target.getConfiguration().setFilePermissions(property(camelContext, java.lang.String.class, value)); return true;
         case "greedy": target.setGreedy(property(camelContext, boolean.class, value)); return true;
+        case "includevalues":
+        case "includeValues": target.getConfiguration().setIncludeValues(property(camelContext, boolean.class, value)); return true;
         case "initialdelay":
         case "initialDelay": target.setInitialDelay(property(camelContext, long.class, value)); return true;
+        case "keyprefix":
+        case "keyPrefix": target.getConfiguration().setKeyPrefix(property(camelContext, java.lang.String.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
         case "lockdirectory":
@@ -63,6 +71,8 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "pollStrategy": target.setPollStrategy(property(camelContext, org.apache.camel.spi.PollingConsumerPollStrategy.class, value)); return true;
         case "repeatcount":
         case "repeatCount": target.setRepeatCount(property(camelContext, long.class, value)); return true;
+        case "resumekey":
+        case "resumeKey": target.getConfiguration().setResumeKey(property(camelContext, java.lang.String.class, value)); return true;
         case "runlogginglevel":
         case "runLoggingLevel": target.setRunLoggingLevel(property(camelContext, org.apache.camel.LoggingLevel.class, value)); return true;
         case "scheduledexecutorservice":
@@ -99,8 +109,12 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "backoffMultiplier": return int.class;
         case "bridgeerrorhandler":
         case "bridgeErrorHandler": return boolean.class;
+        case "changeretention":
+        case "changeRetention": return java.lang.String.class;
         case "cleanuporphaned":
         case "cleanupOrphaned": return boolean.class;
+        case "consumertype":
+        case "consumerType": return dev.robustmemory.camel.RobustMemoryConsumerType.class;
         case "database": return java.lang.String.class;
         case "delay": return long.class;
         case "exceptionhandler":
@@ -110,8 +124,12 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "filepermissions":
         case "filePermissions": return java.lang.String.class;
         case "greedy": return boolean.class;
+        case "includevalues":
+        case "includeValues": return boolean.class;
         case "initialdelay":
         case "initialDelay": return long.class;
+        case "keyprefix":
+        case "keyPrefix": return java.lang.String.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
         case "lockdirectory":
@@ -129,6 +147,8 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "pollStrategy": return org.apache.camel.spi.PollingConsumerPollStrategy.class;
         case "repeatcount":
         case "repeatCount": return long.class;
+        case "resumekey":
+        case "resumeKey": return java.lang.String.class;
         case "runlogginglevel":
         case "runLoggingLevel": return org.apache.camel.LoggingLevel.class;
         case "scheduledexecutorservice":
@@ -166,8 +186,12 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "backoffMultiplier": return target.getBackoffMultiplier();
         case "bridgeerrorhandler":
         case "bridgeErrorHandler": return target.isBridgeErrorHandler();
+        case "changeretention":
+        case "changeRetention": return target.getConfiguration().getChangeRetention();
         case "cleanuporphaned":
         case "cleanupOrphaned": return target.getConfiguration().isCleanupOrphaned();
+        case "consumertype":
+        case "consumerType": return target.getConfiguration().getConsumerType();
         case "database": return target.getConfiguration().getDatabase();
         case "delay": return target.getDelay();
         case "exceptionhandler":
@@ -177,8 +201,12 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "filepermissions":
         case "filePermissions": return target.getConfiguration().getFilePermissions();
         case "greedy": return target.isGreedy();
+        case "includevalues":
+        case "includeValues": return target.getConfiguration().isIncludeValues();
         case "initialdelay":
         case "initialDelay": return target.getInitialDelay();
+        case "keyprefix":
+        case "keyPrefix": return target.getConfiguration().getKeyPrefix();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
         case "lockdirectory":
@@ -196,6 +224,8 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "pollStrategy": return target.getPollStrategy();
         case "repeatcount":
         case "repeatCount": return target.getRepeatCount();
+        case "resumekey":
+        case "resumeKey": return target.getConfiguration().getResumeKey();
         case "runlogginglevel":
         case "runLoggingLevel": return target.getRunLoggingLevel();
         case "scheduledexecutorservice":

@@ -24,21 +24,25 @@ public class RobustMemoryEndpointUriFactory extends org.apache.camel.support.com
     private static final Set<String> ENDPOINT_IDENTITY_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(34);
+        Set<String> props = new HashSet<>(39);
         props.add("allowNetworkFileSystem");
         props.add("backoffErrorThreshold");
         props.add("backoffIdleThreshold");
         props.add("backoffMultiplier");
         props.add("bridgeErrorHandler");
+        props.add("changeRetention");
         props.add("cleanupOrphaned");
+        props.add("consumerType");
         props.add("database");
         props.add("delay");
         props.add("exceptionHandler");
         props.add("exchangePattern");
         props.add("filePermissions");
         props.add("greedy");
+        props.add("includeValues");
         props.add("initialDelay");
         props.add("key");
+        props.add("keyPrefix");
         props.add("lazyStartProducer");
         props.add("lockDirectory");
         props.add("lockFile");
@@ -48,6 +52,7 @@ public class RobustMemoryEndpointUriFactory extends org.apache.camel.support.com
         props.add("operation");
         props.add("pollStrategy");
         props.add("repeatCount");
+        props.add("resumeKey");
         props.add("runLoggingLevel");
         props.add("scheduledExecutorService");
         props.add("scheduler");

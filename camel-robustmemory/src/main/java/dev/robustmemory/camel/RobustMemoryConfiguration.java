@@ -62,6 +62,40 @@ public class RobustMemoryConfiguration implements Cloneable {
     private String ttl;
 
     /**
+     * What a consumer emits: lockEvents (the default), one exchange per orphaned, stale, corrupt or foreign-host lock
+     * found by polling the lock file; or changes, one exchange per committed change of the memory by any process, in
+     * commit order.
+     */
+    @UriParam(label = "consumer", defaultValue = "lockEvents")
+    private RobustMemoryConsumerType consumerType = RobustMemoryConsumerType.lockEvents;
+
+    /** Changes consumer: only the changes of keys starting with this text (matched literally). Unset: all keys. */
+    @UriParam(label = "consumer")
+    private String keyPrefix;
+
+    /** Changes consumer: whether each exchange carries the value written as its body; when false the body is null. */
+    @UriParam(label = "consumer", defaultValue = "true")
+    private boolean includeValues = true;
+
+    /**
+     * Changes consumer: the key in this memory where the consumer records how far it got (after each poll's
+     * exchanges, and before an exchange that failed), and from which it resumes when it starts again, so that a
+     * restarted route misses no change (at least once: a process killed mid-poll gets that poll's changes again).
+     * Its own changes are not emitted. Unset: the consumer starts after the latest change and remembers its position
+     * in this process only.
+     */
+    @UriParam(label = "consumer")
+    private String resumeKey;
+
+    /**
+     * Changes consumer: how long the memory keeps its changes, for consumers that resume later, e.g. 1h or 7d; must
+     * be positive. The longest any consumer of the memory asked for applies. A consumer resuming from a change older
+     * than that fails its polls with a ChangesLostException.
+     */
+    @UriParam(label = "consumer", defaultValue = "1d", javaType = "java.time.Duration")
+    private String changeRetention = "1d";
+
+    /**
      * Whether the consumer and the cleanup operation repair what they find: a dead holder's left-over owner record
      * is marked recovered and a corrupt one rewritten, each only while the lock is free. When false they only report,
      * and change nothing on disk. The lock file itself is never deleted.
@@ -147,6 +181,46 @@ public class RobustMemoryConfiguration implements Cloneable {
 
     public String getLockTimeout() {
         return lockTimeout;
+    }
+
+    public RobustMemoryConsumerType getConsumerType() {
+        return consumerType;
+    }
+
+    public void setConsumerType(RobustMemoryConsumerType consumerType) {
+        this.consumerType = consumerType;
+    }
+
+    public String getKeyPrefix() {
+        return keyPrefix;
+    }
+
+    public void setKeyPrefix(String keyPrefix) {
+        this.keyPrefix = keyPrefix;
+    }
+
+    public boolean isIncludeValues() {
+        return includeValues;
+    }
+
+    public void setIncludeValues(boolean includeValues) {
+        this.includeValues = includeValues;
+    }
+
+    public String getResumeKey() {
+        return resumeKey;
+    }
+
+    public void setResumeKey(String resumeKey) {
+        this.resumeKey = resumeKey;
+    }
+
+    public String getChangeRetention() {
+        return changeRetention;
+    }
+
+    public void setChangeRetention(String changeRetention) {
+        this.changeRetention = changeRetention;
     }
 
     public String getTtl() {
@@ -249,6 +323,12 @@ public class RobustMemoryConfiguration implements Cloneable {
         return duration;
     }
 
+    /** The change retention as a duration. @throws IllegalArgumentException unless it is positive */
+    public Duration changeRetentionDuration() {
+        return positive("option changeRetention", changeRetention,
+                Durations.parse("option changeRetention", changeRetention));
+    }
+
     /** The stale lock threshold as a duration. @throws IllegalArgumentException unless it is a positive duration */
     public Duration staleLockThresholdDuration() {
         return positive("option staleLockThreshold", staleLockThreshold,
@@ -282,6 +362,10 @@ public class RobustMemoryConfiguration implements Cloneable {
         }
         lockTimeoutDuration();
         ttlDuration();
+        changeRetentionDuration();
+        if (consumerType == null) {
+            throw new IllegalArgumentException("Option consumerType must be lockEvents or changes");
+        }
         staleLockThresholdDuration();
         lockDirectoryPath();
         storeSettings();

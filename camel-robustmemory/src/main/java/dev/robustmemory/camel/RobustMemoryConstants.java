@@ -8,8 +8,9 @@ import org.apache.camel.spi.Metadata;
  */
 public final class RobustMemoryConstants {
 
-    @Metadata(label = "producer", javaType = "String",
-              description = "In: the key to operate on; overrides the key in the URI path. Keys are 1 to 1024 characters.")
+    @Metadata(label = "producer,consumer", javaType = "String",
+              description = "In: the key to operate on; overrides the key in the URI path. Keys are 1 to 1024"
+                            + " characters. Changes consumer: the key that changed.")
     public static final String KEY = "CamelRobustMemoryKey";
 
     @Metadata(label = "producer", javaType = "String",
@@ -35,9 +36,9 @@ public final class RobustMemoryConstants {
                             + " option.")
     public static final String TTL = "CamelRobustMemoryTtl";
 
-    @Metadata(label = "producer", javaType = "java.time.Instant",
+    @Metadata(label = "producer,consumer", javaType = "java.time.Instant",
               description = "Out (load, store, increment, getAndSet, putIfAbsent): when the key's value expires;"
-                            + " removed when it never does.")
+                            + " removed when it never does. Changes consumer: when the value written expires.")
     public static final String EXPIRES_AT = "CamelRobustMemoryExpiresAt";
 
     @Metadata(label = "producer", javaType = "Long",
@@ -63,9 +64,10 @@ public final class RobustMemoryConstants {
                             + " after getAndSet and putIfAbsent, whether it existed before.")
     public static final String FOUND = "CamelRobustMemoryFound";
 
-    @Metadata(label = "producer", javaType = "Long",
-              description = "Out: after store, load, increment, getAndSet and putIfAbsent, the key's version: the"
-                            + " memory's revision at its last change. Every change of any key takes a revision greater than all before, so a"
+    @Metadata(label = "producer,consumer", javaType = "Long",
+              description = "Out: after store, load, increment, getAndSet and putIfAbsent (changes consumer: after"
+                            + " a change that stored a value), the key's version: the memory's revision at its last"
+                            + " change. Every change of any key takes a revision greater than all before, so a"
                             + " key never shows the same version twice, not even after a delete; 0 when load finds"
                             + " no key.")
     public static final String VERSION = "CamelRobustMemoryVersion";
@@ -73,7 +75,7 @@ public final class RobustMemoryConstants {
     @Metadata(javaType = "Long",
               description = "Producer out: after every write (store, delete, clear, increment and the batch"
                             + " operations), the fencing token of the lock grant it ran under; tokens only grow. Consumer: the token in the holder's"
-                            + " owner record.")
+                            + " owner record (lock events), or of the grant that wrote the value (changes).")
     public static final String FENCING_TOKEN = "CamelRobustMemoryFencingToken";
 
     @Metadata(label = "producer", javaType = "String",
@@ -155,6 +157,16 @@ public final class RobustMemoryConstants {
                             + " holder past staleLockThreshold), CORRUPT (an unreadable owner record), FOREIGN_HOST"
                             + " (a holder on another host).")
     public static final String EVENT_TYPE = "CamelRobustMemoryEventType";
+
+    @Metadata(label = "consumer", javaType = "String", enums = "STORED,DELETED",
+              description = "Changes consumer: STORED (the change wrote the value in the body) or DELETED (by delete,"
+                            + " deleteAll or clear).")
+    public static final String CHANGE_TYPE = "CamelRobustMemoryChangeType";
+
+    @Metadata(label = "consumer", javaType = "Long",
+              description = "Changes consumer: the change's revision. Revisions order all changes of the memory; the"
+                            + " keys of one storeAll, deleteAll or clear share one, and come in key order.")
+    public static final String REVISION = "CamelRobustMemoryRevision";
 
     @Metadata(label = "consumer", javaType = "String", description = "The lock file the event is about.")
     public static final String LOCK_FILE = "CamelRobustMemoryLockFile";

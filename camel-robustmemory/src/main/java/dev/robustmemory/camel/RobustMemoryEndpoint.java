@@ -13,6 +13,7 @@ import org.apache.camel.Producer;
 import org.apache.camel.spi.UriEndpoint;
 import org.apache.camel.spi.UriParam;
 import org.apache.camel.spi.UriPath;
+import org.apache.camel.support.ScheduledPollConsumer;
 import org.apache.camel.support.ScheduledPollEndpoint;
 
 /**
@@ -51,10 +52,15 @@ public class RobustMemoryEndpoint extends ScheduledPollEndpoint implements Async
         return new RobustMemoryProducer(this);
     }
 
-    /** The orphan-cleanup consumer: Camel's scheduled polling options (delay, initialDelay, backoff...) apply. */
+    /**
+     * The orphan-cleanup consumer, or with consumerType=changes the changes consumer: Camel's scheduled polling
+     * options (delay, initialDelay, greedy, backoff...) apply to both.
+     */
     @Override
     public Consumer createConsumer(Processor processor) throws Exception {
-        RobustMemoryConsumer consumer = new RobustMemoryConsumer(this, processor);
+        ScheduledPollConsumer consumer = configuration.getConsumerType() == RobustMemoryConsumerType.changes
+                                         ? new RobustMemoryChangeConsumer(this, processor)
+                                         : new RobustMemoryConsumer(this, processor);
         configureConsumer(consumer);
         return consumer;
     }
