@@ -1,5 +1,6 @@
 package dev.robustmemory.camel;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -53,6 +54,16 @@ public class RobustMemoryStateRepository extends RepositoryBeanSupport implement
     /** Sets the state of the key; a null state removes it. */
     @Override
     public void setState(String key, String value) {
+        setState(key, value, null);
+    }
+
+    /**
+     * Sets the state of the key, to live for {@code timeToLive} (null: for ever; see the README's Expiry); a null
+     * state removes it.
+     *
+     * @throws IllegalArgumentException for a time to live that is not positive; nothing is written
+     */
+    public void setState(String key, String value, Duration timeToLive) {
         if (value == null) {
             remove(key);
             return;
@@ -60,7 +71,7 @@ public class RobustMemoryStateRepository extends RepositoryBeanSupport implement
         String stateKey = stateKey(key);
         StoredValue state = StoredValue.text(value);
         memory.execute("set the state of '" + key + "'",
-                session -> session.store(stateKey, state, OptionalLong.empty()));
+                session -> session.store(stateKey, state, OptionalLong.empty(), timeToLive));
     }
 
     /** The state of the key, or null when none was set. */
@@ -77,11 +88,19 @@ public class RobustMemoryStateRepository extends RepositoryBeanSupport implement
      * @return the state the key already had (nothing was written), or null when this value was set
      */
     public String putIfAbsent(String key, String value) {
+        return putIfAbsent(key, value, null);
+    }
+
+    /**
+     * As {@link #putIfAbsent(String, String)}, the state set living for {@code timeToLive} (null: for ever); an
+     * expired state counts as absent.
+     */
+    public String putIfAbsent(String key, String value, Duration timeToLive) {
         String stateKey = stateKey(key);
         StoredValue state = StoredValue.text(requireValue(value));
         Optional<MemoryEntry> existing = memory.execute("set the state of '" + key + "' if absent", session -> {
             try {
-                session.store(stateKey, state, OptionalLong.of(0)); // version 0: the key must not exist
+                session.store(stateKey, state, OptionalLong.of(0), timeToLive); // version 0: must not exist
                 return Optional.empty();
             } catch (VersionConflictException present) {
                 return session.load(stateKey);

@@ -116,6 +116,26 @@ class RobustMemoryExpiryTest extends RobustMemoryTestSupport {
         assertEquals(false, call("robustmemory:k?operation=exists", null).getMessage().getBody(), "nothing written");
     }
 
+    /** What an adapter to Camel 4.23's KeyValueRepository needs: put and putIfAbsent with a time to live. */
+    @Test
+    void theStateRepositorysStatesWithATimeToLiveExpire() throws Exception {
+        RobustMemoryStateRepository states = new RobustMemoryStateRepository(database().toString(), "sessions");
+        states.start();
+        try {
+            states.setState("alice", "token-1", Duration.ofMinutes(15));
+            assertEquals("token-1", states.putIfAbsent("alice", "token-2", Duration.ofMinutes(15)));
+            clock.advance(Duration.ofMinutes(15));
+            assertNull(states.getState("alice"));
+            assertEquals(List.of(), states.keys());
+            assertNull(states.putIfAbsent("alice", "token-2", Duration.ofMinutes(15)), "expired: absent");
+            assertEquals("token-2", states.getState("alice"));
+            assertThrows(IllegalArgumentException.class, () -> states.setState("bob", "x", Duration.ZERO));
+            assertNull(states.getState("bob"));
+        } finally {
+            states.stop();
+        }
+    }
+
     @Test
     void theIdempotentRepositoryForgetsAnIdAfterItsTtl() throws Exception {
         RobustMemoryIdempotentRepository repository = new RobustMemoryIdempotentRepository(database().toString(),

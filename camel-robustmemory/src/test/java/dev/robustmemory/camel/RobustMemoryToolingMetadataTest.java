@@ -53,6 +53,11 @@ class RobustMemoryToolingMetadataTest {
             Map.entry("operation", "producer"),
             Map.entry("lockTimeout", "producer"),
             Map.entry("ttl", "producer"),
+            Map.entry("consumerType", "consumer"),
+            Map.entry("keyPrefix", "consumer"),
+            Map.entry("includeValues", "consumer"),
+            Map.entry("resumeKey", "consumer"),
+            Map.entry("changeRetention", "consumer"),
             Map.entry("maxValueSize", "producer"),
             Map.entry("synchronous", "producer,advanced"),
             Map.entry("cleanupOrphaned", "advanced"),
@@ -107,7 +112,7 @@ class RobustMemoryToolingMetadataTest {
     @Test
     void durationOptionsAreTypedDuration() throws IOException, DeserializationException {
         for (String section : List.of("componentProperties", "properties")) {
-            for (String option : List.of("lockTimeout", "ttl", "staleLockThreshold")) {
+            for (String option : List.of("lockTimeout", "ttl", "changeRetention", "staleLockThreshold")) {
                 assertEquals("duration", option(section, option).getString("type"), section + "." + option);
             }
         }

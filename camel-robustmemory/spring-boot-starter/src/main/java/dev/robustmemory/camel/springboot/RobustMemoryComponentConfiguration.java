@@ -1,6 +1,7 @@
 package dev.robustmemory.camel.springboot;
 
 import dev.robustmemory.camel.RobustMemoryConfiguration;
+import dev.robustmemory.camel.RobustMemoryConsumerType;
 import dev.robustmemory.camel.RobustMemoryOperation;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.spring.boot.ComponentConfigurationPropertiesCommon;
@@ -103,6 +104,27 @@ public class RobustMemoryComponentConfiguration extends ComponentConfigurationPr
      * expire. The header CamelRobustMemoryTtl overrides it for one message.
      */
     private String ttl;
+
+    /**
+     * What a consumer emits: lockEvents, one exchange per orphaned, stale, corrupt or foreign-host lock; or changes,
+     * one exchange per committed change of the memory by any process, in commit order.
+     */
+    private RobustMemoryConsumerType consumerType;
+
+    /** Changes consumer: only the changes of keys starting with this text (matched literally). */
+    private String keyPrefix;
+
+    /** Changes consumer: whether each exchange carries the value written as its body. */
+    private Boolean includeValues;
+
+    /**
+     * Changes consumer: the key in the memory where the consumer records how far it got, and from which it resumes
+     * when it starts again.
+     */
+    private String resumeKey;
+
+    /** Changes consumer: how long the memory keeps its changes for consumers that resume later, e.g. 1h or 7d. */
+    private String changeRetention;
 
     /**
      * Whether to accept a lock file on a network or FUSE file system (nfs, cifs, smb, fuse...), where record locks
@@ -233,6 +255,46 @@ public class RobustMemoryComponentConfiguration extends ComponentConfigurationPr
 
     public void setMonitorLocks(Boolean monitorLocks) {
         this.monitorLocks = monitorLocks;
+    }
+
+    public RobustMemoryConsumerType getConsumerType() {
+        return consumerType;
+    }
+
+    public void setConsumerType(RobustMemoryConsumerType consumerType) {
+        this.consumerType = consumerType;
+    }
+
+    public String getKeyPrefix() {
+        return keyPrefix;
+    }
+
+    public void setKeyPrefix(String keyPrefix) {
+        this.keyPrefix = keyPrefix;
+    }
+
+    public Boolean getIncludeValues() {
+        return includeValues;
+    }
+
+    public void setIncludeValues(Boolean includeValues) {
+        this.includeValues = includeValues;
+    }
+
+    public String getResumeKey() {
+        return resumeKey;
+    }
+
+    public void setResumeKey(String resumeKey) {
+        this.resumeKey = resumeKey;
+    }
+
+    public String getChangeRetention() {
+        return changeRetention;
+    }
+
+    public void setChangeRetention(String changeRetention) {
+        this.changeRetention = changeRetention;
     }
 
     public String getTtl() {
