@@ -68,15 +68,18 @@ public class RobustMemoryChangeConsumer extends ScheduledPollConsumer {
     @Override
     protected void doStart() throws Exception {
         store = getEndpoint().store();
-        position = null; // a restarted consumer resumes from the stored position, as a new process would
+        synchronized (this) { // after a poll of the run before, if one is still finishing: it stores its position
+            position = null; // a restarted consumer resumes from the stored position, as a new process would
+        }
         if (configuration.getResumeKey() != null) {
             store.checkKey(configuration.getResumeKey());
         }
         super.doStart();
     }
 
+    /** Synchronized: a poll of the run before this start may still be finishing, and must not emit alongside. */
     @Override
-    protected int poll() throws Exception {
+    protected synchronized int poll() throws Exception {
         if (position == null) {
             String resumeKey = configuration.getResumeKey();
             position = store.execute(lockTimeout, session -> {

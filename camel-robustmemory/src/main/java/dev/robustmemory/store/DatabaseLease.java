@@ -430,7 +430,10 @@ final class DatabaseLease {
             Connection opened = connection(inHand);
             if (!cache.isComplete() && !filledCacheThisLease) {
                 filledCacheThisLease = true;
-                DuckDbSession.fillCache(opened, cache, journaled);
+                // Once this transaction applied the journaled writes they are in its rows, and what happened to them
+                // since (a clear) only the rows know: laid over them, they would come back.
+                DuckDbSession.fillCache(opened, cache, session != null && session.writesToDatabase() ? Map.of()
+                                                                                                   : journaled);
             }
             return opened;
         } catch (InterruptedException e) {

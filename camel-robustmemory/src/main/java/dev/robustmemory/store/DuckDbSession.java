@@ -18,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The operations of one lease: one DuckDB connection, one open transaction per batch of works.
@@ -106,8 +104,6 @@ final class DuckDbSession implements MemorySession {
     static final int FILL_CACHE_MAX_ROWS = 10_000;
     /** Below this many rows, statements row by row (about 0.4 ms each) cost less than the bulk merge's 2 ms. */
     private static final int BULK_ROWS = 6;
-    /** A JSON integer as RFC 8259 writes one, with the whitespace JSON allows around a value. */
-    private static final Pattern JSON_INTEGER = Pattern.compile("[ \t\n\r]*(-?(?:0|[1-9][0-9]*))[ \t\n\r]*");
 
     /** Opens the lease's connection on first use: a batch answered from memory never opens DuckDB. */
     interface Database {
@@ -280,25 +276,8 @@ final class DuckDbSession implements MemorySession {
         for (Map.Entry<String, StoredValue> value : values.entrySet()) {
             checkEntry(value.getKey(), value.getValue());
         }
-        for (String key : expectedVersions.keySet()) {
-            if (!values.containsKey(key)) {
-                throw new InvalidEntryException("An expected version is given for key '" + key
-                                                + "', which is not among the values to store");
-            }
-        }
-        Map<String, MemoryEntry> current = loadAll(values.keySet());
-        for (Map.Entry<String, Long> expected : expectedVersions.entrySet()) {
-            long version = expected.getValue();
-            if (version < 0) {
-                throw new InvalidEntryException("The expected version of key '" + expected.getKey()
-                                                + "' must be 0 (the key must not exist) or more, not " + version);
-            }
-            MemoryEntry entry = current.get(expected.getKey());
-            long found = entry == null ? 0 : entry.version();
-            if (found != version) {
-                throw new VersionConflictException(expected.getKey(), version, found);
-            }
-        }
+        SessionRules.checkExpectedVersions(values, expectedVersions);
+        SessionRules.requireExpectedVersions(expectedVersions, loadAll(values.keySet()));
         Map<String, MemoryEntry> written = new LinkedHashMap<>();
         if (!values.isEmpty()) {
             long revision = revisions.next();
@@ -347,10 +326,7 @@ final class DuckDbSession implements MemorySession {
         store.checkKey(key);
         store.checkValue(value);
         long expiresAt = clock.expiryAfter(timeToLive);
-        if (expectedVersion.isPresent() && expectedVersion.getAsLong() < 0) {
-            throw new InvalidEntryException("The expected version must be 0 (the key must not exist) or more, not "
-                                            + expectedVersion.getAsLong());
-        }
+        SessionRules.checkExpectedVersion(expectedVersion);
         long current = currentVersion(key);
         if (expectedVersion.isPresent() && current != expectedVersion.getAsLong()) {
             throw new VersionConflictException(key, expectedVersion.getAsLong(), current);
@@ -382,7 +358,7 @@ final class DuckDbSession implements MemorySession {
         applyPending();
         try {
             PreparedStatement select = statement(SELECT_KEYS);
-            select.setString(1, literalPrefix(prefix));
+            select.setString(1, SessionRules.literalPrefix(prefix));
             select.setLong(2, clock.now());
             List<String> keys = new ArrayList<>();
             try (ResultSet rows = select.executeQuery()) {
@@ -400,7 +376,7 @@ final class DuckDbSession implements MemorySession {
     public long clear(String prefix) throws StoreException {
         checkInWork();
         applyPending();
-        String literal = literalPrefix(prefix);
+        String literal = SessionRules.literalPrefix(prefix);
         try {
             PreparedStatement delete = statement(DELETE_LIVE_PREFIX);
             delete.setString(1, literal);
@@ -477,14 +453,7 @@ final class DuckDbSession implements MemorySession {
         checkInWork();
         long expiresAtIfCreated = clock.expiryAfter(timeToLiveIfCreated);
         Optional<MemoryEntry> current = load(key);
-        long sum;
-        try {
-            sum = Math.addExact(current.isPresent() ? integerValue(current.get()) : 0, delta);
-        } catch (ArithmeticException e) {
-            throw new StoreException("Adding " + delta + " to key '" + key + "' leaves the 64-bit integer range;"
-                                     + " the value was left unchanged");
-        }
-        return write(key, StoredValue.json(Long.toString(sum)),
+        return write(key, SessionRules.incremented(key, current.orElse(null), delta),
                 current.map(MemoryEntry::expiresAtMicros).orElse(expiresAtIfCreated));
     }
 
@@ -571,7 +540,7 @@ final class DuckDbSession implements MemorySession {
             select.setLong(1, after.revision());
             select.setLong(2, withinRevision ? after.revision() : -1);
             select.setString(3, withinRevision ? after.key() : "");
-            select.setString(4, literalPrefix(prefix));
+            select.setString(4, SessionRules.literalPrefix(prefix));
             select.setInt(5, limit);
             List<MemoryChange> changes = new ArrayList<>();
             try (ResultSet row = select.executeQuery()) {
@@ -884,32 +853,6 @@ final class DuckDbSession implements MemorySession {
             appender.append(entry.expiresAtMicros());
         } else {
             appender.appendNull();
-        }
-    }
-
-    /** The prefix as DuckDB will see it: null means all keys, and no character may be altered on the way. */
-    private static String literalPrefix(String prefix) {
-        if (prefix == null) {
-            return "";
-        }
-        Utf8.length(prefix, "The key prefix");
-        return prefix;
-    }
-
-    private static long integerValue(MemoryEntry entry) throws StoreException {
-        StoredValue value = entry.value();
-        if (value.kind() != ValueKind.JSON) {
-            throw new NonNumericValueException(entry.key(), value);
-        }
-        Matcher integer = JSON_INTEGER.matcher(value.text());
-        if (!integer.matches()) {
-            throw new NonNumericValueException(entry.key(), value);
-        }
-        try {
-            return Long.parseLong(integer.group(1));
-        } catch (NumberFormatException e) {
-            throw new StoreException("The value of key '" + entry.key() + "' is an integer outside the 64-bit range;"
-                                     + " it was left unchanged");
         }
     }
 

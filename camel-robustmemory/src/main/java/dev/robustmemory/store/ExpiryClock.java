@@ -2,7 +2,6 @@ package dev.robustmemory.store;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 
 /**
  * The time by which a batch decides what has expired: one instant for the whole batch, taken when it starts, so that
@@ -24,9 +23,6 @@ import java.time.Instant;
  */
 final class ExpiryClock {
 
-    /** The latest expiry time stored (the end of year 9999, within DuckDB's timestamps): as good as never. */
-    static final long LATEST_EXPIRY_MICROS = micros(Instant.parse("9999-12-31T23:59:59Z"));
-
     private final Clock wall;
     /** The latest time any process decided by, as the journal told this JVM. */
     private long mark;
@@ -42,7 +38,7 @@ final class ExpiryClock {
     /** Starts a batch: under the lock with the journal's mark, or without it with the mark it read. */
     void beginBatch(long journalMark, boolean withoutLock) {
         mark = Math.max(mark, journalMark);
-        now = Math.max(micros(wall.instant()), mark);
+        now = Math.max(SessionRules.micros(wall.instant()), mark);
         this.withoutLock = withoutLock;
         consulted = false;
         neededLock = false;
@@ -54,22 +50,9 @@ final class ExpiryClock {
         return now;
     }
 
-    /** The expiry time of an entry written now to live for {@code timeToLive}; 0 (never) for null. */
+    /** The expiry time of an entry written now to live for {@code timeToLive}: {@link SessionRules#expiryAfter}. */
     long expiryAfter(Duration timeToLive) {
-        if (timeToLive == null) {
-            return 0;
-        }
-        if (timeToLive.isZero() || timeToLive.isNegative()) {
-            throw new InvalidEntryException("The time to live must be positive, not " + timeToLive);
-        }
-        long ttl;
-        try {
-            ttl = Math.multiplyExact(timeToLive.getSeconds(), 1_000_000) + timeToLive.getNano() / 1_000;
-        } catch (ArithmeticException e) {
-            ttl = Long.MAX_VALUE;
-        }
-        long expiresAt = now() + Math.max(ttl, 1);
-        return expiresAt < 0 || expiresAt > LATEST_EXPIRY_MICROS ? LATEST_EXPIRY_MICROS : expiresAt;
+        return timeToLive == null ? 0 : SessionRules.expiryAfter(now(), timeToLive);
     }
 
     /** Whether an entry is visible at the batch's time; an entry that never expires is, without asking the time. */
@@ -99,9 +82,5 @@ final class ExpiryClock {
         boolean needed = neededLock;
         neededLock = false;
         return needed;
-    }
-
-    static long micros(Instant instant) {
-        return Math.addExact(Math.multiplyExact(instant.getEpochSecond(), 1_000_000), instant.getNano() / 1_000);
     }
 }

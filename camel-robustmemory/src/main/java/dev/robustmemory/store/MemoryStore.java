@@ -43,10 +43,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * an open instance in this JVM is refused. (Processes that disagree on the lock file are stopped by DuckDB's own
  * file lock, reported as above.)
  */
-public final class MemoryStore implements AutoCloseable {
+public final class MemoryStore implements Memory {
 
     /** Longest key accepted, in characters (UTF-16 code units, {@link String#length()}). */
-    public static final int MAX_KEY_LENGTH = 1024;
+    public static final int MAX_KEY_LENGTH = SessionRules.MAX_KEY_LENGTH;
 
     /** Lock file of every open store, by real database path; guarded by itself. */
     private static final Map<Path, Registration> OPEN_DATABASES = new HashMap<>();
@@ -115,28 +115,18 @@ public final class MemoryStore implements AutoCloseable {
      * @throws InvalidEntryException for a null, empty or over-long key ({@value #MAX_KEY_LENGTH} characters at most),
      *                               or one with an unpaired surrogate (DuckDB would store it as '?')
      */
+    @Override
     public void checkKey(String key) {
-        if (key == null || key.isEmpty()) {
-            throw new InvalidEntryException("The key must not be null or empty");
-        }
-        if (key.length() > MAX_KEY_LENGTH) {
-            throw new InvalidEntryException("The key is " + key.length() + " characters long; the limit is "
-                                            + MAX_KEY_LENGTH + " characters");
-        }
-        Utf8.length(key, "The key");
+        SessionRules.checkKey(key);
     }
 
     /**
      * @throws InvalidEntryException for a value larger than maxValueSize (UTF-8 bytes for text), or text with an
      *                               unpaired surrogate (it cannot be stored as UTF-8 unchanged)
      */
+    @Override
     public void checkValue(StoredValue value) {
-        Objects.requireNonNull(value, "value");
-        long size = value.kind() == ValueKind.BYTES ? value.bytes().length : Utf8.length(value.text(), "The value");
-        if (size > settings.maxValueSize()) {
-            throw new InvalidEntryException("The value is " + size + " bytes; the limit (maxValueSize) is "
-                                            + settings.maxValueSize() + " bytes");
-        }
+        SessionRules.checkValue(value, settings.maxValueSize());
     }
 
     /**
@@ -151,6 +141,7 @@ public final class MemoryStore implements AutoCloseable {
      *                              (not a DuckDB file, held by another program for the whole timeout) or written
      * @throws InterruptedException when interrupted while waiting; nothing is held and nothing was written
      */
+    @Override
     public <T> Outcome<T> execute(Duration lockTimeout, MemoryWork<T> work) throws IOException, InterruptedException {
         checkCall(lockTimeout, work);
         return registration.lease().execute(this, lockTimeout, work);
@@ -171,6 +162,7 @@ public final class MemoryStore implements AutoCloseable {
      * @throws IllegalArgumentException for a negative timeout
      * @throws IllegalStateException    when the store is closed, or when called by a work (use its session)
      */
+    @Override
     public <T> CompletionStage<Outcome<T>> executeAsync(Duration lockTimeout, MemoryWork<T> work,
                                                         Executor completions) {
         checkCall(lockTimeout, work);

@@ -2,6 +2,7 @@ package dev.robustmemory.model;
 
 import dev.robustmemory.lock.LockFileSettings;
 import dev.robustmemory.lock.LockGrant;
+import dev.robustmemory.store.Memory;
 import dev.robustmemory.store.MemoryEntry;
 import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.MemoryStore;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,19 +48,50 @@ final class LiveMemory implements AutoCloseable {
     private final ExecutorService completions = Executors.newSingleThreadExecutor(
             task -> new Thread(task, "model-completions"));
     private final ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
-    private MemoryStore store;
+    private final Backend backend;
+    private Memory store;
 
-    /** @param sessions what a work is given instead of the store's session: a deliberately broken wrapper, or not */
-    LiveMemory(UnaryOperator<MemorySession> sessions) throws Exception {
+    /** The kind of memory the scenarios run on, and what ending its hold on the memory means there. */
+    interface Backend {
+        Memory open(Path directory, long maxValueSize, Clock clock) throws Exception;
+
+        /** Makes the next work start afresh, as after another holder had the memory in between. */
+        void handOver(Memory memory) throws Exception;
+    }
+
+    /** The embedded memory: a DuckDB file and its lock file; a hand-over ends the lease. */
+    static final Backend DUCKDB = new Backend() {
+        @Override
+        public Memory open(Path directory, long maxValueSize, Clock clock) throws Exception {
+            Path database = directory.resolve("memory.duckdb");
+            return MemoryStore.open(new StoreSettings(database, StoreSettings.defaultLockFile(database),
+                    LockFileSettings.defaults(), maxValueSize), clock);
+        }
+
+        /**
+         * Taking the lock from this thread makes the lease let go, so the next work starts a new lease, which must
+         * find every acknowledged write again (journal catch-up, cache kept or dropped).
+         */
+        @Override
+        public void handOver(Memory memory) throws Exception {
+            try (LockGrant ignored = ((MemoryStore) memory).lock().acquire(TIMEOUT)) {
+                // held for an instant: the point was to end the lease
+            }
+        }
+    };
+
+    /**
+     * @param sessions what a work is given instead of the store's session: a deliberately broken wrapper, or not
+     */
+    LiveMemory(UnaryOperator<MemorySession> sessions, Backend backend) throws Exception {
         this.directory = Files.createTempDirectory("robustmemory-model");
         this.sessions = sessions;
+        this.backend = backend;
         this.store = open();
     }
 
-    private MemoryStore open() throws Exception {
-        Path database = directory.resolve("memory.duckdb");
-        return MemoryStore.open(new StoreSettings(database, StoreSettings.defaultLockFile(database),
-                LockFileSettings.defaults(), MAX_VALUE_SIZE), clock);
+    private Memory open() throws Exception {
+        return backend.open(directory, MAX_VALUE_SIZE, clock);
     }
 
     /** The memory's wall clock: it moves only when a scenario moves it. */
@@ -152,14 +185,9 @@ final class LiveMemory implements AutoCloseable {
         }).result();
     }
 
-    /**
-     * Makes the lease hand over: taking the lock from this thread makes the lease let go, so the next work starts a
-     * new lease, which must find every acknowledged write again (journal catch-up, cache kept or dropped).
-     */
+    /** Makes the next work start afresh, as after another holder ({@link Backend#handOver}). */
     void handOver() throws Exception {
-        try (LockGrant ignored = store.lock().acquire(TIMEOUT)) {
-            // held for an instant: the point was to end the lease
-        }
+        backend.handOver(store);
     }
 
     /** Closes the memory and opens it again: what a restarted process finds. */

@@ -21,7 +21,7 @@ class MemoryModelLincheckTest {
 
     @BeforeAll
     static void openMemory() throws Exception {
-        MemoryLincheckSubject.memory = new LiveMemory(session -> session);
+        MemoryLincheckSubject.memory = new LiveMemory(session -> session, LiveMemory.DUCKDB);
     }
 
     @AfterAll

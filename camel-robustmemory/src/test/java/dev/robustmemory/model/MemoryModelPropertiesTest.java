@@ -25,12 +25,17 @@ class MemoryModelPropertiesTest {
 
     @BeforeEach
     void openMemory() throws Exception {
-        live = new LiveMemory(this::sessionUnderTest);
+        live = new LiveMemory(this::sessionUnderTest, backend());
     }
 
     @AfterEach
     void closeMemory() throws Exception {
         live.close();
+    }
+
+    /** The memory the scenarios run on: the embedded one here. */
+    LiveMemory.Backend backend() {
+        return LiveMemory.DUCKDB;
     }
 
     /** What the works are given: the store's own session here. */

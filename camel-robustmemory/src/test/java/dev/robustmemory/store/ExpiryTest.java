@@ -119,7 +119,7 @@ class ExpiryTest {
             assertEquals(0, store.execute(TIMEOUT, MemorySession::size).result());
             MemoryEntry longest = store.execute(TIMEOUT, session -> session.store("k", StoredValue.text("v"),
                     ANY_VERSION, Duration.ofSeconds(Long.MAX_VALUE))).result();
-            assertEquals(ExpiryClock.LATEST_EXPIRY_MICROS, longest.expiresAtMicros(), "as good as never, no overflow");
+            assertEquals(SessionRules.LATEST_EXPIRY_MICROS, longest.expiresAtMicros(), "as good as never, no overflow");
         }
     }
 
@@ -142,7 +142,7 @@ class ExpiryTest {
             MemoryEntry fresh = store.execute(TIMEOUT, session -> session.store("n", StoredValue.text("v"),
                     ANY_VERSION, Duration.ofSeconds(5))).result();
             assertEquals(START.plusSeconds(25), fresh.expiresAt().orElseThrow());
-            assertEquals(ExpiryClock.micros(START.plusSeconds(20)), store.execute(TIMEOUT,
+            assertEquals(SessionRules.micros(START.plusSeconds(20)), store.execute(TIMEOUT,
                     MemorySession::nowMicros).result());
         }
     }

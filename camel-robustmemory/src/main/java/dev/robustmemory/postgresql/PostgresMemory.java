@@ -1,0 +1,217 @@
+package dev.robustmemory.postgresql;
+
+import dev.robustmemory.store.Memory;
+import dev.robustmemory.store.MemoryWork;
+import dev.robustmemory.store.Outcome;
+import dev.robustmemory.store.SessionRules;
+import dev.robustmemory.store.StoreException;
+import dev.robustmemory.store.StoredValue;
+
+import javax.sql.DataSource;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A memory in PostgreSQL tables, shared by every process on every host that uses the same database and table prefix.
+ *
+ * <p><b>Coordination the database's way.</b> Each work is one transaction on a connection of the
+ * {@link DataSource}. Its grant is one statement, {@code UPDATE <prefix>meta SET value = value + 1 WHERE name =
+ * 'fencing_token' RETURNING value}: the increment is the work's fencing token, and the row it locks stays locked until
+ * the transaction ends, so the works of all processes run one at a time, each seeing every work committed before
+ * it. Nothing is held outside a transaction: a pooled connection handed back holds nothing, PgBouncer's transaction
+ * pooling keeps each work on one backend, and a client that dies or a backend that is terminated
+ * ({@code pg_terminate_backend}) has its transaction rolled back and its row lock released by the server. A wait
+ * longer than the lock timeout fails with {@link PostgresLockTimeoutException} ({@code lock_timeout}, or
+ * {@code NOWAIT} for zero).
+ *
+ * <p><b>Time.</b> Expiry goes by the database server's clock ({@code clock_timestamp()}), one clock for all hosts,
+ * never a JVM's; the meta row {@code clock_mark} keeps it from going back, as the journal's clock mark does on DuckDB.
+ */
+public final class PostgresMemory implements Memory {
+
+    private static final long RECLAIM_PERIOD_NANOS = 1_000_000_000L;
+    private static final int RECLAIM_MAX_ROWS = 10_000;
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+
+    private final DataSource dataSource;
+    private final PostgresTables tables;
+    private final long maxValueSize;
+    private final Clock testClock;
+    private final ExecutorService workers;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile boolean tablesChecked;
+    private volatile long lastReclaimNanos = System.nanoTime() - RECLAIM_PERIOD_NANOS;
+
+    private PostgresMemory(DataSource dataSource, PostgresTables tables, long maxValueSize, Clock testClock) {
+        this.dataSource = dataSource;
+        this.tables = tables;
+        this.maxValueSize = maxValueSize;
+        this.testClock = testClock;
+        AtomicInteger threads = new AtomicInteger();
+        this.workers = Executors.newCachedThreadPool(task -> {
+            Thread thread = new Thread(task, "robustmemory-postgresql-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /**
+     * A memory in the tables {@code <tablePrefix>entries}, {@code meta} and {@code changes} of the data source's
+     * database (created on first use). Opening connects to nothing.
+     *
+     * @param maxValueSize the largest value accepted, in bytes (UTF-8 bytes for text)
+     * @throws IllegalArgumentException for a table prefix that is not lower-case letters, digits and '_'
+     */
+    public static PostgresMemory open(DataSource dataSource, String tablePrefix, long maxValueSize) {
+        return open(dataSource, tablePrefix, maxValueSize, null);
+    }
+
+    /** As {@link #open(DataSource, String, long)}, with {@code testClock} in place of the server's clock (tests). */
+    public static PostgresMemory open(DataSource dataSource, String tablePrefix, long maxValueSize, Clock testClock) {
+        Objects.requireNonNull(dataSource, "dataSource");
+        if (maxValueSize <= 0) {
+            throw new IllegalArgumentException("The largest value must be a positive number of bytes, not "
+                                               + maxValueSize);
+        }
+        return new PostgresMemory(dataSource, PostgresTables.withPrefix(tablePrefix), maxValueSize, testClock);
+    }
+
+    @Override
+    public <T> Outcome<T> execute(Duration lockTimeout, MemoryWork<T> work) throws IOException {
+        checkCall(lockTimeout, work);
+        long called = System.nanoTime();
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                if (!tablesChecked) {
+                    tables.create(connection);
+                    tablesChecked = true;
+                }
+                long token = grant(connection, lockTimeout);
+                long granted = System.nanoTime();
+                PostgresSession session = PostgresSession.begin(connection, tables, token, maxValueSize, testClock);
+                T result = work.run(session);
+                reclaimNowAndThen(session);
+                session.finish();
+                connection.commit();
+                return new Outcome<>(result, token, granted - called, System.nanoTime() - granted);
+            } catch (SQLException | StoreException | RuntimeException | Error e) {
+                rollBack(connection, e);
+                throw e;
+            }
+        } catch (SQLException e) {
+            if (LOCK_NOT_AVAILABLE.equals(e.getSQLState())) {
+                throw new PostgresLockTimeoutException(tables.meta, lockTimeout, e);
+            }
+            throw new StoreException("The PostgreSQL memory " + tables.entries + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public <T> CompletionStage<Outcome<T>> executeAsync(Duration lockTimeout, MemoryWork<T> work,
+                                                        Executor completions) {
+        checkCall(lockTimeout, work);
+        Objects.requireNonNull(completions, "completions");
+        CompletableFuture<Outcome<T>> answered = new CompletableFuture<>();
+        workers.execute(() -> {
+            Outcome<T> outcome = null;
+            Throwable failure = null;
+            try {
+                outcome = execute(lockTimeout, work);
+            } catch (IOException | RuntimeException | Error e) {
+                failure = e;
+            }
+            Outcome<T> result = outcome;
+            Throwable thrown = failure;
+            Runnable complete = () -> {
+                if (thrown == null) {
+                    answered.complete(result);
+                } else {
+                    answered.completeExceptionally(thrown instanceof CompletionException ? thrown.getCause() : thrown);
+                }
+            };
+            try {
+                completions.execute(complete);
+            } catch (RuntimeException rejected) {
+                complete.run();
+            }
+        });
+        return answered;
+    }
+
+    @Override
+    public void checkKey(String key) {
+        SessionRules.checkKey(key);
+    }
+
+    @Override
+    public void checkValue(StoredValue value) {
+        SessionRules.checkValue(value, maxValueSize);
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            workers.shutdown();
+        }
+    }
+
+    /** Takes the next fencing token, which holds the token row (and so the memory) until the transaction ends. */
+    private long grant(Connection connection, Duration lockTimeout) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            if (!lockTimeout.isZero()) {
+                statement.execute("SET LOCAL lock_timeout = '" + Math.max(1, lockTimeout.toMillis()) + "ms'");
+            } else {
+                statement.execute("SELECT 1 FROM " + tables.meta + " WHERE name = 'fencing_token' FOR UPDATE NOWAIT");
+            }
+        }
+        try (PreparedStatement increment = connection.prepareStatement("UPDATE " + tables.meta + " SET value ="
+                + " value + 1 WHERE name = 'fencing_token' RETURNING value");
+             ResultSet token = increment.executeQuery()) {
+            token.next();
+            return token.getLong(1);
+        }
+    }
+
+    /** Expired rows go at most once a second, with a work that runs anyway: bounded, so it never holds long. */
+    private void reclaimNowAndThen(PostgresSession session) throws SQLException {
+        long now = System.nanoTime();
+        if (now - lastReclaimNanos >= RECLAIM_PERIOD_NANOS) {
+            lastReclaimNanos = now;
+            session.reclaimExpired(RECLAIM_MAX_ROWS);
+        }
+    }
+
+    private void checkCall(Duration lockTimeout, MemoryWork<?> work) {
+        Objects.requireNonNull(work, "work");
+        if (lockTimeout.isNegative()) {
+            throw new IllegalArgumentException("Lock timeout must not be negative: " + lockTimeout);
+        }
+        if (closed.get()) {
+            throw new IllegalStateException("The PostgreSQL memory " + tables.entries + " is closed");
+        }
+    }
+
+    private static void rollBack(Connection connection, Throwable cause) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e); // the connection is broken: the server rolls the transaction back itself
+        }
+    }
+}

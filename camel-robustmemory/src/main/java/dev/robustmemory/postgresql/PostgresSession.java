@@ -1,0 +1,499 @@
+package dev.robustmemory.postgresql;
+
+import dev.robustmemory.store.ChangesLostException;
+import dev.robustmemory.store.InvalidEntryException;
+import dev.robustmemory.store.MemoryChange;
+import dev.robustmemory.store.MemoryEntry;
+import dev.robustmemory.store.MemorySession;
+import dev.robustmemory.store.SessionRules;
+import dev.robustmemory.store.StoreException;
+import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.store.ValueKind;
+import dev.robustmemory.store.VersionConflictException;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * The operations of one work on PostgreSQL: every statement in the work's transaction, which holds the memory's
+ * token row from its grant on ({@link PostgresMemory}), so no other work of any process reads or writes in between.
+ * Revisions, the memory's time and the change log follow the embedded backend's rules ({@link SessionRules}); the
+ * time is the database server's ({@code clock_timestamp()}), made monotonic by the {@code clock_mark} row.
+ */
+final class PostgresSession implements MemorySession {
+
+    private static final String COLUMNS = "kind, text_value, bytes_value, version, fencing_token, expires_at_micros";
+    /** The SQL types of {@link #COLUMNS}, all NULL in a deletion's change row. */
+    private static final int[] DELETED_ENTRY_TYPES = {Types.VARCHAR, Types.VARCHAR, Types.BINARY, Types.BIGINT,
+            Types.BIGINT, Types.BIGINT};
+
+    private final Connection connection;
+    private final PostgresTables tables;
+    private final long fencingToken;
+    private final long maxValueSize;
+    private final long startRevision;
+    private final long startClockMark;
+    private final long now;
+    private long revision;
+    private boolean consultedClock;
+    private long changeRetentionMicros;
+    private long changesCompleteAfter;
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
+
+    private PostgresSession(Connection connection, PostgresTables tables, long fencingToken, long maxValueSize,
+                            ResultSet state) throws SQLException {
+        this.connection = connection;
+        this.tables = tables;
+        this.fencingToken = fencingToken;
+        this.maxValueSize = maxValueSize;
+        this.startRevision = state.getLong(1);
+        this.revision = startRevision;
+        this.startClockMark = state.getLong(2);
+        this.changeRetentionMicros = state.getLong(3);
+        this.changesCompleteAfter = state.getLong(4);
+        this.now = Math.max(state.getLong(5), startClockMark);
+    }
+
+    /**
+     * Starts the session of a granted work; {@code testClock}, when not null, stands in for the server's clock.
+     */
+    static PostgresSession begin(Connection connection, PostgresTables tables, long fencingToken, long maxValueSize,
+                                 Clock testClock) throws SQLException {
+        String serverClock = testClock == null ? "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
+                                               : Long.toString(SessionRules.micros(testClock.instant()));
+        try (PreparedStatement select = connection.prepareStatement("SELECT max(value) FILTER (WHERE name ="
+                + " 'revision'), max(value) FILTER (WHERE name = 'clock_mark'), max(value) FILTER (WHERE name ="
+                + " 'change_retention_micros'), max(value) FILTER (WHERE name = 'changes_complete_after'), "
+                + serverClock + " FROM " + tables.meta);
+             ResultSet state = select.executeQuery()) {
+            state.next();
+            return new PostgresSession(connection, tables, fencingToken, maxValueSize, state);
+        }
+    }
+
+    /** Records the revision and the time this work went by; called before the commit. */
+    void finish() throws SQLException {
+        if (revision != startRevision || (consultedClock && now > startClockMark)) {
+            PreparedStatement update = statement("UPDATE " + tables.meta + " SET value = CASE name WHEN 'revision'"
+                    + " THEN ? ELSE greatest(value, ?) END WHERE name IN ('revision', 'clock_mark')");
+            update.setLong(1, revision);
+            update.setLong(2, consultedClock ? now : 0);
+            update.executeUpdate();
+        }
+        for (PreparedStatement statement : statements.values()) {
+            statement.close();
+        }
+    }
+
+    @Override
+    public long fencingToken() {
+        return fencingToken;
+    }
+
+    @Override
+    public long revision() {
+        return revision;
+    }
+
+    @Override
+    public long nowMicros() {
+        consultedClock = true;
+        return now;
+    }
+
+    /** Named locks on PostgreSQL (lease rows) are not there yet: no write can be fenced by one. */
+    @Override
+    public void requireNewestGrant(String lockName, long token) {
+        throw new UnsupportedOperationException("Named locks are not available on the PostgreSQL backend yet");
+    }
+
+    @Override
+    public Optional<MemoryEntry> load(String key) throws StoreException {
+        checkKey(key);
+        return Optional.ofNullable(loadAll(List.of(key)).get(key));
+    }
+
+    @Override
+    public Map<String, MemoryEntry> loadAll(Collection<String> keys) throws StoreException {
+        keys.forEach(this::checkKey);
+        Set<String> distinct = new LinkedHashSet<>(keys);
+        Map<String, MemoryEntry> read = new HashMap<>();
+        try {
+            PreparedStatement select = statement("SELECT key, " + COLUMNS + " FROM " + tables.entries
+                                                 + " WHERE key = ANY(?)");
+            select.setArray(1, connection.createArrayOf("text", distinct.toArray()));
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    MemoryEntry entry = entry(row.getString(1), row, 2);
+                    if (isLive(entry.expiresAtMicros())) {
+                        read.put(entry.key(), entry);
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw failure("load " + distinct.size() + " keys", e);
+        }
+        Map<String, MemoryEntry> found = new LinkedHashMap<>();
+        for (String key : distinct) {
+            if (read.containsKey(key)) {
+                found.put(key, read.get(key));
+            }
+        }
+        return found;
+    }
+
+    @Override
+    public void checkEntry(String key, StoredValue value) {
+        checkKey(key);
+        SessionRules.checkValue(value, maxValueSize);
+        if (value.kind() != ValueKind.BYTES && value.text().indexOf('\0') >= 0) {
+            throw new InvalidEntryException("PostgreSQL text cannot hold the character U+0000; store it as bytes");
+        }
+    }
+
+    @Override
+    public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion, Duration timeToLive)
+            throws StoreException {
+        checkEntry(key, value);
+        long expiresAt = timeToLive == null ? 0 : SessionRules.expiryAfter(nowMicros(), timeToLive);
+        SessionRules.checkExpectedVersion(expectedVersion);
+        long current = load(key).map(MemoryEntry::version).orElse(0L);
+        if (expectedVersion.isPresent() && current != expectedVersion.getAsLong()) {
+            throw new VersionConflictException(key, expectedVersion.getAsLong(), current);
+        }
+        MemoryEntry entry = new MemoryEntry(key, value, ++revision, fencingToken, expiresAt);
+        write(List.of(entry));
+        return entry;
+    }
+
+    @Override
+    public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions,
+                                            Duration timeToLive) throws StoreException {
+        values.forEach(this::checkEntry);
+        long expiresAt = timeToLive == null ? 0 : SessionRules.expiryAfter(nowMicros(), timeToLive);
+        SessionRules.checkExpectedVersions(values, expectedVersions);
+        SessionRules.requireExpectedVersions(expectedVersions, loadAll(values.keySet()));
+        Map<String, MemoryEntry> written = new LinkedHashMap<>();
+        if (!values.isEmpty()) {
+            long shared = ++revision;
+            values.forEach((key, value) -> written.put(key, new MemoryEntry(key, value, shared, fencingToken,
+                    expiresAt)));
+            write(written.values());
+        }
+        return written;
+    }
+
+    @Override
+    public boolean delete(String key) throws StoreException {
+        checkKey(key);
+        return !deleteAll(List.of(key)).isEmpty();
+    }
+
+    @Override
+    public List<String> deleteAll(Collection<String> keys) throws StoreException {
+        List<String> existing = List.copyOf(loadAll(keys).keySet());
+        if (existing.isEmpty()) {
+            return existing;
+        }
+        long shared = ++revision;
+        try {
+            PreparedStatement delete = statement("DELETE FROM " + tables.entries + " WHERE key = ANY(?)");
+            delete.setArray(1, connection.createArrayOf("text", existing.toArray()));
+            delete.executeUpdate();
+            logDeletions(existing, shared);
+        } catch (SQLException e) {
+            throw failure("delete " + existing.size() + " keys", e);
+        }
+        return existing;
+    }
+
+    @Override
+    public boolean exists(String key) throws StoreException {
+        return load(key).isPresent();
+    }
+
+    @Override
+    public List<String> keys(String prefix) throws StoreException {
+        try {
+            PreparedStatement select = statement("SELECT key FROM " + tables.entries + " WHERE starts_with(key, ?)"
+                                                 + " AND " + live() + " ORDER BY key");
+            select.setString(1, SessionRules.literalPrefix(prefix));
+            select.setLong(2, nowMicros());
+            List<String> keys = new ArrayList<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    keys.add(row.getString(1));
+                }
+            }
+            return keys;
+        } catch (SQLException e) {
+            throw failure("list keys", e);
+        }
+    }
+
+    @Override
+    public long clear(String prefix) throws StoreException {
+        String literal = SessionRules.literalPrefix(prefix);
+        try {
+            PreparedStatement delete = statement("DELETE FROM " + tables.entries + " WHERE starts_with(key, ?) AND "
+                                                 + live() + " RETURNING key");
+            delete.setString(1, literal);
+            delete.setLong(2, nowMicros());
+            List<String> deleted = new ArrayList<>();
+            try (ResultSet row = delete.executeQuery()) {
+                while (row.next()) {
+                    deleted.add(row.getString(1));
+                }
+            }
+            if (!deleted.isEmpty()) {
+                PreparedStatement expired = statement("DELETE FROM " + tables.entries + " WHERE starts_with(key, ?)");
+                expired.setString(1, literal); // what is left of the prefix is expired: reclaimed with it
+                expired.executeUpdate();
+                logDeletions(deleted, ++revision);
+            }
+            return deleted.size();
+        } catch (SQLException e) {
+            throw failure("clear keys", e);
+        }
+    }
+
+    @Override
+    public long size() throws StoreException {
+        try {
+            PreparedStatement count = statement("SELECT count(*) FROM " + tables.entries + " WHERE " + live());
+            count.setLong(1, nowMicros());
+            try (ResultSet row = count.executeQuery()) {
+                row.next();
+                return row.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw failure("count keys", e);
+        }
+    }
+
+    @Override
+    public MemoryEntry increment(String key, long delta, Duration timeToLiveIfCreated) throws StoreException {
+        checkKey(key);
+        long expiresAtIfCreated = timeToLiveIfCreated == null ? 0
+                                  : SessionRules.expiryAfter(nowMicros(), timeToLiveIfCreated);
+        Optional<MemoryEntry> current = load(key);
+        MemoryEntry entry = new MemoryEntry(key, SessionRules.incremented(key, current.orElse(null), delta),
+                ++revision, fencingToken, current.map(MemoryEntry::expiresAtMicros).orElse(expiresAtIfCreated));
+        write(List.of(entry));
+        return entry;
+    }
+
+    @Override
+    public long keepChanges(Duration retention) throws StoreException {
+        long retentionMicros = Math.max(changeRetentionMicros, Math.max(1, retention.toNanos() / 1_000));
+        long completeAfter = changeRetentionMicros > 0 ? changesCompleteAfter : revision;
+        if (retentionMicros != changeRetentionMicros || completeAfter != changesCompleteAfter) {
+            recordChangeLog(retentionMicros, completeAfter);
+        }
+        return completeAfter;
+    }
+
+    /** {@inheritDoc} Changes older than the retention are reclaimed first, a bounded number at a time. */
+    @Override
+    public List<MemoryChange> changesAfter(MemoryChange.Position after, String prefix, int limit)
+            throws StoreException {
+        if (changeRetentionMicros == 0) {
+            throw new IllegalStateException("The change log of this memory is not kept; keep it first");
+        }
+        reclaimChanges();
+        boolean withinRevision = after.key() != null;
+        if (after.revision() < changesCompleteAfter
+            || (withinRevision && after.revision() == changesCompleteAfter)) {
+            throw new ChangesLostException(after.revision(), changesCompleteAfter);
+        }
+        try {
+            PreparedStatement select = statement("SELECT revision, key, deleted, " + COLUMNS + ", written_micros"
+                    + " FROM " + tables.changes + " WHERE (revision > ? OR (revision = ? AND key > ?))"
+                    + " AND starts_with(key, ?) ORDER BY revision, key LIMIT ?");
+            select.setLong(1, after.revision());
+            select.setLong(2, withinRevision ? after.revision() : -1);
+            select.setString(3, withinRevision ? after.key() : "");
+            select.setString(4, SessionRules.literalPrefix(prefix));
+            select.setInt(5, limit);
+            List<MemoryChange> changes = new ArrayList<>();
+            try (ResultSet row = select.executeQuery()) {
+                while (row.next()) {
+                    String key = row.getString(2);
+                    Optional<MemoryEntry> entry = row.getBoolean(3) ? Optional.empty()
+                                                                    : Optional.of(entry(key, row, 4));
+                    changes.add(new MemoryChange(row.getLong(1), key, entry, row.getLong(10)));
+                }
+            }
+            return changes;
+        } catch (SQLException e) {
+            throw failure("read the change log", e);
+        }
+    }
+
+    /** Deletes at most {@code limit} rows that expired; nothing anyone sees changes, so it takes no revision. */
+    void reclaimExpired(int limit) throws SQLException {
+        PreparedStatement delete = statement("DELETE FROM " + tables.entries + " WHERE key IN (SELECT key FROM "
+                + tables.entries + " WHERE expires_at_micros <= ? LIMIT ?)");
+        delete.setLong(1, nowMicros());
+        delete.setInt(2, limit);
+        delete.executeUpdate();
+    }
+
+    private void reclaimChanges() throws StoreException {
+        try {
+            PreparedStatement latest = statement("SELECT max(revision) FROM (SELECT revision FROM " + tables.changes
+                    + " WHERE written_micros < ? ORDER BY revision LIMIT 10000) old");
+            latest.setLong(1, nowMicros() - changeRetentionMicros);
+            long through;
+            try (ResultSet row = latest.executeQuery()) {
+                row.next();
+                through = row.getLong(1);
+                if (row.wasNull()) {
+                    return;
+                }
+            }
+            PreparedStatement delete = statement("DELETE FROM " + tables.changes + " WHERE revision <= ?");
+            delete.setLong(1, through);
+            delete.executeUpdate();
+            recordChangeLog(changeRetentionMicros, Math.max(changesCompleteAfter, through));
+        } catch (SQLException e) {
+            throw failure("reclaim old changes", e);
+        }
+    }
+
+    private void recordChangeLog(long retentionMicros, long completeAfter) throws StoreException {
+        try {
+            PreparedStatement update = statement("UPDATE " + tables.meta + " SET value = CASE name WHEN"
+                    + " 'change_retention_micros' THEN ? ELSE ? END WHERE name IN ('change_retention_micros',"
+                    + " 'changes_complete_after')");
+            update.setLong(1, retentionMicros);
+            update.setLong(2, completeAfter);
+            update.executeUpdate();
+        } catch (SQLException e) {
+            throw failure("keep the change log", e);
+        }
+        changeRetentionMicros = retentionMicros;
+        changesCompleteAfter = completeAfter;
+    }
+
+    private void write(Collection<MemoryEntry> written) throws StoreException {
+        try {
+            PreparedStatement upsert = statement("INSERT INTO " + tables.entries + " (key, " + COLUMNS
+                    + ", updated_micros) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+                    + " kind = excluded.kind, text_value = excluded.text_value, bytes_value = excluded.bytes_value,"
+                    + " version = excluded.version, fencing_token = excluded.fencing_token,"
+                    + " expires_at_micros = excluded.expires_at_micros, updated_micros = excluded.updated_micros");
+            for (MemoryEntry entry : written) {
+                upsert.setString(1, entry.key());
+                bindEntry(upsert, 2, entry);
+                upsert.setLong(8, now);
+                upsert.addBatch();
+            }
+            upsert.executeBatch();
+            if (changeRetentionMicros > 0) {
+                PreparedStatement log = changeStatement();
+                for (MemoryEntry entry : written) {
+                    log.setLong(1, entry.version());
+                    log.setString(2, entry.key());
+                    log.setBoolean(3, false);
+                    bindEntry(log, 4, entry);
+                    log.setLong(10, now);
+                    log.addBatch();
+                }
+                log.executeBatch();
+            }
+        } catch (SQLException e) {
+            throw failure("write " + written.size() + " entries", e);
+        }
+    }
+
+    private void logDeletions(List<String> keys, long deletionRevision) throws SQLException {
+        if (changeRetentionMicros == 0) {
+            return;
+        }
+        PreparedStatement log = changeStatement();
+        for (String key : keys) {
+            log.setLong(1, deletionRevision);
+            log.setString(2, key);
+            log.setBoolean(3, true);
+            for (int i = 0; i < DELETED_ENTRY_TYPES.length; i++) {
+                log.setNull(4 + i, DELETED_ENTRY_TYPES[i]);
+            }
+            log.setLong(10, now);
+            log.addBatch();
+        }
+        log.executeBatch();
+    }
+
+    private PreparedStatement changeStatement() throws SQLException {
+        return statement("INSERT INTO " + tables.changes + " (revision, key, deleted, " + COLUMNS
+                         + ", written_micros) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    }
+
+    /** Binds the entry's kind, text, bytes, version, fencing token and expiry time from {@code index}. */
+    private static void bindEntry(PreparedStatement statement, int index, MemoryEntry entry) throws SQLException {
+        StoredValue value = entry.value();
+        statement.setString(index, value.kind().name());
+        statement.setString(index + 1, value.text());
+        statement.setBytes(index + 2, value.bytes());
+        statement.setLong(index + 3, entry.version());
+        statement.setLong(index + 4, entry.fencingToken());
+        if (entry.expiresAtMicros() != 0) {
+            statement.setLong(index + 5, entry.expiresAtMicros());
+        } else {
+            statement.setNull(index + 5, Types.BIGINT);
+        }
+    }
+
+    /** The entry whose {@link #COLUMNS} start at column {@code first} of the row. */
+    private static MemoryEntry entry(String key, ResultSet row, int first) throws SQLException {
+        ValueKind kind = ValueKind.valueOf(row.getString(first));
+        StoredValue value = new StoredValue(kind, kind == ValueKind.BYTES ? null : row.getString(first + 1),
+                kind == ValueKind.BYTES ? row.getBytes(first + 2) : null);
+        return new MemoryEntry(key, value, row.getLong(first + 3), row.getLong(first + 4), row.getLong(first + 5));
+    }
+
+    private boolean isLive(long expiresAtMicros) {
+        return expiresAtMicros == 0 || expiresAtMicros > nowMicros();
+    }
+
+    /** The condition of rows live at the time bound as its one parameter. */
+    private static String live() {
+        return "(expires_at_micros IS NULL OR expires_at_micros > ?)";
+    }
+
+    private void checkKey(String key) {
+        SessionRules.checkKey(key);
+        if (key.indexOf('\0') >= 0) {
+            throw new InvalidEntryException("A key on PostgreSQL cannot hold the character U+0000");
+        }
+    }
+
+    private PreparedStatement statement(String sql) throws SQLException {
+        PreparedStatement statement = statements.get(sql);
+        if (statement == null) {
+            statement = connection.prepareStatement(sql);
+            statements.put(sql, statement);
+        }
+        return statement;
+    }
+
+    private static StoreException failure(String what, SQLException e) {
+        return new StoreException("Cannot " + what + " on PostgreSQL: " + e.getMessage(), e);
+    }
+}
