@@ -19,6 +19,8 @@ import org.apache.camel.support.ScheduledPollConsumer;
 import org.apache.camel.util.json.DeserializationException;
 import org.apache.camel.util.json.JsonObject;
 import org.apache.camel.util.json.Jsoner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import static dev.robustmemory.camel.RobustMemoryConstants.CHANGE_TYPE;
 import static dev.robustmemory.camel.RobustMemoryConstants.EXPIRES_AT;
@@ -39,6 +41,8 @@ import static dev.robustmemory.camel.RobustMemoryConstants.VERSION;
  */
 public class RobustMemoryChangeConsumer extends ScheduledPollConsumer {
 
+    private static final Logger LOG = LoggerFactory.getLogger(RobustMemoryChangeConsumer.class);
+
     /** The most changes one poll reads: a greedy consumer ({@code greedy=true}) polls again at once for more. */
     static final int PAGE_SIZE = 1000;
     public static final String STORED = "STORED";
@@ -51,6 +55,8 @@ public class RobustMemoryChangeConsumer extends ScheduledPollConsumer {
     private MemoryStore store;
     /** Where this consumer is in the log; null until the first poll after a start found it. */
     private MemoryChange.Position position;
+    /** Whether exchanges were emitted since the position was last stored. */
+    private boolean unstored;
 
     public RobustMemoryChangeConsumer(RobustMemoryEndpoint endpoint, Processor processor) {
         super(endpoint, processor);
@@ -70,6 +76,7 @@ public class RobustMemoryChangeConsumer extends ScheduledPollConsumer {
         store = getEndpoint().store();
         synchronized (this) { // after a poll of the run before, if one is still finishing: it stores its position
             position = null; // a restarted consumer resumes from the stored position, as a new process would
+            unstored = false;
         }
         if (configuration.getResumeKey() != null) {
             store.checkKey(configuration.getResumeKey());
@@ -92,21 +99,52 @@ public class RobustMemoryChangeConsumer extends ScheduledPollConsumer {
         List<MemoryChange> changes = store.execute(lockTimeout,
                 session -> session.changesAfter(position, configuration.getKeyPrefix(), PAGE_SIZE)).result();
         int emitted = 0;
-        MemoryChange.Position reached = position;
         for (MemoryChange change : changes) {
             if (!change.key().equals(configuration.getResumeKey())) {
                 if (!emit(change)) {
                     break;
                 }
                 emitted++;
+                unstored = true;
             }
-            reached = change.position();
+            position = change.position();
         }
-        position = reached;
-        if (emitted > 0) { // storing the position is a change too: stored for the others only, or it never rests
-            storePosition(reached);
-        }
+        storeUnstoredPosition();
         return emitted;
+    }
+
+    /**
+     * The stop interrupts a poll that is running (Camel cancels its task): what it emitted is stored here, once the
+     * poll has given up the monitor, so that a clean stop and start emit nothing twice.
+     */
+    @Override
+    protected void doStop() throws Exception {
+        super.doStop();
+        synchronized (this) {
+            boolean interrupted = Thread.interrupted();
+            try {
+                storeUnstoredPosition();
+            } catch (Exception e) {
+                LOG.warn("Could not store the position of the changes consumer at resume key '{}'; the next start"
+                         + " emits the changes after the position stored before again: {}",
+                        configuration.getResumeKey(), e.getMessage());
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /**
+     * Stores the position when exchanges were emitted since it was last stored: storing it is a change too, which
+     * the next poll skips without storing again, or the consumer would never rest.
+     */
+    private void storeUnstoredPosition() throws Exception {
+        if (unstored && position != null) {
+            storePosition(position);
+            unstored = false;
+        }
     }
 
     /** @return false when the exchange failed: the poll stops before it, and the next one emits it again */
