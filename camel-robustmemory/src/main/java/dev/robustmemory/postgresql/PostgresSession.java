@@ -1,6 +1,6 @@
 package dev.robustmemory.postgresql;
 
-import dev.robustmemory.store.ChangesLostException;
+import dev.robustmemory.store.SqlRows;
 import dev.robustmemory.store.InvalidEntryException;
 import dev.robustmemory.store.MemoryChange;
 import dev.robustmemory.store.MemoryEntry;
@@ -18,7 +18,6 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -139,7 +138,7 @@ final class PostgresSession implements MemorySession {
             select.setArray(1, connection.createArrayOf("text", distinct.toArray()));
             try (ResultSet row = select.executeQuery()) {
                 while (row.next()) {
-                    MemoryEntry entry = entry(row.getString(1), row, 2);
+                    MemoryEntry entry = SqlRows.entry(row.getString(1), row, 2);
                     if (isLive(entry.expiresAtMicros())) {
                         read.put(entry.key(), entry);
                     }
@@ -230,17 +229,8 @@ final class PostgresSession implements MemorySession {
     @Override
     public List<String> keys(String prefix) throws StoreException {
         try {
-            PreparedStatement select = statement("SELECT key FROM " + tables.entries + " WHERE starts_with(key, ?)"
-                                                 + " AND " + live() + " ORDER BY key");
-            select.setString(1, SessionRules.literalPrefix(prefix));
-            select.setLong(2, nowMicros());
-            List<String> keys = new ArrayList<>();
-            try (ResultSet row = select.executeQuery()) {
-                while (row.next()) {
-                    keys.add(row.getString(1));
-                }
-            }
-            return keys;
+            return SqlRows.keys(statement("SELECT key FROM " + tables.entries + " WHERE starts_with(key, ?) AND "
+                                          + live() + " ORDER BY key"), prefix, nowMicros());
         } catch (SQLException e) {
             throw failure("list keys", e);
         }
@@ -250,16 +240,8 @@ final class PostgresSession implements MemorySession {
     public long clear(String prefix) throws StoreException {
         String literal = SessionRules.literalPrefix(prefix);
         try {
-            PreparedStatement delete = statement("DELETE FROM " + tables.entries + " WHERE starts_with(key, ?) AND "
-                                                 + live() + " RETURNING key");
-            delete.setString(1, literal);
-            delete.setLong(2, nowMicros());
-            List<String> deleted = new ArrayList<>();
-            try (ResultSet row = delete.executeQuery()) {
-                while (row.next()) {
-                    deleted.add(row.getString(1));
-                }
-            }
+            List<String> deleted = SqlRows.keys(statement("DELETE FROM " + tables.entries + " WHERE starts_with(key,"
+                                                          + " ?) AND " + live() + " RETURNING key"), literal, nowMicros());
             if (!deleted.isEmpty()) {
                 PreparedStatement expired = statement("DELETE FROM " + tables.entries + " WHERE starts_with(key, ?)");
                 expired.setString(1, literal); // what is left of the prefix is expired: reclaimed with it
@@ -316,30 +298,11 @@ final class PostgresSession implements MemorySession {
             throw new IllegalStateException("The change log of this memory is not kept; keep it first");
         }
         reclaimChanges();
-        boolean withinRevision = after.key() != null;
-        if (after.revision() < changesCompleteAfter
-            || (withinRevision && after.revision() == changesCompleteAfter)) {
-            throw new ChangesLostException(after.revision(), changesCompleteAfter);
-        }
+        SqlRows.requireHeld(after, changesCompleteAfter);
         try {
-            PreparedStatement select = statement("SELECT revision, key, deleted, " + COLUMNS + ", written_micros"
-                    + " FROM " + tables.changes + " WHERE (revision > ? OR (revision = ? AND key > ?))"
-                    + " AND starts_with(key, ?) ORDER BY revision, key LIMIT ?");
-            select.setLong(1, after.revision());
-            select.setLong(2, withinRevision ? after.revision() : -1);
-            select.setString(3, withinRevision ? after.key() : "");
-            select.setString(4, SessionRules.literalPrefix(prefix));
-            select.setInt(5, limit);
-            List<MemoryChange> changes = new ArrayList<>();
-            try (ResultSet row = select.executeQuery()) {
-                while (row.next()) {
-                    String key = row.getString(2);
-                    Optional<MemoryEntry> entry = row.getBoolean(3) ? Optional.empty()
-                                                                    : Optional.of(entry(key, row, 4));
-                    changes.add(new MemoryChange(row.getLong(1), key, entry, row.getLong(10)));
-                }
-            }
-            return changes;
+            return SqlRows.read(statement("SELECT revision, key, deleted, " + COLUMNS + ", written_micros FROM "
+                    + tables.changes + " WHERE (revision > ? OR (revision = ? AND key > ?)) AND starts_with(key, ?)"
+                    + " ORDER BY revision, key LIMIT ?"), after, prefix, limit);
         } catch (SQLException e) {
             throw failure("read the change log", e);
         }
@@ -460,13 +423,6 @@ final class PostgresSession implements MemorySession {
         }
     }
 
-    /** The entry whose {@link #COLUMNS} start at column {@code first} of the row. */
-    private static MemoryEntry entry(String key, ResultSet row, int first) throws SQLException {
-        ValueKind kind = ValueKind.valueOf(row.getString(first));
-        StoredValue value = new StoredValue(kind, kind == ValueKind.BYTES ? null : row.getString(first + 1),
-                kind == ValueKind.BYTES ? row.getBytes(first + 2) : null);
-        return new MemoryEntry(key, value, row.getLong(first + 3), row.getLong(first + 4), row.getLong(first + 5));
-    }
 
     private boolean isLive(long expiresAtMicros) {
         return expiresAtMicros == 0 || expiresAtMicros > nowMicros();

@@ -235,7 +235,7 @@ final class DuckDbSession implements MemorySession {
             PreparedStatement select = statement(SELECT_ENTRY);
             select.setString(1, key);
             try (ResultSet row = select.executeQuery()) {
-                Optional<MemoryEntry> entry = row.next() ? Optional.of(entry(key, row, 1)) : Optional.empty();
+                Optional<MemoryEntry> entry = row.next() ? Optional.of(SqlRows.entry(key, row, 1)) : Optional.empty();
                 cache.put(key, entry);
                 return entry.filter(clock::isLive);
             }
@@ -308,7 +308,7 @@ final class DuckDbSession implements MemorySession {
             try (ResultSet row = select.executeQuery()) {
                 while (row.next()) {
                     String key = row.getString(1);
-                    read.put(key, Optional.of(entry(key, row, 2)));
+                    read.put(key, Optional.of(SqlRows.entry(key, row, 2)));
                 }
             }
             for (String key : keys) {
@@ -357,16 +357,7 @@ final class DuckDbSession implements MemorySession {
         checkInWork();
         applyPending();
         try {
-            PreparedStatement select = statement(SELECT_KEYS);
-            select.setString(1, SessionRules.literalPrefix(prefix));
-            select.setLong(2, clock.now());
-            List<String> keys = new ArrayList<>();
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    keys.add(rows.getString(1));
-                }
-            }
-            return keys;
+            return SqlRows.keys(statement(SELECT_KEYS), prefix, clock.now());
         } catch (SQLException e) {
             throw failure("list keys", e);
         }
@@ -378,15 +369,7 @@ final class DuckDbSession implements MemorySession {
         applyPending();
         String literal = SessionRules.literalPrefix(prefix);
         try {
-            PreparedStatement delete = statement(DELETE_LIVE_PREFIX);
-            delete.setString(1, literal);
-            delete.setLong(2, clock.now());
-            List<String> deletedKeys = new ArrayList<>();
-            try (ResultSet keys = delete.executeQuery()) {
-                while (keys.next()) {
-                    deletedKeys.add(keys.getString(1));
-                }
-            }
+            List<String> deletedKeys = SqlRows.keys(statement(DELETE_LIVE_PREFIX), literal, clock.now());
             long deleted = deletedKeys.size();
             if (deleted > 0) {
                 PreparedStatement expired = statement(DELETE_PREFIX); // what is left is expired: reclaimed with it
@@ -531,27 +514,9 @@ final class DuckDbSession implements MemorySession {
         if (!log.isKept()) {
             throw new IllegalStateException("The change log of this memory is not kept; keep it first");
         }
-        boolean withinRevision = after.key() != null;
-        if (after.revision() < log.completeAfter() || (withinRevision && after.revision() == log.completeAfter())) {
-            throw new ChangesLostException(after.revision(), log.completeAfter());
-        }
+        SqlRows.requireHeld(after, log.completeAfter());
         try {
-            PreparedStatement select = statement(SELECT_CHANGES);
-            select.setLong(1, after.revision());
-            select.setLong(2, withinRevision ? after.revision() : -1);
-            select.setString(3, withinRevision ? after.key() : "");
-            select.setString(4, SessionRules.literalPrefix(prefix));
-            select.setInt(5, limit);
-            List<MemoryChange> changes = new ArrayList<>();
-            try (ResultSet row = select.executeQuery()) {
-                while (row.next()) {
-                    String key = row.getString(2);
-                    Optional<MemoryEntry> entry = row.getBoolean(3) ? Optional.empty()
-                            : Optional.of(entry(key, row, 4));
-                    changes.add(new MemoryChange(row.getLong(1), key, entry, row.getLong(10)));
-                }
-            }
-            return changes;
+            return SqlRows.read(statement(SELECT_CHANGES), after, prefix, limit);
         } catch (SQLException e) {
             throw failure("read the change log", e);
         }
@@ -642,7 +607,7 @@ final class DuckDbSession implements MemorySession {
             try (ResultSet row = statement.executeQuery(SELECT_ALL)) {
                 while (row.next()) {
                     String key = row.getString(1);
-                    rows.put(key, entry(key, row, 2));
+                    rows.put(key, SqlRows.entry(key, row, 2));
                 }
             }
             cache.fill(rows, pending);
@@ -873,13 +838,6 @@ final class DuckDbSession implements MemorySession {
         return index + 3;
     }
 
-    /** The entry whose {@link #COLUMNS} start at column {@code first} of the row. */
-    private static MemoryEntry entry(String key, ResultSet row, int first) throws SQLException {
-        ValueKind kind = ValueKind.valueOf(row.getString(first));
-        StoredValue value = new StoredValue(kind, kind == ValueKind.BYTES ? null : row.getString(first + 1),
-                kind == ValueKind.BYTES ? row.getBytes(first + 2) : null);
-        return new MemoryEntry(key, value, row.getLong(first + 3), row.getLong(first + 4), row.getLong(first + 5));
-    }
 
     private void checkInWork() {
         if (!inWork) {
