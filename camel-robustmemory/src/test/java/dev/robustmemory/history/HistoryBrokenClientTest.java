@@ -30,8 +30,8 @@ class HistoryBrokenClientTest {
     @CsvSource({"stale-reads, STALE_READ", "lost-update, LOST_UPDATE"})
     void aBrokenClientIsCaught(String broken, Anomaly.Kind expected) throws Exception {
         long seed = Long.getLong("history.seed", System.nanoTime());
-        WorkloadJvm.Setup setup = new WorkloadJvm.Setup(directory.resolve("memory.duckdb"), directory,
-                directory.resolve("tmp"), THREADS, broken);
+        WorkloadJvm.Setup setup = new WorkloadJvm.Setup(WorkloadJvm.Setup.duckDb(directory.resolve("memory.duckdb")),
+                directory, directory.resolve("tmp"), THREADS, broken);
         try (WorkloadJvm jvm = WorkloadJvm.start(setup, 1, seed, OPS_PER_THREAD)) {
             jvm.awaitDone(Duration.ofSeconds(90));
             Verdict verdict = HistoryChecker.check(History.read(List.of(jvm.log())));

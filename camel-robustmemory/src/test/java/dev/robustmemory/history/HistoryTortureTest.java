@@ -1,5 +1,6 @@
 package dev.robustmemory.history;
 
+import dev.robustmemory.lock.LockTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,8 +42,7 @@ class HistoryTortureTest {
         long seed = Long.getLong("history.seed", System.nanoTime());
         Random random = new Random(seed);
         Path logs = Files.createDirectories(Path.of("target", "history-runs", Long.toString(seed)));
-        WorkloadJvm.Setup setup = new WorkloadJvm.Setup(directory.resolve("memory.duckdb"), logs,
-                directory.resolve("tmp"), threads, "none");
+        WorkloadJvm.Setup setup = new WorkloadJvm.Setup(memory(), logs, directory.resolve("tmp"), threads, "none");
         long started = System.nanoTime();
 
         List<WorkloadJvm> all = new ArrayList<>();
@@ -83,9 +83,19 @@ class HistoryTortureTest {
                 checkMillis, logs.toAbsolutePath());
 
         assertTrue(verdict.valid(), verdict.report());
-        assertTrue(history.failuresByClass().containsKey("dev.robustmemory.lock.LockTimeoutException"),
+        assertTrue(history.failuresByClass().containsKey(lockTimeout().getName()),
                 "the short lock timeouts must really time out, or failures go untested");
         assertTrue(kills == 0 || verdict.unknown() > 0, "kills must leave operations in flight");
+    }
+
+    /** The memory the JVMs share: a DuckDB file here. */
+    List<String> memory() {
+        return WorkloadJvm.Setup.duckDb(directory.resolve("memory.duckdb"));
+    }
+
+    /** What a work that waited too long fails with. */
+    Class<?> lockTimeout() {
+        return LockTimeoutException.class;
     }
 
     private static WorkloadJvm start(WorkloadJvm.Setup setup, List<WorkloadJvm> all, Random random)

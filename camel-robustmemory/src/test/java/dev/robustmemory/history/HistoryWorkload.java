@@ -1,5 +1,7 @@
 package dev.robustmemory.history;
 
+import dev.robustmemory.postgresql.PostgresMemory;
+import dev.robustmemory.store.Memory;
 import dev.robustmemory.store.MemoryEntry;
 import dev.robustmemory.store.MemorySession;
 import dev.robustmemory.store.MemoryStore;
@@ -9,6 +11,8 @@ import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoreSettings;
 import dev.robustmemory.store.StoredValue;
 import dev.robustmemory.store.VersionConflictException;
+
+import org.postgresql.ds.PGSimpleDataSource;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -36,7 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@value #PROGRESS_EVERY} operations (the test kills it between two such lines), and {@value #DONE} once every thread
  * has stopped: after {@code --ops} operations each, or when its standard input ends.
  *
- * <p>Arguments, as {@code --name=value}: {@code database}, {@code log}, {@code process} (its label, also in the
+ * <p>Arguments, as {@code --name=value}: {@code database} (a DuckDB memory) or {@code postgresql} (a JDBC URL) and
+ * {@code prefix} (a PostgreSQL memory), {@code log}, {@code process} (its label, also in the
  * unique values it writes: {@code w<label>-<n>}), {@code threads}, {@code seed}, {@code ops} (per thread; 0 = until
  * stdin ends), {@code broken} ({@code none}, or a deliberate bug the checker must find, see {@link Fault}).
  */
@@ -72,7 +77,7 @@ public final class HistoryWorkload {
     private record Observed(Result result, long revision) {
     }
 
-    private final MemoryStore store;
+    private final Memory store;
     private final HistoryRecorder recorder;
     private final String process;
     private final Fault fault;
@@ -81,7 +86,7 @@ public final class HistoryWorkload {
     private final AtomicLong completed = new AtomicLong();
     private final AtomicBoolean stop = new AtomicBoolean();
 
-    private HistoryWorkload(MemoryStore store, HistoryRecorder recorder, String process, Fault fault, int threads) {
+    private HistoryWorkload(Memory store, HistoryRecorder recorder, String process, Fault fault, int threads) {
         this.store = store;
         this.recorder = recorder;
         this.process = process;
@@ -98,13 +103,23 @@ public final class HistoryWorkload {
         int threads = Integer.parseInt(options.getOrDefault("threads", "4"));
         long seed = Long.parseLong(options.getOrDefault("seed", "1"));
         long opsPerThread = Long.parseLong(options.getOrDefault("ops", "0"));
-        try (MemoryStore store = MemoryStore.open(StoreSettings.of(Path.of(options.get("database"))));
+        try (Memory store = open(options);
              HistoryRecorder recorder = new HistoryRecorder(Path.of(options.get("log")))) {
             HistoryWorkload workload = new HistoryWorkload(store, recorder, options.get("process"),
                     Fault.of(options.getOrDefault("broken", "none")), threads);
             workload.run(threads, seed, opsPerThread);
         }
         System.out.println(DONE);
+    }
+
+    /** The DuckDB memory at {@code --database}, or the PostgreSQL one at {@code --postgresql} and {@code --prefix}. */
+    private static Memory open(Map<String, String> options) throws Exception {
+        if (options.containsKey("postgresql")) {
+            PGSimpleDataSource dataSource = new PGSimpleDataSource();
+            dataSource.setUrl(options.get("postgresql"));
+            return PostgresMemory.open(dataSource, options.get("prefix"), StoreSettings.DEFAULT_MAX_VALUE_SIZE);
+        }
+        return MemoryStore.open(StoreSettings.of(Path.of(options.get("database"))));
     }
 
     private void run(int threads, long seed, long opsPerThread) throws InterruptedException {

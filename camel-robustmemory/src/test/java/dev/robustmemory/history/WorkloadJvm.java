@@ -5,6 +5,8 @@ import dev.robustmemory.testing.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** A {@link HistoryWorkload} in a child JVM, with the label it writes its unique values under and its log. */
 final class WorkloadJvm implements AutoCloseable {
@@ -24,11 +26,20 @@ final class WorkloadJvm implements AutoCloseable {
     /**
      * What the workload JVMs of a run share.
      *
+     * @param memory the memory's arguments ({@link #duckDb}, {@link #postgresql})
      * @param logs   where each writes its history, {@code p<index>.log}
      * @param tmp    their java.io.tmpdir: a killed JVM leaves DuckDB's native library there
      * @param broken a {@link HistoryWorkload.Fault}, as written on the command line
      */
-    record Setup(Path database, Path logs, Path tmp, int threads, String broken) {
+    record Setup(List<String> memory, Path logs, Path tmp, int threads, String broken) {
+
+        static List<String> duckDb(Path database) {
+            return List.of("--database=" + database);
+        }
+
+        static List<String> postgresql(String jdbcUrl, String tablePrefix) {
+            return List.of("--postgresql=" + jdbcUrl, "--prefix=" + tablePrefix);
+        }
     }
 
     /**
@@ -41,10 +52,10 @@ final class WorkloadJvm implements AutoCloseable {
             throws IOException, InterruptedException {
         String label = "p" + index;
         Path log = setup.logs().resolve(label + ".log");
-        ChildJvm child = ChildJvm.start(setup.tmp(), HistoryWorkload.class,
-                "--database=" + setup.database(), "--log=" + log, "--process=" + label,
-                "--threads=" + setup.threads(), "--seed=" + seed, "--ops=" + opsPerThread,
-                "--broken=" + setup.broken());
+        List<String> args = new ArrayList<>(setup.memory());
+        args.addAll(List.of("--log=" + log, "--process=" + label, "--threads=" + setup.threads(), "--seed=" + seed,
+                "--ops=" + opsPerThread, "--broken=" + setup.broken()));
+        ChildJvm child = ChildJvm.start(setup.tmp(), HistoryWorkload.class, args.toArray(String[]::new));
         WorkloadJvm jvm = new WorkloadJvm(label, log, child);
         try {
             child.awaitLine(HistoryWorkload.READY, START);

@@ -39,6 +39,12 @@ public final class EmbeddedPostgresServer {
         return server.getPostgresDatabase();
     }
 
+    /** The server's URL, for processes that connect to it; {@link #dataSource} starts it first. */
+    public static synchronized String jdbcUrl() {
+        dataSource();
+        return server.getJdbcUrl("postgres", "postgres");
+    }
+
     /** A table prefix no other test of this JVM uses. */
     public static String uniquePrefix(String name) {
         return name + "_" + PREFIXES.incrementAndGet() + "_" + ProcessHandle.current().pid() + "_";
