@@ -3,6 +3,7 @@ package dev.robustmemory.postgresql;
 import dev.robustmemory.store.Memory;
 import dev.robustmemory.store.MemoryWork;
 import dev.robustmemory.store.Outcome;
+import dev.robustmemory.store.OutcomeUnknownException;
 import dev.robustmemory.store.SessionRules;
 import dev.robustmemory.store.StoreException;
 import dev.robustmemory.store.StoredValue;
@@ -37,7 +38,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * pooling keeps each work on one backend, and a client that dies or a backend that is terminated
  * ({@code pg_terminate_backend}) has its transaction rolled back and its row lock released by the server. A wait
  * longer than the lock timeout fails with {@link PostgresLockTimeoutException} ({@code lock_timeout}, or
- * {@code NOWAIT} for zero).
+ * {@code NOWAIT} for zero). A failure before the commit wrote nothing; one of the commit itself is an
+ * {@link OutcomeUnknownException}.
  *
  * <p><b>Time.</b> Expiry goes by the database server's clock ({@code clock_timestamp()}), one clock for all hosts,
  * never a JVM's; the meta row {@code clock_mark} keeps it from going back, as the journal's clock mark does on DuckDB.
@@ -108,7 +110,7 @@ public final class PostgresMemory implements Memory {
                 T result = work.run(session);
                 reclaimNowAndThen(session);
                 session.finish();
-                connection.commit();
+                commit(connection);
                 return new Outcome<>(result, token, granted - called, System.nanoTime() - granted);
             } catch (SQLException | StoreException | RuntimeException | Error e) {
                 rollBack(connection, e);
@@ -168,6 +170,19 @@ public final class PostgresMemory implements Memory {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             workers.shutdown();
+        }
+    }
+
+    /**
+     * Commits; a failure of the commit itself (the connection broke, the backend was terminated) leaves the outcome
+     * unknown: the server may have committed before the answer was lost.
+     */
+    private void commit(Connection connection) throws OutcomeUnknownException {
+        try {
+            connection.commit();
+        } catch (SQLException e) {
+            throw new OutcomeUnknownException("The commit on PostgreSQL failed (" + e.getMessage() + "); the work may"
+                                              + " or may not have been written", e);
         }
     }
 

@@ -47,7 +47,7 @@ class HistoryTortureTest {
 
         List<WorkloadJvm> all = new ArrayList<>();
         List<Path> histories = new ArrayList<>(List.of(logs.resolve("kills.log")));
-        try (HistoryRecorder killLog = new HistoryRecorder(histories.get(0))) {
+        try (HistoryRecorder killLog = new HistoryRecorder(histories.get(0)); AutoCloseable disturbing = disturb()) {
             List<WorkloadJvm> running = new ArrayList<>();
             for (int i = 0; i < jvms; i++) {
                 running.add(start(setup, all, random));
@@ -91,6 +91,11 @@ class HistoryTortureTest {
     /** The memory the JVMs share: a DuckDB file here. */
     List<String> memory() {
         return WorkloadJvm.Setup.duckDb(directory.resolve("memory.duckdb"));
+    }
+
+    /** Something more that goes wrong while the JVMs run, stopped (and checked) when closed: nothing here. */
+    AutoCloseable disturb() throws Exception {
+        return () -> { };
     }
 
     /** What a work that waited too long fails with. */
