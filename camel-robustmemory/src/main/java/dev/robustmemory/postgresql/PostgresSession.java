@@ -36,6 +36,8 @@ import java.util.Set;
  */
 final class PostgresSession implements MemorySession {
 
+    /** How many old changes one read of the log reclaims at most, so that it never holds long. */
+    private static final int RECLAIM_CHANGES_MAX_ROWS = 10_000;
     private static final String COLUMNS = "kind, text_value, bytes_value, version, fencing_token, expires_at_micros";
     /** The SQL types of {@link #COLUMNS}, all NULL in a deletion's change row. */
     private static final int[] DELETED_ENTRY_TYPES = {Types.VARCHAR, Types.VARCHAR, Types.BINARY, Types.BIGINT,
@@ -319,21 +321,13 @@ final class PostgresSession implements MemorySession {
 
     private void reclaimChanges() throws StoreException {
         try {
-            PreparedStatement latest = statement("SELECT max(revision) FROM (SELECT revision FROM " + tables.changes
-                    + " WHERE written_micros < ? ORDER BY revision LIMIT 10000) old");
-            latest.setLong(1, nowMicros() - changeRetentionMicros);
-            long through;
-            try (ResultSet row = latest.executeQuery()) {
-                row.next();
-                through = row.getLong(1);
-                if (row.wasNull()) {
-                    return;
-                }
+            OptionalLong through = SqlRows.deleteOldChanges(statement("SELECT max(revision) FROM (SELECT revision"
+                    + " FROM " + tables.changes + " WHERE written_micros < ? ORDER BY revision LIMIT ?) old"),
+                    statement("DELETE FROM " + tables.changes + " WHERE revision <= ?"),
+                    nowMicros() - changeRetentionMicros, RECLAIM_CHANGES_MAX_ROWS);
+            if (through.isPresent()) {
+                recordChangeLog(changeRetentionMicros, Math.max(changesCompleteAfter, through.getAsLong()));
             }
-            PreparedStatement delete = statement("DELETE FROM " + tables.changes + " WHERE revision <= ?");
-            delete.setLong(1, through);
-            delete.executeUpdate();
-            recordChangeLog(changeRetentionMicros, Math.max(changesCompleteAfter, through));
         } catch (SQLException e) {
             throw failure("reclaim old changes", e);
         }

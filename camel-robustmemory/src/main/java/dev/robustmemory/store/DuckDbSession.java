@@ -450,8 +450,6 @@ final class DuckDbSession implements MemorySession {
         if (rows.isEmpty()) {
             return;
         }
-        List<PendingWrite> changes = new ArrayList<>(writesToDatabase ? List.of() : journaledChanges);
-        changes.addAll(batchChanges);
         try {
             if (rows.size() < BULK_ROWS) {
                 for (PendingWrite row : rows.values()) {
@@ -461,6 +459,8 @@ final class DuckDbSession implements MemorySession {
                 merge(rows.values());
             }
             if (changeLog().isKept()) {
+                List<PendingWrite> changes = new ArrayList<>(writesToDatabase ? List.of() : journaledChanges);
+                changes.addAll(batchChanges);
                 logChanges(changes);
             }
         } catch (SQLException e) {
@@ -532,22 +532,13 @@ final class DuckDbSession implements MemorySession {
             if (!log.isKept()) {
                 return;
             }
-            PreparedStatement latest = statement(LATEST_OLD_CHANGE);
-            latest.setLong(1, clock.now() - log.retentionMicros());
-            latest.setInt(2, limit);
-            long through;
-            try (ResultSet row = latest.executeQuery()) {
-                row.next();
-                through = row.getLong(1);
-                if (row.wasNull()) {
-                    return;
-                }
+            OptionalLong through = SqlRows.deleteOldChanges(statement(LATEST_OLD_CHANGE),
+                    statement(DELETE_CHANGES_THROUGH), clock.now() - log.retentionMicros(), limit);
+            if (through.isPresent()) {
+                changeLog = new Schema.ChangeLog(log.retentionMicros(),
+                        Math.max(log.completeAfter(), through.getAsLong()));
+                Schema.recordChangeLog(database.connection(), changeLog);
             }
-            PreparedStatement delete = statement(DELETE_CHANGES_THROUGH);
-            delete.setLong(1, through);
-            delete.executeUpdate();
-            changeLog = new Schema.ChangeLog(log.retentionMicros(), Math.max(log.completeAfter(), through));
-            Schema.recordChangeLog(database.connection(), changeLog);
         } catch (SQLException e) {
             throw failure("reclaim old changes", e);
         }

@@ -27,9 +27,4 @@ public record MemoryEntry(String key, StoredValue value, long version, long fenc
                : Optional.of(Instant.ofEpochSecond(Math.floorDiv(expiresAtMicros, 1_000_000),
                        Math.floorMod(expiresAtMicros, 1_000_000) * 1_000));
     }
-
-    /** Whether the entry has expired at {@code nowMicros}: it then behaves as absent. */
-    public boolean isExpiredAt(long nowMicros) {
-        return expiresAtMicros != 0 && expiresAtMicros <= nowMicros;
-    }
 }

@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * What the backends' SQL sessions share about rows: the entry columns {@code kind, text_value, bytes_value, version,
@@ -41,6 +42,30 @@ public final class SqlRows {
             }
         }
         return keys;
+    }
+
+    /**
+     * Deletes the oldest changes written before {@code writtenBefore}, about {@code limit} of them and always whole
+     * revisions, so that the log stays a complete suffix. {@code latest} selects the latest revision among them
+     * (parameters: the time, the limit), {@code delete} deletes the revisions up to one (its parameter).
+     *
+     * @return the latest revision deleted; empty when none was old enough
+     */
+    public static OptionalLong deleteOldChanges(PreparedStatement latest, PreparedStatement delete, long writtenBefore,
+                                                int limit) throws SQLException {
+        latest.setLong(1, writtenBefore);
+        latest.setInt(2, limit);
+        long through;
+        try (ResultSet row = latest.executeQuery()) {
+            row.next();
+            through = row.getLong(1);
+            if (row.wasNull()) {
+                return OptionalLong.empty();
+            }
+        }
+        delete.setLong(1, through);
+        delete.executeUpdate();
+        return OptionalLong.of(through);
     }
 
     /**
