@@ -11,8 +11,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import dev.robustmemory.store.InvalidEntryException;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.memory.InvalidEntryException;
+import dev.robustmemory.memory.StoredValue;
 import org.apache.camel.Exchange;
 import org.apache.camel.NoTypeConversionAvailableException;
 import org.apache.camel.StreamCache;

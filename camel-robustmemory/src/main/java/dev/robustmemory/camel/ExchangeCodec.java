@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import dev.robustmemory.store.InvalidEntryException;
-import dev.robustmemory.store.StoredValue;
-import dev.robustmemory.store.ValueKind;
+import dev.robustmemory.memory.InvalidEntryException;
+import dev.robustmemory.memory.StoredValue;
+import dev.robustmemory.memory.ValueKind;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultExchange;

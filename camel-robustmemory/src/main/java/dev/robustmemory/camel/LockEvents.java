@@ -4,9 +4,9 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import dev.robustmemory.lock.LockEvent;
-import dev.robustmemory.lock.OwnerRecord;
-import dev.robustmemory.lock.OwnerRecordReading;
+import dev.robustmemory.duckdb.lock.LockEvent;
+import dev.robustmemory.duckdb.lock.OwnerRecord;
+import dev.robustmemory.duckdb.lock.OwnerRecordReading;
 import org.apache.camel.Message;
 
 import static dev.robustmemory.camel.RobustMemoryConstants.CLEANED;

@@ -4,7 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import dev.robustmemory.lock.NamedLockGrant;
+import dev.robustmemory.memory.NamedLockHold;
 import org.apache.camel.Exchange;
 import org.apache.camel.spi.SynchronizationVetoable;
 import org.apache.camel.support.SynchronizationAdapter;
@@ -76,7 +76,7 @@ final class LockHoldings extends SynchronizationAdapter implements Synchronizati
     }
 
     /** Records a new grant at depth one; the first one makes the exchange's completion a safety net. */
-    Holding add(Exchange exchange, NamedLockGrant grant, NamedLockMeters meters) {
+    Holding add(Exchange exchange, NamedLockHold grant, NamedLockMeters meters) {
         Holding holding = new Holding(grant, meters);
         byName.put(grant.name(), holding);
         if (watchingCompletion.compareAndSet(false, true)) {
@@ -98,18 +98,18 @@ final class LockHoldings extends SynchronizationAdapter implements Synchronizati
 
     /** One grant of a name and how many blocks of it the exchange is in. */
     final class Holding {
-        private final NamedLockGrant grant;
+        private final NamedLockHold grant;
         private final NamedLockMeters meters;
         private final AtomicBoolean released = new AtomicBoolean();
         /** Changed by the owner exchange only, which is in one place at a time. */
         private int depth = 1;
 
-        private Holding(NamedLockGrant grant, NamedLockMeters meters) {
+        private Holding(NamedLockHold grant, NamedLockMeters meters) {
             this.grant = grant;
             this.meters = meters;
         }
 
-        NamedLockGrant grant() {
+        NamedLockHold grant() {
             return grant;
         }
 

@@ -10,11 +10,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
-import dev.robustmemory.lock.CrossProcessLock;
-import dev.robustmemory.lock.LockEvent;
-import dev.robustmemory.lock.LockException;
-import dev.robustmemory.lock.LockFileSettings;
-import dev.robustmemory.lock.OwnerRecordReading;
+import dev.robustmemory.duckdb.lock.CrossProcessLock;
+import dev.robustmemory.duckdb.lock.LockEvent;
+import dev.robustmemory.duckdb.lock.LockException;
+import dev.robustmemory.duckdb.lock.LockFileSettings;
+import dev.robustmemory.duckdb.lock.OwnerRecordReading;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

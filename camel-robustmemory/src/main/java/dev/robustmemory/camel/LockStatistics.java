@@ -9,12 +9,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
-import dev.robustmemory.lock.CrossProcessLock;
-import dev.robustmemory.lock.LockTimeoutException;
-import dev.robustmemory.store.FencedWriteException;
-import dev.robustmemory.store.InvalidEntryException;
-import dev.robustmemory.store.NonNumericValueException;
-import dev.robustmemory.store.VersionConflictException;
+import dev.robustmemory.duckdb.lock.CrossProcessLock;
+import dev.robustmemory.duckdb.lock.LockTimeoutException;
+import dev.robustmemory.memory.FencedWriteException;
+import dev.robustmemory.memory.InvalidEntryException;
+import dev.robustmemory.memory.NonNumericValueException;
+import dev.robustmemory.memory.VersionConflictException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;

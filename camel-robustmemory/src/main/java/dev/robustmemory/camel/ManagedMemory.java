@@ -5,11 +5,11 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import dev.robustmemory.lock.LockException;
-import dev.robustmemory.lock.NamedLockStatistics;
-import dev.robustmemory.lock.OwnerRecord;
-import dev.robustmemory.lock.OwnerRecordReading;
-import dev.robustmemory.store.MemoryStore;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.lock.LockException;
+import dev.robustmemory.duckdb.lock.OwnerRecord;
+import dev.robustmemory.duckdb.lock.OwnerRecordReading;
+import dev.robustmemory.memory.NamedLockStatistics;
 import org.apache.camel.api.management.ManagedAttribute;
 import org.apache.camel.api.management.ManagedOperation;
 import org.apache.camel.api.management.ManagedResource;
@@ -30,9 +30,9 @@ public final class ManagedMemory {
 
     private final RobustMemoryComponent component;
     private final MemoryMonitor monitor;
-    private final MemoryStore store;
+    private final DuckDbMemory store;
 
-    ManagedMemory(RobustMemoryComponent component, MemoryMonitor monitor, MemoryStore store) {
+    ManagedMemory(RobustMemoryComponent component, MemoryMonitor monitor, DuckDbMemory store) {
         this.component = component;
         this.monitor = monitor;
         this.store = store;

@@ -8,10 +8,10 @@ import java.util.Deque;
 import java.util.List;
 import java.util.function.Supplier;
 
-import dev.robustmemory.lock.LockEvent;
-import dev.robustmemory.lock.NamedLockStatistics;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.duckdb.lock.LockEvent;
+import dev.robustmemory.memory.NamedLockStatistics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,7 +96,7 @@ final class MemoryMonitor {
      * Collects what the memory's lease found when it took over the lock (a dead holder, a corrupt record), which no
      * inspection can see any more: counted once here, and kept until a consumer reports it.
      */
-    void collectTakeovers(MemoryStore store) {
+    void collectTakeovers(DuckDbMemory store) {
         for (LockEvent event : store.drainTakeovers()) {
             if (event.type() == LockEvent.Type.ORPHANED) {
                 statistics.recordOrphanCleaned();

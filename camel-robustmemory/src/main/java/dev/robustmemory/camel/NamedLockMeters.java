@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.robustmemory.lock.NamedLockStatistics;
-import dev.robustmemory.lock.NamedLocks;
+import dev.robustmemory.memory.NamedLockService;
+import dev.robustmemory.memory.NamedLockStatistics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -29,7 +29,7 @@ final class NamedLockMeters {
     private final AtomicInteger heldNow = new AtomicInteger();
     private final List<Meter> registered;
     /** The named locks the latest started policy opened: this JVM's one instance of the file, for the JMX view. */
-    private volatile NamedLocks locks;
+    private volatile NamedLockService locks;
 
     NamedLockMeters(MeterRegistry registry, Tags tags) {
         this.registry = registry;
@@ -47,13 +47,13 @@ final class NamedLockMeters {
     }
 
     /** Remembers the instance a starting policy opened, whose totals the memory's JMX view shows. */
-    void observe(NamedLocks opened) {
+    void observe(NamedLockService opened) {
         locks = opened;
     }
 
     /** This JVM's totals of the memory's named locks (policies and Java users alike); null before a policy started. */
     NamedLockStatistics statistics() {
-        NamedLocks current = locks;
+        NamedLockService current = locks;
         return current == null ? null : current.statistics();
     }
 

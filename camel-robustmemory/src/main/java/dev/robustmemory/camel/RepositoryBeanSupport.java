@@ -1,6 +1,6 @@
 package dev.robustmemory.camel;
 
-import dev.robustmemory.lock.LockFileSettings;
+import dev.robustmemory.duckdb.lock.LockFileSettings;
 import org.apache.camel.api.management.ManagedAttribute;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.support.service.ServiceSupport;

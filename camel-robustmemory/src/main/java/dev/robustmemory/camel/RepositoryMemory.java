@@ -3,15 +3,15 @@ package dev.robustmemory.camel;
 import java.io.IOException;
 import java.time.Duration;
 
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.MemoryWork;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.memory.MemoryWork;
 import org.apache.camel.RuntimeCamelException;
 
 /**
  * The memory a repository bean (idempotent, aggregation, state) works on: opened from options that are parsed and
- * validated exactly as the endpoint options of the same names, and each call one {@link MemoryStore#execute} under
+ * validated exactly as the endpoint options of the same names, and each call one {@link DuckDbMemory#execute} under
  * the lock timeout, its checked failures turned into the {@link RuntimeCamelException} Camel's repository contracts
- * allow. Opening takes no lock and opens no database (see {@link MemoryStore#open}).
+ * allow. Opening takes no lock and opens no database (see {@link DuckDbMemory#open}).
  */
 final class RepositoryMemory {
 
@@ -19,7 +19,7 @@ final class RepositoryMemory {
     private final String kind;
     /** The repository in errors once open: {@code idempotent repository 'orders'}. */
     private volatile String subject;
-    private volatile MemoryStore store;
+    private volatile DuckDbMemory store;
     private volatile Duration lockTimeout;
 
     RepositoryMemory(String kind) {
@@ -32,7 +32,7 @@ final class RepositoryMemory {
      * @param  name                     the repository's name: the segment of its keys after the namespace
      * @throws IllegalArgumentException for an empty name or one with '/', or a malformed option (lockTimeout,
      *                                  database, filePermissions, ...)
-     * @throws Exception                when the paths cannot be used (see {@link MemoryStore#open})
+     * @throws Exception                when the paths cannot be used (see {@link DuckDbMemory#open})
      */
     void open(String nameOption, String name, RobustMemoryConfiguration options) throws Exception {
         if (name == null || name.isEmpty() || name.contains("/")) {
@@ -42,11 +42,11 @@ final class RepositoryMemory {
         options.validate();
         subject = kind + " '" + name + "'";
         lockTimeout = options.lockTimeoutDuration();
-        store = MemoryStore.open(options.storeSettings());
+        store = DuckDbMemory.open(options.storeSettings());
     }
 
     void close() {
-        MemoryStore current = store;
+        DuckDbMemory current = store;
         store = null;
         if (current != null) {
             current.close();
@@ -54,8 +54,8 @@ final class RepositoryMemory {
     }
 
     /** The open store. @throws IllegalStateException when the repository is not started */
-    MemoryStore store() {
-        MemoryStore current = store;
+    DuckDbMemory store() {
+        DuckDbMemory current = store;
         if (current == null) {
             throw new IllegalStateException("The " + subject + " is not started");
         }
@@ -70,7 +70,7 @@ final class RepositoryMemory {
      *                               interrupted (its interrupt flag is set again); the cause says which
      */
     <T> T execute(String action, MemoryWork<T> work) {
-        MemoryStore current = store();
+        DuckDbMemory current = store();
         try {
             return current.execute(lockTimeout, work).result();
         } catch (IOException e) {

@@ -7,11 +7,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
-import dev.robustmemory.store.MemoryChange;
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoredValue;
-import dev.robustmemory.store.ValueKind;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.memory.MemoryChange;
+import dev.robustmemory.memory.MemoryEntry;
+import dev.robustmemory.memory.StoredValue;
+import dev.robustmemory.memory.ValueKind;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
@@ -52,7 +52,7 @@ public class RobustMemoryChangeConsumer extends ScheduledPollConsumer {
     private final BodyCodec codec;
     private final Duration retention;
     private final Duration lockTimeout;
-    private MemoryStore store;
+    private DuckDbMemory store;
     /** Where this consumer is in the log; null until the first poll after a start found it. */
     private MemoryChange.Position position;
     /** Whether exchanges were emitted since the position was last stored. */

@@ -13,11 +13,11 @@ import java.util.concurrent.ExecutorService;
 import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
 
-import dev.robustmemory.lock.LockException;
-import dev.robustmemory.lock.NamedLockStatistics;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreException;
-import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.duckdb.lock.LockException;
+import dev.robustmemory.memory.NamedLockStatistics;
+import dev.robustmemory.memory.StoreException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * every access runs under a crash-safe cross-process file lock.
  *
  * <p>The component's options are the defaults of its endpoints; endpoint options override them. Endpoints with the
- * same database and file settings share one {@link MemoryStore}, opened when the first of them starts (opening
+ * same database and file settings share one {@link DuckDbMemory}, opened when the first of them starts (opening
  * takes the lock once, to check the file and create the tables) and closed when the component stops. Every endpoint
  * of one database must name the same lock file: a second lock file for a database is refused when the endpoint is
  * created, since two lock files for one database would let two writers in at once.
@@ -80,7 +80,7 @@ public class RobustMemoryComponent extends HealthCheckComponent {
 
     // All guarded by "this". Lock files are remembered for the component's life, across stop and start.
     private final Map<Path, Path> lockFileByDatabase = new HashMap<>();
-    private final Map<StoreSettings, MemoryStore> openStores = new HashMap<>();
+    private final Map<StoreSettings, DuckDbMemory> openStores = new HashMap<>();
     private final Map<Path, MemoryMonitor> monitors = new HashMap<>();
     private final Map<Path, ManagedMemory> managedMemories = new HashMap<>();
     private final Map<Path, NamedLockMeters> namedLockMeters = new HashMap<>();
@@ -131,7 +131,7 @@ public class RobustMemoryComponent extends HealthCheckComponent {
         monitors.clear();
         namedLockMeters.values().forEach(NamedLockMeters::remove);
         namedLockMeters.clear();
-        for (Map.Entry<StoreSettings, MemoryStore> open : openStores.entrySet()) {
+        for (Map.Entry<StoreSettings, DuckDbMemory> open : openStores.entrySet()) {
             try {
                 open.getValue().close();
             } catch (RuntimeException e) {
@@ -151,12 +151,12 @@ public class RobustMemoryComponent extends HealthCheckComponent {
      * @throws StoreException when the database cannot be opened (not a DuckDB file, a directory, unwritable)
      * @throws LockException  when the lock file cannot be used (a directory, permissions, network file system)
      */
-    synchronized MemoryStore store(StoreSettings settings) throws StoreException, LockException {
-        MemoryStore store = openStores.get(settings);
+    synchronized DuckDbMemory store(StoreSettings settings) throws StoreException, LockException {
+        DuckDbMemory store = openStores.get(settings);
         if (store == null) {
             MemoryMonitor monitor = monitor(settings);
             try {
-                store = MemoryStore.open(settings);
+                store = DuckDbMemory.open(settings);
                 monitor.collectTakeovers(store); // typically a process restarted after dying with the lock
             } catch (StoreException | LockException | RuntimeException e) {
                 monitor.statistics().recordOpenFailure(e);
@@ -187,7 +187,7 @@ public class RobustMemoryComponent extends HealthCheckComponent {
      * The statistics a monitoring producer or consumer of this store records into; the memory's meters are
      * registered by the first call.
      */
-    synchronized LockStatistics monitoredStatistics(MemoryStore store) {
+    synchronized LockStatistics monitoredStatistics(DuckDbMemory store) {
         LockStatistics statistics = monitor(store.settings()).statistics();
         statistics.bindMeters(resolveMeterRegistry(),
                 Tags.of("camelContext", getCamelContext().getName(),
@@ -224,7 +224,7 @@ public class RobustMemoryComponent extends HealthCheckComponent {
      * Creates the memory's view when its first store opens and registers it with JMX when camel-management is
      * there. A failed registration is logged and the route goes on, as Camel does for its own services.
      */
-    private void manageMemory(MemoryMonitor monitor, MemoryStore store) {
+    private void manageMemory(MemoryMonitor monitor, DuckDbMemory store) {
         Path database = store.settings().database();
         if (managedMemories.containsKey(database)) {
             return; // a second store of the same database (other file settings): one memory, one view

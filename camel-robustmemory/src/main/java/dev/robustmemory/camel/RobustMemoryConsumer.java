@@ -5,8 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.robustmemory.lock.LockEvent;
-import dev.robustmemory.store.MemoryStore;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.lock.LockEvent;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.support.ScheduledPollConsumer;
@@ -36,7 +36,7 @@ public class RobustMemoryConsumer extends ScheduledPollConsumer {
             return size() > REMEMBERED_EVENTS;
         }
     };
-    private MemoryStore store;
+    private DuckDbMemory store;
     private MemoryMonitor monitor;
     private LockInspector inspector;
 

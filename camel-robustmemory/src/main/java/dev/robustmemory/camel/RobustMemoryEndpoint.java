@@ -1,15 +1,15 @@
 package dev.robustmemory.camel;
 
-import dev.robustmemory.lock.LockException;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreException;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.lock.LockException;
+import dev.robustmemory.memory.StoreException;
 import org.apache.camel.AsyncEndpoint;
 import org.apache.camel.Category;
-import org.apache.camel.api.management.ManagedAttribute;
-import org.apache.camel.api.management.ManagedResource;
 import org.apache.camel.Consumer;
 import org.apache.camel.Processor;
 import org.apache.camel.Producer;
+import org.apache.camel.api.management.ManagedAttribute;
+import org.apache.camel.api.management.ManagedResource;
 import org.apache.camel.spi.UriEndpoint;
 import org.apache.camel.spi.UriParam;
 import org.apache.camel.spi.UriPath;
@@ -146,17 +146,17 @@ public class RobustMemoryEndpoint extends ScheduledPollEndpoint implements Async
     }
 
     /** The store shared by the endpoints with the same settings, opened when first needed. */
-    MemoryStore store() throws StoreException, LockException {
+    DuckDbMemory store() throws StoreException, LockException {
         return getComponent().store(configuration.storeSettings());
     }
 
     /** The statistics to record into when monitorLocks is set; null otherwise, so that nothing is recorded. */
-    LockStatistics statisticsIfMonitored(MemoryStore store) {
+    LockStatistics statisticsIfMonitored(DuckDbMemory store) {
         return configuration.isMonitorLocks() ? getComponent().monitoredStatistics(store) : null;
     }
 
     /** An inspection of this endpoint's lock file (and lock directory) with its options. */
-    LockInspector inspector(MemoryStore store) {
+    LockInspector inspector(DuckDbMemory store) {
         return new LockInspector(getComponent(), store.lock(), configuration);
     }
 

@@ -5,12 +5,12 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import dev.robustmemory.lock.CrossProcessLock;
-import dev.robustmemory.lock.LockException;
-import dev.robustmemory.lock.NamedLockStatistics;
-import dev.robustmemory.lock.OwnerRecord;
-import dev.robustmemory.lock.OwnerRecordReading;
-import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.duckdb.lock.CrossProcessLock;
+import dev.robustmemory.duckdb.lock.LockException;
+import dev.robustmemory.duckdb.lock.OwnerRecord;
+import dev.robustmemory.duckdb.lock.OwnerRecordReading;
+import dev.robustmemory.memory.NamedLockStatistics;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 

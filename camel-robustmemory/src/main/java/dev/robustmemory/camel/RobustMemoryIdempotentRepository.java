@@ -6,10 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalLong;
 
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.MemoryWork;
-import dev.robustmemory.store.StoredValue;
-import dev.robustmemory.store.VersionConflictException;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.memory.MemoryWork;
+import dev.robustmemory.memory.StoredValue;
+import dev.robustmemory.memory.VersionConflictException;
 import org.apache.camel.api.management.ManagedAttribute;
 import org.apache.camel.api.management.ManagedOperation;
 import org.apache.camel.api.management.ManagedResource;
@@ -21,7 +21,7 @@ import org.apache.camel.util.json.Jsoner;
  * An {@link IdempotentRepository} kept in a robustmemory database, so that an idempotent consumer deduplicates
  * across every process on the host that shares the database: {@code idempotentConsumer(header("orderId"), repo)}.
  *
- * <p><b>Atomic across processes.</b> Each call is one {@link MemoryStore#execute}, so it runs under the database's
+ * <p><b>Atomic across processes.</b> Each call is one {@link DuckDbMemory#execute}, so it runs under the database's
  * cross-process lock in one transaction. {@link #add} is a compare-and-set "store only if absent": when N processes
  * add the same id at once, exactly one gets {@code true}. An id that was added is durable once {@code add} returns
  * (it survives {@code kill -9} of the process and a restart).
@@ -48,7 +48,7 @@ import org.apache.camel.util.json.Jsoner;
  * endpoint options of the same names mean. The memory is opened when the repository starts (the idempotent consumer
  * starts it with its route; its paths are checked, no lock is taken and no database opened, so a memory busy in
  * other processes never holds the start up) and is let go when it stops. A call that cannot get the lock within
- * {@code lockTimeout} throws {@link RuntimeCamelException} caused by {@link dev.robustmemory.lock.LockTimeoutException}, which fails the
+ * {@code lockTimeout} throws {@link RuntimeCamelException} caused by {@link dev.robustmemory.duckdb.lock.LockTimeoutException}, which fails the
  * exchange.
  *
  * <p>With camel-management, a repository used by a route is an MBean of Camel's services ({@code type=services,

@@ -1,14 +1,15 @@
 package dev.robustmemory.camel;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 
-import dev.robustmemory.lock.LockException;
-import dev.robustmemory.lock.NamedLockGrant;
-import dev.robustmemory.lock.NamedLockTimeoutException;
-import dev.robustmemory.lock.NamedLocks;
-import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.duckdb.lock.NamedLocks;
+import dev.robustmemory.memory.NamedLockHold;
+import dev.robustmemory.memory.NamedLockService;
+import dev.robustmemory.memory.NamedLockTimeoutException;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.CamelContext;
 import org.apache.camel.CamelContextAware;
@@ -44,7 +45,7 @@ import static dev.robustmemory.camel.RobustMemoryConstants.NAMED_LOCK_WAIT_TIME;
  *
  * <p><b>Fencing.</b> Inside the block the message carries {@code CamelRobustMemoryLockName} and
  * {@code CamelRobustMemoryLockToken}, so {@code robustmemory:} writes in the block are fenced: the memory refuses a
- * write whose token is no longer the newest grant of the name ({@link dev.robustmemory.store.FencedWriteException}),
+ * write whose token is no longer the newest grant of the name ({@link dev.robustmemory.memory.FencedWriteException}),
  * which is what a holder that lost its lock without noticing would send. After the block the headers are what they
  * were before it. With nested blocks of different names the innermost name fences the writes inside it.
  *
@@ -161,7 +162,7 @@ public class RobustMemoryLockPolicy implements Policy, CamelContextAware {
 
         private Expression name;
         private Duration defaultTimeout;
-        private NamedLocks locks;
+        private NamedLockService locks;
         /** Null when the component's monitorLocks is off. */
         private NamedLockMeters meters;
         private ExecutorService waiters;
@@ -269,7 +270,7 @@ public class RobustMemoryLockPolicy implements Policy, CamelContextAware {
                                                    + "is empty for this exchange");
             }
             try {
-                NamedLocks.slotOf(evaluated); // refuses invalid names here, before anything is waited for
+                locks.checkName(evaluated); // refuses invalid names here, before anything is waited for
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("The robustmemory lock policy's lockName is invalid for this"
                                                    + " exchange: " + e.getMessage(), e);
@@ -286,7 +287,7 @@ public class RobustMemoryLockPolicy implements Policy, CamelContextAware {
         private LockHoldings.Holding acquire(Exchange exchange, LockHoldings holdings, String lock, Duration timeout) {
             long start = System.nanoTime();
             try {
-                NamedLockGrant grant = locks.acquire(lock, timeout);
+                NamedLockHold grant = locks.acquire(lock, timeout);
                 exchange.getMessage().setHeader(NAMED_LOCK_WAIT_TIME, LockStatistics.millis(grant.waitNanos()));
                 if (meters != null) {
                     meters.granted(grant.waitNanos());
@@ -301,7 +302,7 @@ public class RobustMemoryLockPolicy implements Policy, CamelContextAware {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // the pool is shutting down: nothing is held
                 exchange.setException(e);
-            } catch (LockException | RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 exchange.setException(e);
             }
             return null;

@@ -16,12 +16,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.MemorySession;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.MemoryWork;
-import dev.robustmemory.store.Outcome;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.memory.MemoryEntry;
+import dev.robustmemory.memory.MemorySession;
+import dev.robustmemory.memory.MemoryWork;
+import dev.robustmemory.memory.Outcome;
+import dev.robustmemory.memory.StoredValue;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.CamelExchangeException;
 import org.apache.camel.Exchange;
@@ -57,7 +57,7 @@ import static dev.robustmemory.camel.RobustMemoryConstants.VERSIONS;
 /**
  * Performs one memory operation per message: the header {@code CamelRobustMemoryOperation}, else the endpoint's
  * {@code operation} option, selects one of the {@code @InvokeOnHeader} methods below. Each runs exactly one
- * {@link MemoryStore#executeAsync} call, so each message takes the lock once and commits or rolls back as a whole.
+ * {@link DuckDbMemory#executeAsync} call, so each message takes the lock once and commits or rolls back as a whole.
  *
  * <p><b>Asynchronous.</b> The calling thread only checks the message and queues the work; it never waits for the
  * lock. The exchange continues on the component's completion executor once the work has committed (or failed, or
@@ -88,7 +88,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
 
     private final RobustMemoryEndpoint endpoint;
     private final BodyCodec codec;
-    private MemoryStore store;
+    private DuckDbMemory store;
     private MemoryMonitor monitor;
     /** Null when monitorLocks is off: then nothing is measured or set. */
     private LockStatistics statistics;
@@ -330,7 +330,7 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     /**
      * A write, fenced by the named lock grant the message carries (headers {@code CamelRobustMemoryLockName} and
      * {@code CamelRobustMemoryLockToken}, as the lock policy sets them): it runs only while that token is the newest
-     * grant of the name, else fails with a {@link dev.robustmemory.store.FencedWriteException} and writes nothing.
+     * grant of the name, else fails with a {@link dev.robustmemory.memory.FencedWriteException} and writes nothing.
      * A message without either header is not fenced.
      */
     private static <T> MemoryWork<T> fenced(Message message, MemoryWork<T> write) {

@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.MemoryWork;
-import dev.robustmemory.store.StoredValue;
-import dev.robustmemory.store.VersionConflictException;
+import dev.robustmemory.memory.MemoryEntry;
+import dev.robustmemory.memory.MemoryWork;
+import dev.robustmemory.memory.StoredValue;
+import dev.robustmemory.memory.VersionConflictException;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.StateRepository;
 

@@ -1,6 +1,6 @@
 package dev.robustmemory.postgresql;
 
-import dev.robustmemory.store.StoreException;
+import dev.robustmemory.memory.StoreException;
 
 import java.time.Duration;
 

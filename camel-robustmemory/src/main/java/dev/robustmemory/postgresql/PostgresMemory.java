@@ -1,14 +1,13 @@
 package dev.robustmemory.postgresql;
 
-import dev.robustmemory.store.Memory;
-import dev.robustmemory.store.MemoryWork;
-import dev.robustmemory.store.Outcome;
-import dev.robustmemory.store.OutcomeUnknownException;
-import dev.robustmemory.store.SessionRules;
-import dev.robustmemory.store.StoreException;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.memory.Memory;
+import dev.robustmemory.memory.MemoryWork;
+import dev.robustmemory.memory.Outcome;
+import dev.robustmemory.memory.OutcomeUnknownException;
+import dev.robustmemory.memory.SessionRules;
+import dev.robustmemory.memory.StoreException;
+import dev.robustmemory.memory.StoredValue;
 
-import javax.sql.DataSource;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 
 /**
  * A memory in PostgreSQL tables, shared by every process on every host that uses the same database and table prefix.

@@ -1,15 +1,15 @@
 package dev.robustmemory.postgresql;
 
-import dev.robustmemory.store.SqlRows;
-import dev.robustmemory.store.InvalidEntryException;
-import dev.robustmemory.store.MemoryChange;
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.MemorySession;
-import dev.robustmemory.store.SessionRules;
-import dev.robustmemory.store.StoreException;
-import dev.robustmemory.store.StoredValue;
-import dev.robustmemory.store.ValueKind;
-import dev.robustmemory.store.VersionConflictException;
+import dev.robustmemory.memory.InvalidEntryException;
+import dev.robustmemory.memory.MemoryChange;
+import dev.robustmemory.memory.MemoryEntry;
+import dev.robustmemory.memory.MemorySession;
+import dev.robustmemory.memory.SessionRules;
+import dev.robustmemory.memory.SqlRows;
+import dev.robustmemory.memory.StoreException;
+import dev.robustmemory.memory.StoredValue;
+import dev.robustmemory.memory.ValueKind;
+import dev.robustmemory.memory.VersionConflictException;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,8 +1,8 @@
 package dev.robustmemory.benchmark;
 
-import dev.robustmemory.lock.CrossProcessLock;
-import dev.robustmemory.lock.LockFileSettings;
-import dev.robustmemory.lock.LockGrant;
+import dev.robustmemory.duckdb.lock.CrossProcessLock;
+import dev.robustmemory.duckdb.lock.LockFileSettings;
+import dev.robustmemory.duckdb.lock.LockGrant;
 
 import java.io.BufferedOutputStream;
 import java.io.BufferedReader;

@@ -1,7 +1,7 @@
 package dev.robustmemory.benchmark;
 
-import dev.robustmemory.lock.CrossProcessLock;
-import dev.robustmemory.lock.LockFileSettings;
+import dev.robustmemory.duckdb.lock.CrossProcessLock;
+import dev.robustmemory.duckdb.lock.LockFileSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;

@@ -21,9 +21,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.robustmemory.store.InvalidEntryException;
-import dev.robustmemory.store.StoredValue;
-import dev.robustmemory.store.ValueKind;
+import dev.robustmemory.memory.InvalidEntryException;
+import dev.robustmemory.memory.StoredValue;
+import dev.robustmemory.memory.ValueKind;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.file.GenericFile;
 import org.apache.camel.converter.stream.InputStreamCache;

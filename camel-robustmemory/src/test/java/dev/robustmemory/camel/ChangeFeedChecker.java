@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
-import dev.robustmemory.store.MemoryChange;
+import dev.robustmemory.memory.MemoryChange;
 
 /**
  * Judges what the runs of a change feed consumer emitted against the changes that were acknowledged: each run in

@@ -2,7 +2,7 @@ package dev.robustmemory.camel;
 
 import java.util.List;
 
-import dev.robustmemory.store.MemoryChange;
+import dev.robustmemory.memory.MemoryChange;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,9 +1,9 @@
 package dev.robustmemory.camel;
 
-import dev.robustmemory.lock.CrossProcessLock;
-import dev.robustmemory.lock.LockChild;
-import dev.robustmemory.lock.LockFileSettings;
-import dev.robustmemory.lock.LockGrant;
+import dev.robustmemory.duckdb.lock.CrossProcessLock;
+import dev.robustmemory.duckdb.lock.LockChild;
+import dev.robustmemory.duckdb.lock.LockFileSettings;
+import dev.robustmemory.duckdb.lock.LockGrant;
 import dev.robustmemory.testing.OpenFiles;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -12,9 +12,9 @@ import java.util.Arrays;
 import java.util.OptionalLong;
 import java.util.zip.CRC32;
 
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreSettings;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.memory.StoredValue;
 
 /**
  * Another process doing to a memory what the observability tests need to see. Modes:
@@ -46,7 +46,7 @@ public final class MemoryChild {
 
     private static void hold(Path database) throws Exception {
         BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database))) {
             store.execute(Duration.ofSeconds(60), session -> {
                 session.store("held-by", StoredValue.text(Long.toString(ProcessHandle.current().pid())),
                         OptionalLong.empty());

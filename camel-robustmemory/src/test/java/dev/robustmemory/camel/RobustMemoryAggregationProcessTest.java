@@ -8,8 +8,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
 import dev.robustmemory.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -123,7 +123,7 @@ class RobustMemoryAggregationProcessTest {
     /** Confirmation follows delivery on the children's threads: poll the memory, bounded, for nothing left. */
     private void awaitNoKeysLeft(String prefix) throws Exception {
         long deadline = System.nanoTime() + PATIENCE.toNanos();
-        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database()))) {
+        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database()))) {
             List<String> left;
             while (!(left = store.execute(Duration.ofSeconds(30), session -> session.keys(prefix)).result())
                     .isEmpty()) {

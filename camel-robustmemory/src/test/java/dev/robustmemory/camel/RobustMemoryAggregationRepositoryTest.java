@@ -5,9 +5,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
-import dev.robustmemory.store.InvalidEntryException;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.memory.InvalidEntryException;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
@@ -165,7 +165,7 @@ class RobustMemoryAggregationRepositoryTest {
 
         assertEquals("order", orders.get(camel, "1").getIn().getBody());
         assertEquals("payment", payments.get(camel, "1").getIn().getBody());
-        try (MemoryStore store = MemoryStore.open(StoreSettings.of(dir.resolve("groups.duckdb")))) {
+        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(dir.resolve("groups.duckdb")))) {
             assertEquals(List.of("aggregation/orders/groups/1", "aggregation/payments/groups/1"),
                     store.execute(Duration.ofSeconds(5), session -> session.keys("aggregation/")).result());
         }

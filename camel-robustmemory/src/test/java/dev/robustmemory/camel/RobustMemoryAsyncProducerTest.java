@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
-import dev.robustmemory.lock.LockGrant;
-import dev.robustmemory.lock.LockTimeoutException;
+import dev.robustmemory.duckdb.lock.LockGrant;
+import dev.robustmemory.duckdb.lock.LockTimeoutException;
 import org.apache.camel.AsyncProducer;
 import org.apache.camel.CamelContextAware;
 import org.apache.camel.Exchange;

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import dev.robustmemory.store.InvalidEntryException;
-import dev.robustmemory.store.VersionConflictException;
+import dev.robustmemory.memory.InvalidEntryException;
+import dev.robustmemory.memory.VersionConflictException;
 import org.apache.camel.Exchange;
 import org.junit.jupiter.api.Test;
 

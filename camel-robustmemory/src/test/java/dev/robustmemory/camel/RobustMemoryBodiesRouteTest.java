@@ -10,9 +10,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Random;
 
-import dev.robustmemory.lock.LockGrant;
-import dev.robustmemory.lock.LockTimeoutException;
-import dev.robustmemory.store.InvalidEntryException;
+import dev.robustmemory.duckdb.lock.LockGrant;
+import dev.robustmemory.duckdb.lock.LockTimeoutException;
+import dev.robustmemory.memory.InvalidEntryException;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.AggregationStrategies;

@@ -9,10 +9,10 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
-import dev.robustmemory.store.MemoryChange;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreSettings;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.memory.MemoryChange;
+import dev.robustmemory.memory.StoredValue;
 import dev.robustmemory.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +40,7 @@ class RobustMemoryChangeConsumerProcessTest {
         Path database = directory.resolve("memory.duckdb");
         List<MemoryChange.Position> acknowledged = new ArrayList<>();
         List<List<MemoryChange.Position>> runs = new ArrayList<>();
-        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database))) {
             store.execute(TIMEOUT, session -> {
                 session.keepChanges(Duration.ofDays(1));
                 return session.store("feed-position", StoredValue.json("{\"revision\":" + session.revision()
@@ -82,7 +82,7 @@ class RobustMemoryChangeConsumerProcessTest {
     }
 
     /** 300 rounds: a store, now and then a storeAll of three keys (one revision) and a delete; all acknowledged. */
-    private static void write(MemoryStore store, List<MemoryChange.Position> acknowledged) throws Exception {
+    private static void write(DuckDbMemory store, List<MemoryChange.Position> acknowledged) throws Exception {
         for (int i = 0; i < 300; i++) {
             String key = "k/" + i;
             long revision = store.execute(TIMEOUT, session -> session.store(key, StoredValue.text("v"),

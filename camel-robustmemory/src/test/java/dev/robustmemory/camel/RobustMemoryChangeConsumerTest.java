@@ -6,10 +6,10 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.robustmemory.store.ChangesLostException;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreSettings;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.memory.ChangesLostException;
+import dev.robustmemory.memory.StoredValue;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.mock.MockEndpoint;
@@ -57,7 +57,7 @@ class RobustMemoryChangeConsumerTest extends RobustMemoryTestSupport {
 
     /** Keeps the change log and stores a position after the latest change, as a consumer that ran before would. */
     private void startFromNow(String routeId) throws Exception {
-        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database()))) {
+        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database()))) {
             store.execute(TIMEOUT, session -> {
                 session.keepChanges(Duration.ofDays(1));
                 return session.store("feed-position", StoredValue.json("{\"revision\":" + session.revision()

@@ -12,12 +12,12 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import dev.robustmemory.lock.CrossProcessLock;
-import dev.robustmemory.lock.LockFileSettings;
-import dev.robustmemory.lock.LockTimeoutException;
-import dev.robustmemory.lock.OwnerRecord;
-import dev.robustmemory.lock.OwnerRecordReading;
-import dev.robustmemory.lock.ProcessIdentity;
+import dev.robustmemory.duckdb.lock.CrossProcessLock;
+import dev.robustmemory.duckdb.lock.LockFileSettings;
+import dev.robustmemory.duckdb.lock.LockTimeoutException;
+import dev.robustmemory.duckdb.lock.OwnerRecord;
+import dev.robustmemory.duckdb.lock.OwnerRecordReading;
+import dev.robustmemory.duckdb.lock.ProcessIdentity;
 import dev.robustmemory.testing.ChildJvm;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;

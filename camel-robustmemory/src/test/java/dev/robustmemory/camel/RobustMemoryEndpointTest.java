@@ -2,7 +2,7 @@ package dev.robustmemory.camel;
 
 import java.nio.file.Path;
 
-import dev.robustmemory.store.InvalidEntryException;
+import dev.robustmemory.memory.InvalidEntryException;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ResolveEndpointFailedException;
 import org.apache.camel.impl.DefaultCamelContext;

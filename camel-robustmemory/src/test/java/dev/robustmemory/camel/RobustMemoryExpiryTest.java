@@ -5,8 +5,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
 import dev.robustmemory.testing.ManualClock;
 import org.apache.camel.Exchange;
 import org.apache.camel.ResolveEndpointFailedException;
@@ -32,11 +32,11 @@ class RobustMemoryExpiryTest extends RobustMemoryTestSupport {
     private static final Instant START = Instant.parse("2026-06-01T12:00:00Z");
 
     private final ManualClock clock = new ManualClock(START);
-    private MemoryStore clockedStore;
+    private DuckDbMemory clockedStore;
 
     @BeforeEach
     void openTheMemoryWithTheTestsClock() throws Exception {
-        clockedStore = MemoryStore.open(StoreSettings.of(database()), clock);
+        clockedStore = DuckDbMemory.open(StoreSettings.of(database()), clock);
     }
 
     @AfterEach

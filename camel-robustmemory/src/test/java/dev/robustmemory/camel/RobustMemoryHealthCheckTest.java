@@ -8,9 +8,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Stream;
 
-import dev.robustmemory.lock.LockGrant;
-import dev.robustmemory.lock.ProcessIdentity;
-import dev.robustmemory.store.StoreException;
+import dev.robustmemory.duckdb.lock.LockGrant;
+import dev.robustmemory.duckdb.lock.ProcessIdentity;
+import dev.robustmemory.memory.StoreException;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckHelper;

@@ -7,9 +7,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.memory.MemoryEntry;
 import dev.robustmemory.testing.ChildJvm;
 import org.apache.camel.util.json.JsonObject;
 import org.apache.camel.util.json.Jsoner;
@@ -73,7 +73,7 @@ class RobustMemoryIdempotentRepositoryProcessTest {
 
     /** The value stored for each id names the process whose add returned true. */
     private static void assertWinnersRecorded(Path database, Map<String, Long> winnerById) throws Exception {
-        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database))) {
             Map<String, MemoryEntry> entries = store.execute(Duration.ofSeconds(10), session -> {
                 Map<String, MemoryEntry> found = new HashMap<>();
                 for (String key : session.keys("idempotent/race/")) {

@@ -8,13 +8,13 @@ import java.util.OptionalLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
-import dev.robustmemory.lock.CrossProcessLock;
-import dev.robustmemory.lock.LockFileSettings;
-import dev.robustmemory.lock.LockGrant;
-import dev.robustmemory.lock.LockTimeoutException;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreSettings;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.duckdb.lock.CrossProcessLock;
+import dev.robustmemory.duckdb.lock.LockFileSettings;
+import dev.robustmemory.duckdb.lock.LockGrant;
+import dev.robustmemory.duckdb.lock.LockTimeoutException;
+import dev.robustmemory.memory.StoredValue;
 import org.apache.camel.RuntimeCamelException;
 import org.apache.camel.util.json.JsonObject;
 import org.apache.camel.util.json.Jsoner;
@@ -102,7 +102,7 @@ class RobustMemoryIdempotentRepositoryTest {
         orders.add("1");
         orders.add("2");
         payments.add("1");
-        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database()))) {
+        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database()))) {
             store.execute(Duration.ofSeconds(5), session ->
                     session.store("idempotent/orders-archive", StoredValue.text("not an id"), OptionalLong.empty()));
 
@@ -140,7 +140,7 @@ class RobustMemoryIdempotentRepositoryTest {
         repository.add("order-1");
         repository.stop();
 
-        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database()))) {
+        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database()))) {
             String json = store.execute(Duration.ofSeconds(5), session -> session.load("idempotent/orders/order-1"))
                     .result().orElseThrow().value().text();
             JsonObject addedBy = (JsonObject) Jsoner.deserialize(json);
@@ -189,7 +189,7 @@ class RobustMemoryIdempotentRepositoryTest {
         assertThrows(IllegalStateException.class, () -> notStarted.add("order-1"));
 
         RobustMemoryIdempotentRepository repository = started("orders");
-        String tooLong = "i".repeat(MemoryStore.MAX_KEY_LENGTH - repository.keyPrefix().length() + 1);
+        String tooLong = "i".repeat(DuckDbMemory.MAX_KEY_LENGTH - repository.keyPrefix().length() + 1);
         assertThrows(IllegalArgumentException.class, () -> repository.add(tooLong));
         assertThrows(IllegalArgumentException.class, () -> repository.add(null));
         assertTrue(repository.add(tooLong.substring(1)), "the longest id that fits");

@@ -3,7 +3,7 @@ package dev.robustmemory.camel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import dev.robustmemory.lock.LockGrant;
+import dev.robustmemory.duckdb.lock.LockGrant;
 import org.apache.camel.Exchange;
 import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.RouteBuilder;

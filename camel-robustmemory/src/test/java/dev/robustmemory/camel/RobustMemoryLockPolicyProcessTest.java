@@ -6,11 +6,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.robustmemory.lock.LockHistory;
-import dev.robustmemory.lock.MutualExclusionChecker;
-import dev.robustmemory.lock.NamedLocks;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.duckdb.lock.LockHistory;
+import dev.robustmemory.duckdb.lock.MutualExclusionChecker;
+import dev.robustmemory.duckdb.lock.NamedLocks;
 import dev.robustmemory.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,7 +92,7 @@ class RobustMemoryLockPolicyProcessTest {
             }
             stale.tell("write stale");
             String refused = stale.awaitLine("REFUSED ", Duration.ofSeconds(30));
-            assertTrue(refused.startsWith("REFUSED dev.robustmemory.store.FencedWriteException"), refused);
+            assertTrue(refused.startsWith("REFUSED dev.robustmemory.memory.FencedWriteException"), refused);
             assertTrue(refused.contains("with token " + staleToken + ", but the newest grant of that name has token "),
                     refused);
         }
@@ -148,7 +148,7 @@ class RobustMemoryLockPolicyProcessTest {
     }
 
     private String load(String key) throws Exception {
-        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database()))) {
+        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database()))) {
             return store.execute(Duration.ofSeconds(30), session -> session.load(key)).result().orElseThrow()
                     .value().text();
         }

@@ -2,8 +2,8 @@ package dev.robustmemory.camel;
 
 import java.io.InputStream;
 
-import dev.robustmemory.lock.LockFileSettings;
-import dev.robustmemory.lock.NamedLocks;
+import dev.robustmemory.duckdb.lock.LockFileSettings;
+import dev.robustmemory.duckdb.lock.NamedLocks;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.model.BeanFactoryDefinition;

@@ -10,11 +10,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.robustmemory.lock.LockFileSettings;
-import dev.robustmemory.lock.NamedLockGrant;
-import dev.robustmemory.lock.NamedLockTimeoutException;
-import dev.robustmemory.lock.NamedLocks;
-import dev.robustmemory.store.FencedWriteException;
+import dev.robustmemory.duckdb.lock.LockFileSettings;
+import dev.robustmemory.duckdb.lock.NamedLockGrant;
+import dev.robustmemory.duckdb.lock.NamedLocks;
+import dev.robustmemory.memory.FencedWriteException;
+import dev.robustmemory.memory.NamedLockTimeoutException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.CamelContext;

@@ -2,9 +2,9 @@ package dev.robustmemory.camel;
 
 import java.time.Duration;
 
-import dev.robustmemory.lock.LockGrant;
-import dev.robustmemory.lock.LockTimeoutException;
-import dev.robustmemory.store.InvalidEntryException;
+import dev.robustmemory.duckdb.lock.LockGrant;
+import dev.robustmemory.duckdb.lock.LockTimeoutException;
+import dev.robustmemory.memory.InvalidEntryException;
 import org.junit.jupiter.api.Test;
 
 import static dev.robustmemory.camel.RobustMemoryConstants.FOUND;

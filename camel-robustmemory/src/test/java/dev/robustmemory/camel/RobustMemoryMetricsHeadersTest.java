@@ -4,10 +4,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import dev.robustmemory.lock.LockException;
-import dev.robustmemory.lock.LockGrant;
-import dev.robustmemory.lock.LockTimeoutException;
-import dev.robustmemory.store.VersionConflictException;
+import dev.robustmemory.duckdb.lock.LockException;
+import dev.robustmemory.duckdb.lock.LockGrant;
+import dev.robustmemory.duckdb.lock.LockTimeoutException;
+import dev.robustmemory.memory.VersionConflictException;
 import org.apache.camel.Exchange;
 import org.junit.jupiter.api.Test;
 

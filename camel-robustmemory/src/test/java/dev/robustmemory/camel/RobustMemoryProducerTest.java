@@ -16,10 +16,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import dev.robustmemory.store.InvalidEntryException;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.NonNumericValueException;
-import dev.robustmemory.store.VersionConflictException;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.memory.InvalidEntryException;
+import dev.robustmemory.memory.NonNumericValueException;
+import dev.robustmemory.memory.VersionConflictException;
 import org.apache.camel.CamelExchangeException;
 import org.apache.camel.Exchange;
 import org.apache.camel.util.json.JsonArray;
@@ -277,8 +277,8 @@ class RobustMemoryProducerTest extends RobustMemoryTestSupport {
     @Test
     void badKeysAreRefused() {
         failure(InvalidEntryException.class, STORE, "x", KEY, "");
-        failure(InvalidEntryException.class, STORE, "x", KEY, "k".repeat(MemoryStore.MAX_KEY_LENGTH + 1));
-        call(STORE, "x", KEY, "k".repeat(MemoryStore.MAX_KEY_LENGTH));
+        failure(InvalidEntryException.class, STORE, "x", KEY, "k".repeat(DuckDbMemory.MAX_KEY_LENGTH + 1));
+        call(STORE, "x", KEY, "k".repeat(DuckDbMemory.MAX_KEY_LENGTH));
 
         CamelExchangeException missing = failure(CamelExchangeException.class, "robustmemory:?operation=store", "x");
         assertTrue(missing.getMessage().contains(KEY), missing.getMessage());

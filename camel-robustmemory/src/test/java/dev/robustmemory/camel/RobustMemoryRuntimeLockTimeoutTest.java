@@ -8,8 +8,8 @@ import javax.management.Attribute;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
-import dev.robustmemory.lock.LockGrant;
-import dev.robustmemory.lock.LockTimeoutException;
+import dev.robustmemory.duckdb.lock.LockGrant;
+import dev.robustmemory.duckdb.lock.LockTimeoutException;
 import org.apache.camel.Exchange;
 import org.junit.jupiter.api.Test;
 

@@ -5,9 +5,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreSettings;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.memory.StoredValue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,7 +69,7 @@ class RobustMemoryStateRepositoryTest {
         offsets.setState("b", "2");
         offsets.setState("a", "1");
         positions.setState("a", "other");
-        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database()))) {
+        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database()))) {
             store.execute(Duration.ofSeconds(5), session ->
                     session.store("state/offsets-archive", StoredValue.text("not a state"), OptionalLong.empty()));
         }

@@ -3,8 +3,8 @@ package dev.robustmemory.camel;
 import java.io.InputStream;
 import java.time.Duration;
 
-import dev.robustmemory.lock.ProcessIdentity;
-import dev.robustmemory.store.VersionConflictException;
+import dev.robustmemory.duckdb.lock.ProcessIdentity;
+import dev.robustmemory.memory.VersionConflictException;
 import dev.robustmemory.testing.ChildJvm;
 import org.apache.camel.CamelExecutionException;
 import org.apache.camel.component.mock.MockEndpoint;

@@ -1,8 +1,8 @@
 package dev.robustmemory.crash;
 
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.memory.MemoryEntry;
 import dev.robustmemory.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,8 +12,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -126,7 +126,7 @@ class CrashTortureTest {
     }
 
     private static long finalCounter(Path database) throws Exception {
-        try (MemoryStore store = MemoryStore.open(StoreSettings.of(database))) {
+        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database))) {
             MemoryEntry entry = store.execute(Duration.ofSeconds(30), s -> s.load("counter").orElseThrow()).result();
             return Long.parseLong(entry.value().text());
         }

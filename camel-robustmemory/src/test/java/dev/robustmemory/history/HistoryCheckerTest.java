@@ -111,9 +111,9 @@ class HistoryCheckerTest {
                   0 p1 t0 1 invoke store a/1 w1-1
                  10 p1 t0 1 ok 1 written@1
                  20 p1 t0 2 invoke store a/1 w1-2 0 sync
-                 30 p1 t0 2 fail dev.robustmemory.lock.LockTimeoutException Lock held by another process
+                 30 p1 t0 2 fail dev.robustmemory.duckdb.lock.LockTimeoutException Lock held by another process
                  40 p1 t0 3 invoke delete a/1 - 1 async
-                 50 p1 t0 3 fail dev.robustmemory.lock.LockTimeoutException Lock held by another process
+                 50 p1 t0 3 fail dev.robustmemory.duckdb.lock.LockTimeoutException Lock held by another process
                  60 p1 t0 4 invoke load a/1 -
                  70 p1 t0 4 ok 1 w1-1@1
                 """);
@@ -356,7 +356,7 @@ class HistoryCheckerTest {
     void readOfAFailedWrite() {
         assertAnomaly(Anomaly.Kind.READ_OF_FAILED_WRITE, """
                   0 p1 t0 1 invoke store a/1 w1-1 0 async
-                 10 p1 t0 1 fail dev.robustmemory.lock.LockTimeoutException Lock held by another process
+                 10 p1 t0 1 fail dev.robustmemory.duckdb.lock.LockTimeoutException Lock held by another process
                  20 p2 t0 1 invoke load a/1 -
                  30 p2 t0 1 ok 1 w1-1@1
                 """, "p2#1", "p1#1");
@@ -366,7 +366,7 @@ class HistoryCheckerTest {
     void failedIncrementThatTookEffect() {
         assertAnomaly(Anomaly.Kind.FAILED_WRITE_TOOK_EFFECT, """
                   0 p1 t0 1 invoke increment n 10 1 sync
-                 10 p1 t0 1 fail dev.robustmemory.lock.LockTimeoutException Lock held by another process
+                 10 p1 t0 1 fail dev.robustmemory.duckdb.lock.LockTimeoutException Lock held by another process
                  20 p2 t0 1 invoke increment n 1
                  30 p2 t0 1 ok 2 11@2
                 """, "p2#1", "p1#1");

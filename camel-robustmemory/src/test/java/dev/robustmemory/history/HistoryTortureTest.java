@@ -1,6 +1,6 @@
 package dev.robustmemory.history;
 
-import dev.robustmemory.lock.LockTimeoutException;
+import dev.robustmemory.duckdb.lock.LockTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

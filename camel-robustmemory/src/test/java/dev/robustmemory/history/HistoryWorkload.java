@@ -1,17 +1,17 @@
 package dev.robustmemory.history;
 
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.memory.Memory;
+import dev.robustmemory.memory.MemoryEntry;
+import dev.robustmemory.memory.MemorySession;
+import dev.robustmemory.memory.MemoryWork;
+import dev.robustmemory.memory.NonNumericValueException;
+import dev.robustmemory.memory.OutcomeUnknownException;
+import dev.robustmemory.memory.StoreException;
+import dev.robustmemory.memory.StoredValue;
+import dev.robustmemory.memory.VersionConflictException;
 import dev.robustmemory.postgresql.PostgresMemory;
-import dev.robustmemory.store.Memory;
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.MemorySession;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.MemoryWork;
-import dev.robustmemory.store.NonNumericValueException;
-import dev.robustmemory.store.OutcomeUnknownException;
-import dev.robustmemory.store.StoreException;
-import dev.robustmemory.store.StoreSettings;
-import dev.robustmemory.store.StoredValue;
-import dev.robustmemory.store.VersionConflictException;
 
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -120,7 +120,7 @@ public final class HistoryWorkload {
             dataSource.setUrl(options.get("postgresql"));
             return PostgresMemory.open(dataSource, options.get("prefix"), StoreSettings.DEFAULT_MAX_VALUE_SIZE);
         }
-        return MemoryStore.open(StoreSettings.of(Path.of(options.get("database"))));
+        return DuckDbMemory.open(StoreSettings.of(Path.of(options.get("database"))));
     }
 
     private void run(int threads, long seed, long opsPerThread) throws InterruptedException {

@@ -2,7 +2,7 @@ package dev.robustmemory.history;
 
 import java.util.Locale;
 
-/** The operations of the history workload, one {@link dev.robustmemory.store.MemorySession} call each. */
+/** The operations of the history workload, one {@link dev.robustmemory.memory.MemorySession} call each. */
 public enum OpType {
     /** Unconditional store of a unique text value. */
     STORE(true),

@@ -1,12 +1,12 @@
 package dev.robustmemory.model;
 
-import dev.robustmemory.store.InvalidEntryException;
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.NonNumericValueException;
-import dev.robustmemory.store.StoreException;
-import dev.robustmemory.store.StoredValue;
-import dev.robustmemory.store.ValueKind;
-import dev.robustmemory.store.VersionConflictException;
+import dev.robustmemory.memory.InvalidEntryException;
+import dev.robustmemory.memory.MemoryEntry;
+import dev.robustmemory.memory.NonNumericValueException;
+import dev.robustmemory.memory.StoreException;
+import dev.robustmemory.memory.StoredValue;
+import dev.robustmemory.memory.ValueKind;
+import dev.robustmemory.memory.VersionConflictException;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

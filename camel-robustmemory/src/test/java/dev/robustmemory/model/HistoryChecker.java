@@ -1,6 +1,6 @@
 package dev.robustmemory.model;
 
-import dev.robustmemory.store.MemoryEntry;
+import dev.robustmemory.memory.MemoryEntry;
 
 import java.util.ArrayList;
 import java.util.Comparator;

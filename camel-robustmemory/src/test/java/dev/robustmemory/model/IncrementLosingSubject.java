@@ -1,6 +1,6 @@
 package dev.robustmemory.model;
 
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.memory.StoredValue;
 
 import java.util.OptionalLong;
 

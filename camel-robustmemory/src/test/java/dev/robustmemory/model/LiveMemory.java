@@ -1,13 +1,13 @@
 package dev.robustmemory.model;
 
-import dev.robustmemory.lock.LockFileSettings;
-import dev.robustmemory.lock.LockGrant;
-import dev.robustmemory.store.Memory;
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.MemorySession;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.Outcome;
-import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.duckdb.lock.LockFileSettings;
+import dev.robustmemory.duckdb.lock.LockGrant;
+import dev.robustmemory.memory.Memory;
+import dev.robustmemory.memory.MemoryEntry;
+import dev.robustmemory.memory.MemorySession;
+import dev.robustmemory.memory.Outcome;
 import dev.robustmemory.testing.ManualClock;
 
 import java.io.IOException;
@@ -64,7 +64,7 @@ final class LiveMemory implements AutoCloseable {
         @Override
         public Memory open(Path directory, long maxValueSize, Clock clock) throws Exception {
             Path database = directory.resolve("memory.duckdb");
-            return MemoryStore.open(new StoreSettings(database, StoreSettings.defaultLockFile(database),
+            return DuckDbMemory.open(new StoreSettings(database, StoreSettings.defaultLockFile(database),
                     LockFileSettings.defaults(), maxValueSize), clock);
         }
 
@@ -74,7 +74,7 @@ final class LiveMemory implements AutoCloseable {
          */
         @Override
         public void handOver(Memory memory) throws Exception {
-            try (LockGrant ignored = ((MemoryStore) memory).lock().acquire(TIMEOUT)) {
+            try (LockGrant ignored = ((DuckDbMemory) memory).lock().acquire(TIMEOUT)) {
                 // held for an instant: the point was to end the lease
             }
         }

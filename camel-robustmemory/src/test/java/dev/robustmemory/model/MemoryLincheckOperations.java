@@ -1,9 +1,9 @@
 package dev.robustmemory.model;
 
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.memory.StoredValue;
+import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
-import org.jetbrains.lincheck.datastructures.IntGen;
 
 import java.util.List;
 import java.util.OptionalLong;

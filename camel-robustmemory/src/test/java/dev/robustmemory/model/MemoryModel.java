@@ -1,16 +1,16 @@
 package dev.robustmemory.model;
 
-import dev.robustmemory.store.InvalidEntryException;
-import dev.robustmemory.store.MemoryChange;
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.MemorySession;
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.MemoryWork;
-import dev.robustmemory.store.NonNumericValueException;
-import dev.robustmemory.store.StoreException;
-import dev.robustmemory.store.StoredValue;
-import dev.robustmemory.store.ValueKind;
-import dev.robustmemory.store.VersionConflictException;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.memory.InvalidEntryException;
+import dev.robustmemory.memory.MemoryChange;
+import dev.robustmemory.memory.MemoryEntry;
+import dev.robustmemory.memory.MemorySession;
+import dev.robustmemory.memory.MemoryWork;
+import dev.robustmemory.memory.NonNumericValueException;
+import dev.robustmemory.memory.StoreException;
+import dev.robustmemory.memory.StoredValue;
+import dev.robustmemory.memory.ValueKind;
+import dev.robustmemory.memory.VersionConflictException;
 
 import java.math.BigInteger;
 import java.nio.CharBuffer;
@@ -299,7 +299,7 @@ final class MemoryModel implements MemorySession {
     }
 
     private static void checkKey(String key) {
-        if (key == null || key.isEmpty() || key.length() > MemoryStore.MAX_KEY_LENGTH) {
+        if (key == null || key.isEmpty() || key.length() > DuckDbMemory.MAX_KEY_LENGTH) {
             throw new InvalidEntryException("invalid key");
         }
         requireUtf8(key);

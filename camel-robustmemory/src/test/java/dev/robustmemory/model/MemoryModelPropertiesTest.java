@@ -1,7 +1,7 @@
 package dev.robustmemory.model;
 
-import dev.robustmemory.store.MemorySession;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.memory.MemorySession;
+import dev.robustmemory.memory.StoredValue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package dev.robustmemory.model;
 
+import dev.robustmemory.memory.Memory;
 import dev.robustmemory.postgresql.PostgresMemory;
-import dev.robustmemory.store.Memory;
 import dev.robustmemory.testing.EmbeddedPostgresServer;
 
 import java.nio.file.Path;

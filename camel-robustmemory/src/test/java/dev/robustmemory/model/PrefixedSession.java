@@ -1,9 +1,9 @@
 package dev.robustmemory.model;
 
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.MemorySession;
-import dev.robustmemory.store.StoreException;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.memory.MemoryEntry;
+import dev.robustmemory.memory.MemorySession;
+import dev.robustmemory.memory.StoreException;
+import dev.robustmemory.memory.StoredValue;
 
 import java.time.Duration;
 import java.util.Collection;

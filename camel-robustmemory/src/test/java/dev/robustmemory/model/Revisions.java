@@ -1,6 +1,6 @@
 package dev.robustmemory.model;
 
-import dev.robustmemory.store.MemorySession;
+import dev.robustmemory.memory.MemorySession;
 
 /** The memory's revision as a work sees it, relative to a scenario's base. */
 final class Revisions {

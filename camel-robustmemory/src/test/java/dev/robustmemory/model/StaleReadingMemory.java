@@ -1,8 +1,8 @@
 package dev.robustmemory.model;
 
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.MemorySession;
-import dev.robustmemory.store.StoreException;
+import dev.robustmemory.memory.MemoryEntry;
+import dev.robustmemory.memory.MemorySession;
+import dev.robustmemory.memory.StoreException;
 
 import java.util.HashMap;
 import java.util.Map;

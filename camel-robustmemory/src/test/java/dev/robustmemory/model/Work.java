@@ -1,7 +1,7 @@
 package dev.robustmemory.model;
 
-import dev.robustmemory.store.MemorySession;
-import dev.robustmemory.store.StoreException;
+import dev.robustmemory.memory.MemorySession;
+import dev.robustmemory.memory.StoreException;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.robustmemory.model;
 
-import dev.robustmemory.store.MemoryStore;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.memory.StoredValue;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  */
 final class Workloads {
 
-    private static final String LONGEST_KEY = "k".repeat(MemoryStore.MAX_KEY_LENGTH);
+    private static final String LONGEST_KEY = "k".repeat(DuckDbMemory.MAX_KEY_LENGTH);
     private static final String UNPAIRED_SURROGATE = "\uD800";
     private static final String SIXTEEN_BYTES = "\u00E9".repeat((int) LiveMemory.MAX_VALUE_SIZE / 2);
 

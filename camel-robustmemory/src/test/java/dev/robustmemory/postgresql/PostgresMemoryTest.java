@@ -1,16 +1,15 @@
 package dev.robustmemory.postgresql;
 
-import dev.robustmemory.store.MemoryChange;
-import dev.robustmemory.store.MemoryEntry;
-import dev.robustmemory.store.Outcome;
-import dev.robustmemory.store.StoreException;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.memory.MemoryChange;
+import dev.robustmemory.memory.MemoryEntry;
+import dev.robustmemory.memory.Outcome;
+import dev.robustmemory.memory.StoreException;
+import dev.robustmemory.memory.StoredValue;
 import dev.robustmemory.testing.EmbeddedPostgresServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -25,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import javax.sql.DataSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,8 +1,8 @@
 package dev.robustmemory.postgresql;
 
-import dev.robustmemory.store.OutcomeUnknownException;
-import dev.robustmemory.store.StoreException;
-import dev.robustmemory.store.StoredValue;
+import dev.robustmemory.memory.OutcomeUnknownException;
+import dev.robustmemory.memory.StoreException;
+import dev.robustmemory.memory.StoredValue;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -4,9 +4,9 @@ import java.nio.file.Path;
 
 import dev.robustmemory.camel.RobustMemoryComponent;
 import dev.robustmemory.camel.RobustMemoryConfiguration;
-import dev.robustmemory.lock.LockFileSettings;
-import dev.robustmemory.lock.NamedLocks;
-import dev.robustmemory.store.StoreSettings;
+import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.duckdb.lock.LockFileSettings;
+import dev.robustmemory.duckdb.lock.NamedLocks;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.support.cluster.AbstractCamelClusterService;
 

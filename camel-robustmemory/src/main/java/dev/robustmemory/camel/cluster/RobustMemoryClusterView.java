@@ -1,14 +1,15 @@
 package dev.robustmemory.camel.cluster;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
-import dev.robustmemory.lock.LockException;
-import dev.robustmemory.lock.NamedLockGrant;
-import dev.robustmemory.lock.NamedLocks;
+import dev.robustmemory.duckdb.lock.LockException;
+import dev.robustmemory.duckdb.lock.NamedLockGrant;
+import dev.robustmemory.duckdb.lock.NamedLocks;
 import org.apache.camel.cluster.CamelClusterMember;
 import org.apache.camel.support.cluster.AbstractCamelClusterView;
 import org.slf4j.Logger;
@@ -167,7 +168,7 @@ public class RobustMemoryClusterView extends AbstractCamelClusterView {
                 grant = locks.acquire(lockName, WITHOUT_DEADLINE);
             } catch (InterruptedException e) {
                 // doStop interrupted the wait: the loop sees the request
-            } catch (LockException e) {
+            } catch (IOException e) {
                 LOG.warn("The cluster view {} cannot wait for the name {} (trying again in {}): {}", getNamespace(),
                         lockName, RETRY_DELAY, e.getMessage(), e);
                 synchronized (state) {

@@ -20,8 +20,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import dev.robustmemory.lock.LockHistory;
-import dev.robustmemory.lock.MutualExclusionChecker;
+import dev.robustmemory.duckdb.lock.LockHistory;
+import dev.robustmemory.duckdb.lock.MutualExclusionChecker;
 import dev.robustmemory.testing.ChildJvm;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

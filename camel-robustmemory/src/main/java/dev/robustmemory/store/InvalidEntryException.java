@@ -1,9 +1,0 @@
-package dev.robustmemory.store;
-
-/** A key or value the store refuses before taking the lock: empty, too long, too large. */
-public class InvalidEntryException extends IllegalArgumentException {
-
-    public InvalidEntryException(String message) {
-        super(message);
-    }
-}
