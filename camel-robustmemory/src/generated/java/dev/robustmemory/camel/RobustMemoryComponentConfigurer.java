@@ -34,6 +34,7 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "allowNetworkFileSystem": getOrCreateConfiguration(target).setAllowNetworkFileSystem(property(camelContext, boolean.class, value)); return true;
         case "autowiredenabled":
         case "autowiredEnabled": target.setAutowiredEnabled(property(camelContext, boolean.class, value)); return true;
+        case "backend": getOrCreateConfiguration(target).setBackend(property(camelContext, dev.robustmemory.camel.RobustMemoryBackend.class, value)); return true;
         case "bridgeerrorhandler":
         case "bridgeErrorHandler": target.setBridgeErrorHandler(property(camelContext, boolean.class, value)); return true;
         case "changeretention":
@@ -43,6 +44,8 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "configuration": target.setConfiguration(property(camelContext, dev.robustmemory.camel.RobustMemoryConfiguration.class, value)); return true;
         case "consumertype":
         case "consumerType": getOrCreateConfiguration(target).setConsumerType(property(camelContext, dev.robustmemory.camel.RobustMemoryConsumerType.class, value)); return true;
+        case "datasource":
+        case "dataSource": getOrCreateConfiguration(target).setDataSource(property(camelContext, javax.sql.DataSource.class, value)); return true;
         case "database": getOrCreateConfiguration(target).setDatabase(property(camelContext, java.lang.String.class, value)); return true;
         case "filepermissions":
         case "filePermissions": getOrCreateConfiguration(target).setFilePermissions(property(camelContext, java.lang.String.class, value)); return true;
@@ -74,6 +77,8 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "stalelockthreshold":
         case "staleLockThreshold": getOrCreateConfiguration(target).setStaleLockThreshold(property(camelContext, java.lang.String.class, value)); return true;
         case "synchronous": getOrCreateConfiguration(target).setSynchronous(property(camelContext, boolean.class, value)); return true;
+        case "tableprefix":
+        case "tablePrefix": getOrCreateConfiguration(target).setTablePrefix(property(camelContext, java.lang.String.class, value)); return true;
         case "ttl": getOrCreateConfiguration(target).setTtl(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
@@ -81,7 +86,7 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
 
     @Override
     public String[] getAutowiredNames() {
-        return new String[]{"meterRegistry"};
+        return new String[]{"dataSource", "meterRegistry"};
     }
 
     @Override
@@ -91,6 +96,7 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "allowNetworkFileSystem": return boolean.class;
         case "autowiredenabled":
         case "autowiredEnabled": return boolean.class;
+        case "backend": return dev.robustmemory.camel.RobustMemoryBackend.class;
         case "bridgeerrorhandler":
         case "bridgeErrorHandler": return boolean.class;
         case "changeretention":
@@ -100,6 +106,8 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "configuration": return dev.robustmemory.camel.RobustMemoryConfiguration.class;
         case "consumertype":
         case "consumerType": return dev.robustmemory.camel.RobustMemoryConsumerType.class;
+        case "datasource":
+        case "dataSource": return javax.sql.DataSource.class;
         case "database": return java.lang.String.class;
         case "filepermissions":
         case "filePermissions": return java.lang.String.class;
@@ -131,6 +139,8 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "stalelockthreshold":
         case "staleLockThreshold": return java.lang.String.class;
         case "synchronous": return boolean.class;
+        case "tableprefix":
+        case "tablePrefix": return java.lang.String.class;
         case "ttl": return java.lang.String.class;
         default: return null;
         }
@@ -144,6 +154,7 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "allowNetworkFileSystem": return getOrCreateConfiguration(target).isAllowNetworkFileSystem();
         case "autowiredenabled":
         case "autowiredEnabled": return target.isAutowiredEnabled();
+        case "backend": return getOrCreateConfiguration(target).getBackend();
         case "bridgeerrorhandler":
         case "bridgeErrorHandler": return target.isBridgeErrorHandler();
         case "changeretention":
@@ -153,6 +164,8 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "configuration": return target.getConfiguration();
         case "consumertype":
         case "consumerType": return getOrCreateConfiguration(target).getConsumerType();
+        case "datasource":
+        case "dataSource": return getOrCreateConfiguration(target).getDataSource();
         case "database": return getOrCreateConfiguration(target).getDatabase();
         case "filepermissions":
         case "filePermissions": return getOrCreateConfiguration(target).getFilePermissions();
@@ -184,6 +197,8 @@ public class RobustMemoryComponentConfigurer extends PropertyConfigurerSupport i
         case "stalelockthreshold":
         case "staleLockThreshold": return getOrCreateConfiguration(target).getStaleLockThreshold();
         case "synchronous": return getOrCreateConfiguration(target).isSynchronous();
+        case "tableprefix":
+        case "tablePrefix": return getOrCreateConfiguration(target).getTablePrefix();
         case "ttl": return getOrCreateConfiguration(target).getTtl();
         default: return null;
         }

@@ -25,6 +25,7 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "allownetworkfilesystem":
         case "allowNetworkFileSystem": target.getConfiguration().setAllowNetworkFileSystem(property(camelContext, boolean.class, value)); return true;
+        case "backend": target.getConfiguration().setBackend(property(camelContext, dev.robustmemory.camel.RobustMemoryBackend.class, value)); return true;
         case "backofferrorthreshold":
         case "backoffErrorThreshold": target.setBackoffErrorThreshold(property(camelContext, int.class, value)); return true;
         case "backoffidlethreshold":
@@ -39,6 +40,8 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "cleanupOrphaned": target.getConfiguration().setCleanupOrphaned(property(camelContext, boolean.class, value)); return true;
         case "consumertype":
         case "consumerType": target.getConfiguration().setConsumerType(property(camelContext, dev.robustmemory.camel.RobustMemoryConsumerType.class, value)); return true;
+        case "datasource":
+        case "dataSource": target.getConfiguration().setDataSource(property(camelContext, javax.sql.DataSource.class, value)); return true;
         case "database": target.getConfiguration().setDatabase(property(camelContext, java.lang.String.class, value)); return true;
         case "delay": target.setDelay(property(camelContext, long.class, value)); return true;
         case "exceptionhandler":
@@ -87,6 +90,8 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "startscheduler":
         case "startScheduler": target.setStartScheduler(property(camelContext, boolean.class, value)); return true;
         case "synchronous": target.getConfiguration().setSynchronous(property(camelContext, boolean.class, value)); return true;
+        case "tableprefix":
+        case "tablePrefix": target.getConfiguration().setTablePrefix(property(camelContext, java.lang.String.class, value)); return true;
         case "timeunit":
         case "timeUnit": target.setTimeUnit(property(camelContext, java.util.concurrent.TimeUnit.class, value)); return true;
         case "ttl": target.getConfiguration().setTtl(property(camelContext, java.lang.String.class, value)); return true;
@@ -97,10 +102,16 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
     }
 
     @Override
+    public String[] getAutowiredNames() {
+        return new String[]{"dataSource"};
+    }
+
+    @Override
     public Class<?> getOptionType(String name, boolean ignoreCase) {
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "allownetworkfilesystem":
         case "allowNetworkFileSystem": return boolean.class;
+        case "backend": return dev.robustmemory.camel.RobustMemoryBackend.class;
         case "backofferrorthreshold":
         case "backoffErrorThreshold": return int.class;
         case "backoffidlethreshold":
@@ -115,6 +126,8 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "cleanupOrphaned": return boolean.class;
         case "consumertype":
         case "consumerType": return dev.robustmemory.camel.RobustMemoryConsumerType.class;
+        case "datasource":
+        case "dataSource": return javax.sql.DataSource.class;
         case "database": return java.lang.String.class;
         case "delay": return long.class;
         case "exceptionhandler":
@@ -163,6 +176,8 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "startscheduler":
         case "startScheduler": return boolean.class;
         case "synchronous": return boolean.class;
+        case "tableprefix":
+        case "tablePrefix": return java.lang.String.class;
         case "timeunit":
         case "timeUnit": return java.util.concurrent.TimeUnit.class;
         case "ttl": return java.lang.String.class;
@@ -178,6 +193,7 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "allownetworkfilesystem":
         case "allowNetworkFileSystem": return target.getConfiguration().isAllowNetworkFileSystem();
+        case "backend": return target.getConfiguration().getBackend();
         case "backofferrorthreshold":
         case "backoffErrorThreshold": return target.getBackoffErrorThreshold();
         case "backoffidlethreshold":
@@ -192,6 +208,8 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "cleanupOrphaned": return target.getConfiguration().isCleanupOrphaned();
         case "consumertype":
         case "consumerType": return target.getConfiguration().getConsumerType();
+        case "datasource":
+        case "dataSource": return target.getConfiguration().getDataSource();
         case "database": return target.getConfiguration().getDatabase();
         case "delay": return target.getDelay();
         case "exceptionhandler":
@@ -240,6 +258,8 @@ public class RobustMemoryEndpointConfigurer extends PropertyConfigurerSupport im
         case "startscheduler":
         case "startScheduler": return target.isStartScheduler();
         case "synchronous": return target.getConfiguration().isSynchronous();
+        case "tableprefix":
+        case "tablePrefix": return target.getConfiguration().getTablePrefix();
         case "timeunit":
         case "timeUnit": return target.getTimeUnit();
         case "ttl": return target.getConfiguration().getTtl();

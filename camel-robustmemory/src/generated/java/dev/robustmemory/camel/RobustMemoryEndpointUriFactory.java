@@ -24,8 +24,9 @@ public class RobustMemoryEndpointUriFactory extends org.apache.camel.support.com
     private static final Set<String> ENDPOINT_IDENTITY_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(39);
+        Set<String> props = new HashSet<>(42);
         props.add("allowNetworkFileSystem");
+        props.add("backend");
         props.add("backoffErrorThreshold");
         props.add("backoffIdleThreshold");
         props.add("backoffMultiplier");
@@ -33,6 +34,7 @@ public class RobustMemoryEndpointUriFactory extends org.apache.camel.support.com
         props.add("changeRetention");
         props.add("cleanupOrphaned");
         props.add("consumerType");
+        props.add("dataSource");
         props.add("database");
         props.add("delay");
         props.add("exceptionHandler");
@@ -61,6 +63,7 @@ public class RobustMemoryEndpointUriFactory extends org.apache.camel.support.com
         props.add("staleLockThreshold");
         props.add("startScheduler");
         props.add("synchronous");
+        props.add("tablePrefix");
         props.add("timeUnit");
         props.add("ttl");
         props.add("useFixedDelay");

@@ -15,6 +15,7 @@ import dev.robustmemory.memory.FencedWriteException;
 import dev.robustmemory.memory.InvalidEntryException;
 import dev.robustmemory.memory.NonNumericValueException;
 import dev.robustmemory.memory.VersionConflictException;
+import dev.robustmemory.postgresql.PostgresLockTimeoutException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -33,7 +34,8 @@ import io.micrometer.core.instrument.Timer;
  * <li><em>acquisition</em>: the lock was granted. This includes operations whose work then ended in a domain outcome
  * (a version conflict, a write refused by its fence, a non-numeric value, an invalid entry), since those happened with the lock held; the
  * {@code outcome} tag of {@code robustmemory.operations} says which;</li>
- * <li><em>timeout</em>: {@link LockTimeoutException}, the lock stayed held by someone else for the whole timeout;</li>
+ * <li><em>timeout</em>: {@link LockTimeoutException} (PostgreSQL: {@link PostgresLockTimeoutException}), the lock
+ * (the memory's token row) stayed held by someone else for the whole timeout;</li>
  * <li><em>failure</em>: any other error: lock or I/O errors, a lost lock, a database that cannot be opened or
  * written.</li>
  * </ul>
@@ -108,6 +110,8 @@ final class LockStatistics {
     /**
      * Registers this memory's meters, once; later calls do nothing. Counters are views of the totals here, so they
      * agree with the headers until an operator {@link #reset resets} the statistics.
+     *
+     * @param lock the DuckDB memory's file lock, whose waiters a gauge counts; null on PostgreSQL
      */
     synchronized void bindMeters(MeterRegistry registry, Tags tags, CrossProcessLock lock) {
         if (meters == null) {
@@ -220,7 +224,7 @@ final class LockStatistics {
 
     /** The outcome tag of an operation that threw: timeout, failure, or the domain outcome it ended with. */
     static String outcomeOf(Exception error) {
-        if (error instanceof LockTimeoutException) {
+        if (error instanceof LockTimeoutException || error instanceof PostgresLockTimeoutException) {
             return TIMEOUT;
         }
         if (error instanceof VersionConflictException) {
@@ -268,9 +272,11 @@ final class LockStatistics {
                     failures);
             counter("robustmemory.lock.orphans", "Records of holders that died holding the lock, recovered",
                     orphansCleaned);
-            register(Gauge.builder("robustmemory.lock.waiters", lock, CrossProcessLock::waitingThreads)
-                    .description("Threads of this JVM waiting for the lock now")
-                    .tags(tags).strongReference(true).register(registry));
+            if (lock != null) { // PostgreSQL's waiters wait in the server, not in a lock of this JVM
+                register(Gauge.builder("robustmemory.lock.waiters", lock, CrossProcessLock::waitingThreads)
+                        .description("Threads of this JVM waiting for the lock now")
+                        .tags(tags).strongReference(true).register(registry));
+            }
         }
 
         Timer operation(RobustMemoryOperation operation, String outcome) {

@@ -9,14 +9,14 @@ import java.util.List;
 import java.util.function.Supplier;
 
 import dev.robustmemory.duckdb.DuckDbMemory;
-import dev.robustmemory.duckdb.StoreSettings;
 import dev.robustmemory.duckdb.lock.LockEvent;
+import dev.robustmemory.memory.Memory;
 import dev.robustmemory.memory.NamedLockStatistics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What a component watches about one memory (one database) in use: its lock statistics, its health check, and the
+ * What a component watches about one memory (one database or table prefix) in use: its lock statistics, its health check, and the
  * takeovers that its producers noticed and that no consumer has reported yet.
  *
  * <p>Takeovers are kept here because they cannot be found later: the producer's grant overwrote the dead holder's
@@ -32,7 +32,7 @@ final class MemoryMonitor {
     static final int MAX_PENDING_TAKEOVERS = 1000;
     private static final Logger LOG = LoggerFactory.getLogger(MemoryMonitor.class);
 
-    private final StoreSettings settings;
+    private final MemoryLocation location;
     private final LockStatistics statistics = new LockStatistics();
     /** This JVM's totals of the memory's named locks; null until a lock policy of the memory started. */
     private final Supplier<NamedLockStatistics> namedLocks;
@@ -43,8 +43,8 @@ final class MemoryMonitor {
     /** Null until an operator sets one: then the endpoints' own lockTimeout applies. */
     private volatile Duration lockTimeoutOverride;
 
-    MemoryMonitor(StoreSettings settings, Supplier<NamedLockStatistics> namedLocks) {
-        this.settings = settings;
+    MemoryMonitor(MemoryLocation location, Supplier<NamedLockStatistics> namedLocks) {
+        this.location = location;
         this.namedLocks = namedLocks;
     }
 
@@ -64,7 +64,7 @@ final class MemoryMonitor {
     /** The memory's health check, created when first asked for; only call it when camel-health is present. */
     synchronized RobustMemoryHealthCheck healthCheck() {
         if (healthCheck == null) {
-            healthCheck = new RobustMemoryHealthCheck(settings, statistics, namedLocks);
+            healthCheck = new RobustMemoryHealthCheck(location, statistics, namedLocks);
         }
         return healthCheck;
     }
@@ -94,9 +94,13 @@ final class MemoryMonitor {
 
     /**
      * Collects what the memory's lease found when it took over the lock (a dead holder, a corrupt record), which no
-     * inspection can see any more: counted once here, and kept until a consumer reports it.
+     * inspection can see any more: counted once here, and kept until a consumer reports it. Only DuckDB memories
+     * have a lock to take over.
      */
-    void collectTakeovers(DuckDbMemory store) {
+    void collectTakeovers(Memory memory) {
+        if (!(memory instanceof DuckDbMemory store)) {
+            return;
+        }
         for (LockEvent event : store.drainTakeovers()) {
             if (event.type() == LockEvent.Type.ORPHANED) {
                 statistics.recordOrphanCleaned();
@@ -110,7 +114,7 @@ final class MemoryMonitor {
         synchronized (pendingTakeovers) {
             if (pendingTakeovers.size() == MAX_PENDING_TAKEOVERS) {
                 LOG.warn("More than {} lock takeovers of {} were not consumed; dropping the oldest: {}",
-                        MAX_PENDING_TAKEOVERS, settings.lockFile(), LockEvents.toMap(pendingTakeovers.removeFirst()));
+                        MAX_PENDING_TAKEOVERS, location.displayName(), LockEvents.toMap(pendingTakeovers.removeFirst()));
             }
             pendingTakeovers.addLast(event);
         }

@@ -1,6 +1,10 @@
 package dev.robustmemory.camel;
 
+import javax.sql.DataSource;
+
 import dev.robustmemory.duckdb.lock.LockFileSettings;
+import org.apache.camel.CamelContext;
+import org.apache.camel.CamelContextAware;
 import org.apache.camel.api.management.ManagedAttribute;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.support.service.ServiceSupport;
@@ -8,9 +12,21 @@ import org.apache.camel.support.service.ServiceSupport;
 /**
  * The options every repository bean on the memory has (idempotent, aggregation, state), declared once: where the
  * memory is, and how its files are locked and created. Parsed and validated as the endpoint's options of the same
- * names ({@link RepositoryMemory}).
+ * names ({@link RepositoryMemory}). The Camel context, injected when the bean is in a context's registry, is where a
+ * PostgreSQL data source is autowired from.
  */
-public abstract class RepositoryBeanSupport extends ServiceSupport {
+public abstract class RepositoryBeanSupport extends ServiceSupport implements CamelContextAware {
+
+    @Metadata(description = "Where the memory lives: duckdb (an embedded file, the default) or postgresql (the"
+                            + " dataSource option).", defaultValue = "duckdb",
+              enums = "duckdb,postgresql")
+    private RobustMemoryBackend backend = RobustMemoryBackend.duckdb;
+
+    @Metadata(description = "PostgreSQL backend: the database. Default: the only DataSource in the registry.")
+    private DataSource dataSource;
+
+    @Metadata(description = "PostgreSQL backend: the prefix of the memory's tables.", defaultValue = "robustmemory_")
+    private String tablePrefix = "robustmemory_";
 
     @Metadata(description = "Path of the DuckDB database file, relative to the working directory unless absolute.",
               defaultValue = "robustmemory.duckdb")
@@ -31,15 +47,56 @@ public abstract class RepositoryBeanSupport extends ServiceSupport {
                             + " be granted to two processes at once.", defaultValue = "false")
     private boolean allowNetworkFileSystem;
 
+    private CamelContext camelContext;
+
     /** These options as the endpoint's configuration, which parses and validates them. */
     RobustMemoryConfiguration memoryOptions() {
         RobustMemoryConfiguration options = new RobustMemoryConfiguration();
+        options.setBackend(backend);
+        options.setDataSource(dataSource);
+        options.setTablePrefix(tablePrefix);
         options.setDatabase(database);
         options.setLockFile(lockFile);
         options.setLockTimeout(lockTimeout);
         options.setFilePermissions(filePermissions);
         options.setAllowNetworkFileSystem(allowNetworkFileSystem);
         return options;
+    }
+
+    @Override
+    public CamelContext getCamelContext() {
+        return camelContext;
+    }
+
+    @Override
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    @ManagedAttribute(description = "Where the memory lives: duckdb or postgresql")
+    public RobustMemoryBackend getBackend() {
+        return backend;
+    }
+
+    public void setBackend(RobustMemoryBackend backend) {
+        this.backend = backend;
+    }
+
+    public DataSource getDataSource() {
+        return dataSource;
+    }
+
+    public void setDataSource(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    @ManagedAttribute(description = "PostgreSQL backend: the prefix of the memory's tables")
+    public String getTablePrefix() {
+        return tablePrefix;
+    }
+
+    public void setTablePrefix(String tablePrefix) {
+        this.tablePrefix = tablePrefix;
     }
 
     @ManagedAttribute(description = "Path of the DuckDB database file")

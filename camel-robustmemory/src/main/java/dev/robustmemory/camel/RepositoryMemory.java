@@ -3,15 +3,16 @@ package dev.robustmemory.camel;
 import java.io.IOException;
 import java.time.Duration;
 
-import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.memory.Memory;
 import dev.robustmemory.memory.MemoryWork;
+import org.apache.camel.CamelContext;
 import org.apache.camel.RuntimeCamelException;
 
 /**
  * The memory a repository bean (idempotent, aggregation, state) works on: opened from options that are parsed and
- * validated exactly as the endpoint options of the same names, and each call one {@link DuckDbMemory#execute} under
- * the lock timeout, its checked failures turned into the {@link RuntimeCamelException} Camel's repository contracts
- * allow. Opening takes no lock and opens no database (see {@link DuckDbMemory#open}).
+ * validated exactly as the endpoint options of the same names, and each call one {@link Memory#execute} under the
+ * lock timeout, its checked failures turned into the {@link RuntimeCamelException} Camel's repository contracts
+ * allow. Opening takes no lock and reaches no database.
  */
 final class RepositoryMemory {
 
@@ -19,7 +20,7 @@ final class RepositoryMemory {
     private final String kind;
     /** The repository in errors once open: {@code idempotent repository 'orders'}. */
     private volatile String subject;
-    private volatile DuckDbMemory store;
+    private volatile Memory store;
     private volatile Duration lockTimeout;
 
     RepositoryMemory(String kind) {
@@ -32,9 +33,11 @@ final class RepositoryMemory {
      * @param  name                     the repository's name: the segment of its keys after the namespace
      * @throws IllegalArgumentException for an empty name or one with '/', or a malformed option (lockTimeout,
      *                                  database, filePermissions, ...)
-     * @throws Exception                when the paths cannot be used (see {@link DuckDbMemory#open})
+     * @param  context                 where a PostgreSQL data source is autowired from; may be null
+     * @throws Exception                when the paths cannot be used (see {@code DuckDbMemory#open})
      */
-    void open(String nameOption, String name, RobustMemoryConfiguration options) throws Exception {
+    void open(String nameOption, String name, RobustMemoryConfiguration options, CamelContext context)
+            throws Exception {
         if (name == null || name.isEmpty() || name.contains("/")) {
             throw new IllegalArgumentException("The " + kind + "'s " + nameOption + " must be non-empty text without"
                                                + " '/', not '" + name + "'");
@@ -42,11 +45,11 @@ final class RepositoryMemory {
         options.validate();
         subject = kind + " '" + name + "'";
         lockTimeout = options.lockTimeoutDuration();
-        store = DuckDbMemory.open(options.storeSettings());
+        store = options.memoryLocation(context).open();
     }
 
     void close() {
-        DuckDbMemory current = store;
+        Memory current = store;
         store = null;
         if (current != null) {
             current.close();
@@ -54,8 +57,8 @@ final class RepositoryMemory {
     }
 
     /** The open store. @throws IllegalStateException when the repository is not started */
-    DuckDbMemory store() {
-        DuckDbMemory current = store;
+    Memory store() {
+        Memory current = store;
         if (current == null) {
             throw new IllegalStateException("The " + subject + " is not started");
         }
@@ -70,7 +73,7 @@ final class RepositoryMemory {
      *                               interrupted (its interrupt flag is set again); the cause says which
      */
     <T> T execute(String action, MemoryWork<T> work) {
-        DuckDbMemory current = store();
+        Memory current = store();
         try {
             return current.execute(lockTimeout, work).result();
         } catch (IOException e) {

@@ -349,7 +349,7 @@ public class RobustMemoryAggregationRepository extends RepositoryBeanSupport
         }
         RobustMemoryConfiguration options = memoryOptions();
         options.setMaxValueSize(maxValueSize);
-        memory.open("repositoryName", repositoryName, options);
+        memory.open("repositoryName", repositoryName, options, getCamelContext());
         codec = new ExchangeCodec(maxValueSize, List.of(VERSION_PROPERTY));
         instance = UUID.randomUUID().toString();
         ProcessIdentity self = ProcessIdentity.current();

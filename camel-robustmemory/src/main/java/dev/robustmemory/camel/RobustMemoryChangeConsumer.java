@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
-import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.memory.Memory;
 import dev.robustmemory.memory.MemoryChange;
 import dev.robustmemory.memory.MemoryEntry;
 import dev.robustmemory.memory.StoredValue;
@@ -52,7 +52,7 @@ public class RobustMemoryChangeConsumer extends ScheduledPollConsumer {
     private final BodyCodec codec;
     private final Duration retention;
     private final Duration lockTimeout;
-    private DuckDbMemory store;
+    private Memory store;
     /** Where this consumer is in the log; null until the first poll after a start found it. */
     private MemoryChange.Position position;
     /** Whether exchanges were emitted since the position was last stored. */
@@ -73,7 +73,7 @@ public class RobustMemoryChangeConsumer extends ScheduledPollConsumer {
 
     @Override
     protected void doStart() throws Exception {
-        store = getEndpoint().store();
+        store = getEndpoint().memory();
         synchronized (this) { // after a poll of the run before, if one is still finishing: it stores its position
             position = null; // a restarted consumer resumes from the stored position, as a new process would
             unstored = false;

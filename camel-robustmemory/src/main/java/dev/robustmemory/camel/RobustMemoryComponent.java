@@ -16,6 +16,7 @@ import javax.management.ObjectName;
 import dev.robustmemory.duckdb.DuckDbMemory;
 import dev.robustmemory.duckdb.StoreSettings;
 import dev.robustmemory.duckdb.lock.LockException;
+import dev.robustmemory.memory.Memory;
 import dev.robustmemory.memory.NamedLockStatistics;
 import dev.robustmemory.memory.StoreException;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -35,16 +36,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A durable key/value memory in an embedded DuckDB file, shared safely by the routes of many processes on one host:
- * every access runs under a crash-safe cross-process file lock.
+ * A durable key/value memory shared safely by the routes of many processes: in an embedded DuckDB file under a
+ * crash-safe cross-process file lock (one host, the default), or in PostgreSQL tables (many hosts).
  *
- * <p>The component's options are the defaults of its endpoints; endpoint options override them. Endpoints with the
- * same database and file settings share one {@link DuckDbMemory}, opened when the first of them starts (opening
- * takes the lock once, to check the file and create the tables) and closed when the component stops. Every endpoint
- * of one database must name the same lock file: a second lock file for a database is refused when the endpoint is
- * created, since two lock files for one database would let two writers in at once.
+ * <p>The component's options are the defaults of its endpoints; endpoint options override them. Endpoints of the
+ * same {@link MemoryLocation} share one {@link Memory}, opened when the first of them starts and closed when the
+ * component stops. Every endpoint of one DuckDB database must name the same lock file: a second lock file for a
+ * database is refused when the endpoint is created, since two lock files for one database would let two writers in
+ * at once.
  *
- * <p><b>Observability.</b> Each memory in use (each database a started producer or consumer names) has one
+ * <p><b>Observability.</b> Each memory in use (each database or table prefix a started producer or consumer names) has one
  * {@link MemoryMonitor}: lock statistics shared by all its producers and consumers, Micrometer meters (registered by
  * the first of them with {@code monitorLocks=true}, in {@link #setMeterRegistry the meter registry}), and a readiness
  * {@link RobustMemoryHealthCheck} that each started producer offers to Camel's producer health checks when
@@ -80,10 +81,11 @@ public class RobustMemoryComponent extends HealthCheckComponent {
 
     // All guarded by "this". Lock files are remembered for the component's life, across stop and start.
     private final Map<Path, Path> lockFileByDatabase = new HashMap<>();
-    private final Map<StoreSettings, DuckDbMemory> openStores = new HashMap<>();
-    private final Map<Path, MemoryMonitor> monitors = new HashMap<>();
+    private final Map<MemoryLocation, Memory> openMemories = new HashMap<>();
+    // Keyed by MemoryLocation.memoryKey(): one monitor per memory, whatever its file settings.
+    private final Map<Object, MemoryMonitor> monitors = new HashMap<>();
     private final Map<Path, ManagedMemory> managedMemories = new HashMap<>();
-    private final Map<Path, NamedLockMeters> namedLockMeters = new HashMap<>();
+    private final Map<Object, NamedLockMeters> namedLockMeters = new HashMap<>();
     private final List<ObjectName> registeredMBeans = new ArrayList<>();
     private ExecutorService completionExecutor;
 
@@ -109,8 +111,9 @@ public class RobustMemoryComponent extends HealthCheckComponent {
         // "robustmemory?operation=size" has no remaining part at all, "robustmemory:?operation=size" an empty one.
         endpoint.setKey(remaining == null || remaining.isEmpty() ? null : remaining);
         setProperties(endpoint, parameters);
-        endpoint.getConfiguration().validate();
-        claimLockFile(endpoint.getConfiguration().storeSettings());
+        if (endpoint.location() instanceof MemoryLocation.DuckDb duckDb) { // validates every option
+            claimLockFile(duckDb.settings());
+        }
         return endpoint;
     }
 
@@ -131,14 +134,15 @@ public class RobustMemoryComponent extends HealthCheckComponent {
         monitors.clear();
         namedLockMeters.values().forEach(NamedLockMeters::remove);
         namedLockMeters.clear();
-        for (Map.Entry<StoreSettings, DuckDbMemory> open : openStores.entrySet()) {
+        for (Map.Entry<MemoryLocation, Memory> open : openMemories.entrySet()) {
             try {
                 open.getValue().close();
             } catch (RuntimeException e) {
-                LOG.warn("Closing the robustmemory database {} failed: {}", open.getKey().database(), e.getMessage(), e);
+                LOG.warn("Closing the robustmemory memory {} failed: {}", open.getKey().displayName(), e.getMessage(),
+                        e);
             }
         }
-        openStores.clear();
+        openMemories.clear();
         // After closing the stores, whose queued works fail now: a plain shutdown still delivers those failures.
         getCamelContext().getExecutorServiceManager().shutdown(completionExecutor);
         completionExecutor = null;
@@ -146,27 +150,29 @@ public class RobustMemoryComponent extends HealthCheckComponent {
     }
 
     /**
-     * The store shared by the endpoints with these settings, opened on first use.
+     * The memory shared by the endpoints of this location, opened on first use.
      *
      * @throws StoreException when the database cannot be opened (not a DuckDB file, a directory, unwritable)
      * @throws LockException  when the lock file cannot be used (a directory, permissions, network file system)
      */
-    synchronized DuckDbMemory store(StoreSettings settings) throws StoreException, LockException {
-        DuckDbMemory store = openStores.get(settings);
-        if (store == null) {
-            MemoryMonitor monitor = monitor(settings);
+    synchronized Memory memory(MemoryLocation location) throws Exception {
+        Memory memory = openMemories.get(location);
+        if (memory == null) {
+            MemoryMonitor monitor = monitor(location);
             try {
-                store = DuckDbMemory.open(settings);
-                monitor.collectTakeovers(store); // typically a process restarted after dying with the lock
-            } catch (StoreException | LockException | RuntimeException e) {
+                memory = location.open();
+                monitor.collectTakeovers(memory); // typically a process restarted after dying with the lock
+            } catch (Exception e) {
                 monitor.statistics().recordOpenFailure(e);
                 throw e;
             }
-            monitor.lockOpened(store.lock().path());
-            openStores.put(settings, store);
-            manageMemory(monitor, store);
+            openMemories.put(location, memory);
+            if (memory instanceof DuckDbMemory store) {
+                monitor.lockOpened(store.lock().path());
+                manageMemory(monitor, store);
+            }
         }
-        return store;
+        return memory;
     }
 
     /**
@@ -178,34 +184,33 @@ public class RobustMemoryComponent extends HealthCheckComponent {
     }
 
     /** The monitor of a memory in use, created when first asked for. */
-    synchronized MemoryMonitor monitor(StoreSettings settings) {
-        return monitors.computeIfAbsent(settings.database(),
-                database -> new MemoryMonitor(settings, () -> namedLockStatistics(database)));
+    synchronized MemoryMonitor monitor(MemoryLocation location) {
+        return monitors.computeIfAbsent(location.memoryKey(),
+                key -> new MemoryMonitor(location, () -> namedLockStatistics(key)));
     }
 
     /**
      * The statistics a monitoring producer or consumer of this store records into; the memory's meters are
      * registered by the first call.
      */
-    synchronized LockStatistics monitoredStatistics(DuckDbMemory store) {
-        LockStatistics statistics = monitor(store.settings()).statistics();
+    synchronized LockStatistics monitoredStatistics(MemoryLocation location, Memory memory) {
+        LockStatistics statistics = monitor(location).statistics();
         statistics.bindMeters(resolveMeterRegistry(),
-                Tags.of("camelContext", getCamelContext().getName(),
-                        "database", store.settings().database().toString()),
-                store.lock());
+                Tags.of("camelContext", getCamelContext().getName(), "database", location.displayName()),
+                memory instanceof DuckDbMemory store ? store.lock() : null);
         return statistics;
     }
 
     /** The meters of a memory's named locks, shared by the lock policies of this component, registered on first use. */
-    synchronized NamedLockMeters namedLockMeters(StoreSettings settings) {
-        return namedLockMeters.computeIfAbsent(settings.database(), database -> new NamedLockMeters(
+    synchronized NamedLockMeters namedLockMeters(MemoryLocation location) {
+        return namedLockMeters.computeIfAbsent(location.memoryKey(), key -> new NamedLockMeters(
                 resolveMeterRegistry(), Tags.of("camelContext", getCamelContext().getName(),
-                        "database", database.toString())));
+                        "database", location.displayName())));
     }
 
-    /** The named lock totals of a memory whose lock policies started, or null. */
-    synchronized NamedLockStatistics namedLockStatistics(Path database) {
-        NamedLockMeters meters = namedLockMeters.get(database);
+    /** The named lock totals of a memory ({@link MemoryLocation#memoryKey}) whose lock policies started, or null. */
+    synchronized NamedLockStatistics namedLockStatistics(Object memoryKey) {
+        NamedLockMeters meters = namedLockMeters.get(memoryKey);
         return meters == null ? null : meters.statistics();
     }
 
@@ -322,12 +327,12 @@ public class RobustMemoryComponent extends HealthCheckComponent {
      *
      * @return the check added, or null when there is no health-check registry (no camel-health) or it is disabled
      */
-    synchronized HealthCheck addProducerHealthCheck(StoreSettings settings) {
+    synchronized HealthCheck addProducerHealthCheck(MemoryLocation location) {
         WritableHealthCheckRepository producerChecks = producerHealthChecks();
         if (producerChecks == null) {
             return null;
         }
-        RobustMemoryHealthCheck check = monitor(settings).healthCheck();
+        RobustMemoryHealthCheck check = monitor(location).healthCheck();
         check.setEnabled(isHealthCheckProducerEnabled());
         producerChecks.addHealthCheck(check);
         return check;

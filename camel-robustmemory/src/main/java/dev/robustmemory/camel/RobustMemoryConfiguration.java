@@ -6,8 +6,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Set;
 
+import javax.sql.DataSource;
+
 import dev.robustmemory.duckdb.StoreSettings;
 import dev.robustmemory.duckdb.lock.LockFileSettings;
+import dev.robustmemory.postgresql.PostgresMemory;
+import org.apache.camel.CamelContext;
 import org.apache.camel.RuntimeCamelException;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.UriParam;
@@ -26,6 +30,32 @@ public class RobustMemoryConfiguration implements Cloneable {
     /** The default operation; the header CamelRobustMemoryOperation overrides it per message. */
     @UriParam(label = "producer", defaultValue = "store")
     private RobustMemoryOperation operation = RobustMemoryOperation.store;
+
+    /**
+     * Where the memory lives: duckdb, an embedded DuckDB file shared by the processes of one host under a file lock
+     * (the default, nothing to install); or postgresql, tables in a PostgreSQL database (the dataSource option) shared
+     * by the processes of every host that reaches it. The same operations, headers and guarantees on both; see the
+     * README for what differs.
+     */
+    @UriParam(defaultValue = "duckdb")
+    private RobustMemoryBackend backend = RobustMemoryBackend.duckdb;
+
+    /**
+     * PostgreSQL backend: the database, as a DataSource (a pool such as HikariCP's, or PgBouncer in transaction mode:
+     * nothing is held between transactions). Autowired: when unset, the only DataSource in the registry. Unused by
+     * the duckdb backend.
+     */
+    @UriParam(label = "postgresql")
+    @Metadata(autowired = true)
+    private DataSource dataSource;
+
+    /**
+     * PostgreSQL backend: the text before the names of the memory's tables (entries, meta, changes, locks), which
+     * are created when missing: lower-case letters, digits and '_', so that several memories share a schema. Unused
+     * by the duckdb backend.
+     */
+    @UriParam(label = "postgresql", defaultValue = "robustmemory_")
+    private String tablePrefix = "robustmemory_";
 
     /**
      * Path of the DuckDB database file, relative to the working directory unless absolute. Parent directories are
@@ -161,6 +191,30 @@ public class RobustMemoryConfiguration implements Cloneable {
 
     public void setOperation(RobustMemoryOperation operation) {
         this.operation = operation;
+    }
+
+    public RobustMemoryBackend getBackend() {
+        return backend;
+    }
+
+    public void setBackend(RobustMemoryBackend backend) {
+        this.backend = backend;
+    }
+
+    public DataSource getDataSource() {
+        return dataSource;
+    }
+
+    public void setDataSource(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    public String getTablePrefix() {
+        return tablePrefix;
+    }
+
+    public void setTablePrefix(String tablePrefix) {
+        this.tablePrefix = tablePrefix;
     }
 
     public String getDatabase() {
@@ -368,7 +422,39 @@ public class RobustMemoryConfiguration implements Cloneable {
         }
         staleLockThresholdDuration();
         lockDirectoryPath();
-        storeSettings();
+        if (backend == null) {
+            throw new IllegalArgumentException("Option backend must be duckdb or postgresql");
+        }
+        if (backend == RobustMemoryBackend.postgresql) {
+            PostgresMemory.checkTablePrefix(tablePrefix);
+            checkMaxValueSize();
+        } else {
+            storeSettings();
+        }
+    }
+
+    /**
+     * The memory these options name. On PostgreSQL the data source is the option's, else the only DataSource in the
+     * context's registry (none without a context).
+     *
+     * @throws IllegalArgumentException when an option is invalid, or no data source (or more than one) is found
+     */
+    MemoryLocation memoryLocation(CamelContext context) {
+        validate();
+        if (backend == RobustMemoryBackend.duckdb) {
+            return new MemoryLocation.DuckDb(storeSettings());
+        }
+        DataSource source = dataSource;
+        if (source == null) {
+            Set<DataSource> found = context == null ? Set.of() : context.getRegistry().findByType(DataSource.class);
+            if (found.size() != 1) {
+                throw new IllegalArgumentException("Option backend=postgresql needs the option dataSource (e.g."
+                                                   + " dataSource=#myDataSource): the registry has " + found.size()
+                                                   + " DataSource beans, so none can be autowired");
+            }
+            source = found.iterator().next();
+        }
+        return new MemoryLocation.Postgres(source, tablePrefix, maxValueSize);
     }
 
     /**
@@ -385,12 +471,16 @@ public class RobustMemoryConfiguration implements Cloneable {
             throw new IllegalArgumentException("Invalid value for option lockFile: '" + lockFile + "' is the database"
                                                + " file itself, on which DuckDB holds its own lock; use a sidecar file");
         }
+        checkMaxValueSize();
+        return new StoreSettings(databasePath, lockPath,
+                new LockFileSettings(permissions(), allowNetworkFileSystem), maxValueSize);
+    }
+
+    private void checkMaxValueSize() {
         if (maxValueSize <= 0) {
             throw new IllegalArgumentException("Invalid value for option maxValueSize: " + maxValueSize
                                                + " (must be a positive number of bytes)");
         }
-        return new StoreSettings(databasePath, lockPath,
-                new LockFileSettings(permissions(), allowNetworkFileSystem), maxValueSize);
     }
 
     /** A copy whose changes do not affect this configuration. */

@@ -5,8 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.robustmemory.duckdb.DuckDbMemory;
 import dev.robustmemory.duckdb.lock.LockEvent;
+import dev.robustmemory.memory.Memory;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.support.ScheduledPollConsumer;
@@ -36,7 +36,7 @@ public class RobustMemoryConsumer extends ScheduledPollConsumer {
             return size() > REMEMBERED_EVENTS;
         }
     };
-    private DuckDbMemory store;
+    private Memory store;
     private MemoryMonitor monitor;
     private LockInspector inspector;
 
@@ -51,8 +51,8 @@ public class RobustMemoryConsumer extends ScheduledPollConsumer {
 
     @Override
     protected void doStart() throws Exception {
-        store = getEndpoint().store();
-        monitor = getEndpoint().getComponent().monitor(store.settings());
+        store = getEndpoint().memory();
+        monitor = getEndpoint().getComponent().monitor(getEndpoint().location());
         inspector = getEndpoint().inspector(store);
         getEndpoint().statisticsIfMonitored(store); // registers the memory's meters
         super.doStart();

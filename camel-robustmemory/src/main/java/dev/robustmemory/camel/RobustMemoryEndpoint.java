@@ -1,8 +1,7 @@
 package dev.robustmemory.camel;
 
 import dev.robustmemory.duckdb.DuckDbMemory;
-import dev.robustmemory.duckdb.lock.LockException;
-import dev.robustmemory.memory.StoreException;
+import dev.robustmemory.memory.Memory;
 import org.apache.camel.AsyncEndpoint;
 import org.apache.camel.Category;
 import org.apache.camel.Consumer;
@@ -17,9 +16,10 @@ import org.apache.camel.support.ScheduledPollConsumer;
 import org.apache.camel.support.ScheduledPollEndpoint;
 
 /**
- * Reads and writes a durable key/value memory in an embedded DuckDB file, under a crash-safe lock shared by every
- * process on the host that uses the same database. As a consumer, polls the memory's lock file and reports holders
- * that died holding it, stale holders, corrupt owner records and holders on other hosts.
+ * Reads and writes a durable key/value memory: in an embedded DuckDB file, under a crash-safe lock shared by every
+ * process on the host that uses the same database, or in PostgreSQL tables shared by every host. As a consumer,
+ * emits the memory's committed changes (consumerType=changes), or polls a DuckDB memory's lock file and reports
+ * holders that died holding it, stale holders, corrupt owner records and holders on other hosts.
  */
 @ManagedResource(description = "Managed RobustMemoryEndpoint")
 @UriEndpoint(firstVersion = "4.22.0", scheme = "robustmemory", title = "Robust Memory", syntax = "robustmemory:key",
@@ -36,6 +36,9 @@ public class RobustMemoryEndpoint extends ScheduledPollEndpoint implements Async
 
     @UriParam
     private RobustMemoryConfiguration configuration;
+
+    /** Resolved from the configuration when first asked for (the data source comes from the registry then). */
+    private volatile MemoryLocation location;
 
     public RobustMemoryEndpoint(String uri, RobustMemoryComponent component, RobustMemoryConfiguration configuration) {
         super(uri, component);
@@ -58,6 +61,12 @@ public class RobustMemoryEndpoint extends ScheduledPollEndpoint implements Async
      */
     @Override
     public Consumer createConsumer(Processor processor) throws Exception {
+        if (configuration.getConsumerType() == RobustMemoryConsumerType.lockEvents
+                && !(location() instanceof MemoryLocation.DuckDb)) {
+            throw new IllegalArgumentException("consumerType=lockEvents inspects the lock files of the duckdb backend;"
+                                               + " a memory on PostgreSQL has none (its consumer is"
+                                               + " consumerType=changes)");
+        }
         ScheduledPollConsumer consumer = configuration.getConsumerType() == RobustMemoryConsumerType.changes
                                          ? new RobustMemoryChangeConsumer(this, processor)
                                          : new RobustMemoryConsumer(this, processor);
@@ -90,14 +99,19 @@ public class RobustMemoryEndpoint extends ScheduledPollEndpoint implements Async
         return configuration.getOperation().name();
     }
 
-    @ManagedAttribute(description = "Path of the DuckDB database file")
-    public String getDatabase() {
-        return configuration.storeSettings().database().toString();
+    @ManagedAttribute(description = "Where the memory lives: duckdb or postgresql")
+    public String getBackend() {
+        return configuration.getBackend().name();
     }
 
-    @ManagedAttribute(description = "Path of the lock file that guards the database")
+    @ManagedAttribute(description = "The memory: the path of the DuckDB database file, or postgresql:<table prefix>")
+    public String getDatabase() {
+        return location().displayName();
+    }
+
+    @ManagedAttribute(description = "Path of the lock file that guards the DuckDB database; empty on PostgreSQL")
     public String getLockFile() {
-        return configuration.storeSettings().lockFile().toString();
+        return location() instanceof MemoryLocation.DuckDb duckDb ? duckDb.settings().lockFile().toString() : null;
     }
 
     @ManagedAttribute(description = "How long an operation waits for the lock, as given in the URI")
@@ -145,19 +159,34 @@ public class RobustMemoryEndpoint extends ScheduledPollEndpoint implements Async
         return configuration.isAllowNetworkFileSystem();
     }
 
-    /** The store shared by the endpoints with the same settings, opened when first needed. */
-    DuckDbMemory store() throws StoreException, LockException {
-        return getComponent().store(configuration.storeSettings());
+    /**
+     * Where this endpoint's memory lives.
+     *
+     * @throws IllegalArgumentException for an invalid option, or a PostgreSQL memory without a data source
+     */
+    MemoryLocation location() {
+        MemoryLocation resolved = location;
+        if (resolved == null) {
+            resolved = configuration.memoryLocation(getCamelContext());
+            location = resolved;
+        }
+        return resolved;
+    }
+
+    /** The memory shared by the endpoints of the same location, opened when first needed. */
+    Memory memory() throws Exception {
+        return getComponent().memory(location());
     }
 
     /** The statistics to record into when monitorLocks is set; null otherwise, so that nothing is recorded. */
-    LockStatistics statisticsIfMonitored(DuckDbMemory store) {
-        return configuration.isMonitorLocks() ? getComponent().monitoredStatistics(store) : null;
+    LockStatistics statisticsIfMonitored(Memory memory) {
+        return configuration.isMonitorLocks() ? getComponent().monitoredStatistics(location(), memory) : null;
     }
 
-    /** An inspection of this endpoint's lock file (and lock directory) with its options. */
-    LockInspector inspector(DuckDbMemory store) {
-        return new LockInspector(getComponent(), store.lock(), configuration);
+    /** An inspection of this endpoint's lock file (and lock directory) with its options; null on PostgreSQL. */
+    LockInspector inspector(Memory memory) {
+        return memory instanceof DuckDbMemory store ? new LockInspector(getComponent(), store.lock(), configuration)
+                                                     : null;
     }
 
     @Override
@@ -169,7 +198,7 @@ public class RobustMemoryEndpoint extends ScheduledPollEndpoint implements Async
         // user asked for such failures to reach the first message instead: its producer opens the memory then (a
         // consumer opens it when it starts).
         if (!isLazyStartProducer()) {
-            store();
+            memory();
         }
     }
 }

@@ -2,6 +2,8 @@ package dev.robustmemory.camel;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -15,7 +17,8 @@ import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
- * Readiness of one memory: can this process use its database and its lock file?
+ * Readiness of one memory: can this process use its database and its lock file (DuckDB), or reach its database
+ * (PostgreSQL)?
  *
  * <p>DOWN when the lock file cannot be used (its path is a directory, not readable or writable, on a refused file
  * system, or its owner record cannot be read), when the database path cannot be a database file (a directory, not
@@ -26,25 +29,29 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
  * the memory's named locks, this JVM's named-lock totals (grants, timeouts, held and waiting now).
  *
  * <p>The check reads file attributes and the owner record; it never takes the lock, opens the database or changes
- * what a file holds (a missing lock file is created empty, as any use of the memory would).
+ * what a file holds (a missing lock file is created empty, as any use of the memory would). On PostgreSQL it takes a
+ * connection from the data source and asks the server whether it is valid (within 2 s); DOWN when that fails or when
+ * the latest use of the memory failed, never because another work holds the memory.
  *
  * <p>A producer check as Camel's own components have them (group {@code camel}, id
- * {@code producer:robustmemory-<database>}), in camel-health's {@code producers} repository: Camel's switches
+ * {@code producer:robustmemory-<database>}, {@code producer:robustmemory-postgresql:<prefix>}), in camel-health's {@code producers} repository: Camel's switches
  * ({@code camel.health.producersEnabled}, {@code camel.health.exclude-pattern}, the component's
  * {@code healthCheckProducerEnabled}) and health endpoints apply to it, and {@link AbstractHealthCheck} keeps its
  * invocation, success and failure counters. One instance per memory, shared by the memory's producers.
  */
 final class RobustMemoryHealthCheck extends AbstractHealthCheck {
 
-    private final StoreSettings settings;
+    private static final int CONNECTION_CHECK_SECONDS = 2;
+
+    private final MemoryLocation location;
     private final LockStatistics statistics;
     private final Supplier<NamedLockStatistics> namedLocks;
 
     /** @param namedLocks this JVM's totals of the memory's named locks, null while no lock policy uses them */
-    RobustMemoryHealthCheck(StoreSettings settings, LockStatistics statistics,
+    RobustMemoryHealthCheck(MemoryLocation location, LockStatistics statistics,
                             Supplier<NamedLockStatistics> namedLocks) {
-        super("camel", "producer:robustmemory-" + settings.database());
-        this.settings = settings;
+        super("camel", "producer:robustmemory-" + location.displayName());
+        this.location = location;
         this.statistics = statistics;
         this.namedLocks = namedLocks;
     }
@@ -57,12 +64,9 @@ final class RobustMemoryHealthCheck extends AbstractHealthCheck {
 
     @Override
     protected void doCall(HealthCheckResultBuilder result, Map<String, Object> options) {
-        result.detail("database", settings.database().toString())
-                .detail("lock.file", settings.lockFile().toString());
-        String problem = describeLock(result);
-        if (problem == null) {
-            problem = unusableFile(settings.database(), "database");
-        }
+        result.detail("database", location.displayName());
+        String problem = location instanceof MemoryLocation.DuckDb duckDb
+                ? describeFiles(result, duckDb.settings()) : describeConnection((MemoryLocation.Postgres) location);
         // In this order: a failure is stored before the flag is raised, so a raised flag always has its failure.
         boolean failing = statistics.isFailing();
         LockStatistics.LastFailure lastFailure = statistics.lastFailure();
@@ -90,8 +94,25 @@ final class RobustMemoryHealthCheck extends AbstractHealthCheck {
         }
     }
 
+    /** Adds the lock file, holder and waiters to the details; returns why a file is unusable, or null. */
+    private static String describeFiles(HealthCheckResultBuilder result, StoreSettings settings) {
+        result.detail("lock.file", settings.lockFile().toString());
+        String problem = describeLock(result, settings);
+        return problem != null ? problem : unusableFile(settings.database(), "database");
+    }
+
+    /** Why the PostgreSQL database cannot be reached now, or null. */
+    private static String describeConnection(MemoryLocation.Postgres postgres) {
+        try (Connection connection = postgres.dataSource().getConnection()) {
+            return connection.isValid(CONNECTION_CHECK_SECONDS)
+                    ? null : "the PostgreSQL connection did not answer within " + CONNECTION_CHECK_SECONDS + " s";
+        } catch (SQLException e) {
+            return "cannot connect to PostgreSQL: " + e.getMessage();
+        }
+    }
+
     /** Adds the holder and the waiters to the details; returns why the lock file is unusable, or null. */
-    private String describeLock(HealthCheckResultBuilder result) {
+    private static String describeLock(HealthCheckResultBuilder result, StoreSettings settings) {
         String problem = unusableFile(settings.lockFile(), "lock file");
         if (problem != null) {
             return problem;

@@ -157,7 +157,7 @@ public class RobustMemoryIdempotentRepository extends RepositoryBeanSupport impl
         RobustMemoryConfiguration options = memoryOptions();
         options.setTtl(ttl);
         retention = options.ttlDuration();
-        memory.open("name", name, options);
+        memory.open("name", name, options, getCamelContext());
     }
 
     @Override

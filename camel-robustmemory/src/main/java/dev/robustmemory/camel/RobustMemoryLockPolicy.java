@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 
-import dev.robustmemory.duckdb.StoreSettings;
 import dev.robustmemory.duckdb.lock.NamedLocks;
 import dev.robustmemory.memory.NamedLockHold;
 import dev.robustmemory.memory.NamedLockService;
@@ -31,8 +30,11 @@ import static dev.robustmemory.camel.RobustMemoryConstants.NAMED_LOCK_WAIT_TIME;
 
 /**
  * A critical section in a route: {@code .policy("orderLock") ... .end()} runs the wrapped steps while the exchange
- * holds a named lock of a memory ({@link NamedLocks}, {@code <database>.names.lock}), excluding every other exchange,
- * thread and process of the host that uses the same name on the same memory.
+ * holds a named lock of a memory, excluding every other exchange, thread and process that uses the same name on the
+ * same memory: on DuckDB those of the host ({@link NamedLocks}, {@code <database>.names.lock}); on PostgreSQL those of
+ * every host (lease rows in {@code <tablePrefix>locks}, renewed while held, see {@link #setLease}). The memory is the
+ * robustmemory component's (its backend, database or data source and table prefix), or this policy's database or
+ * tablePrefix.
  *
  * <p><b>What it guarantees.</b> The name comes from {@link #setLockName an expression} evaluated per exchange. The
  * wrapped steps run only once the name is granted; a grant that does not come within the lock timeout fails the
@@ -41,7 +43,7 @@ import static dev.robustmemory.camel.RobustMemoryConstants.NAMED_LOCK_WAIT_TIME;
  * done, by the callback that ends them, so asynchronous steps inside (threads, async delays, other threads' callbacks)
  * keep it until they end, and on every path (success, exception, handled exception). As a safety net the exchange's
  * completion releases whatever it still holds. A grant is released exactly once. A process killed with
- * {@code kill -9} inside the block frees the name at once.
+ * {@code kill -9} inside the block frees the name at once on DuckDB, and when its lease ends on PostgreSQL.
  *
  * <p><b>Fencing.</b> Inside the block the message carries {@code CamelRobustMemoryLockName} and
  * {@code CamelRobustMemoryLockToken}, so {@code robustmemory:} writes in the block are fenced: the memory refuses a
@@ -85,6 +87,17 @@ public class RobustMemoryLockPolicy implements Policy, CamelContextAware {
                             + " this policy takes and whose writes the grants fence. Default: the robustmemory"
                             + " component's database.")
     private String database;
+
+    @Metadata(description = "PostgreSQL backend: the prefix of the memory's tables, whose locks table this policy"
+                            + " uses. Default: the robustmemory component's tablePrefix.")
+    private String tablePrefix;
+
+    @Metadata(javaType = "java.time.Duration", defaultValue = "30s",
+              description = "PostgreSQL backend: how long a grant lasts unless renewed, e.g. 30s. The holder renews"
+                            + " it while the block runs; a holder that stops renewing (paused, cut off, killed) loses"
+                            + " the name when its lease ends, and its fenced writes are refused from then on. Unused"
+                            + " on DuckDB, where the kernel frees a dead holder's name at once.")
+    private String lease = "30s";
 
     private Expression lockNameExpression;
     private CamelContext camelContext;
@@ -134,6 +147,22 @@ public class RobustMemoryLockPolicy implements Policy, CamelContextAware {
         this.database = database;
     }
 
+    public String getTablePrefix() {
+        return tablePrefix;
+    }
+
+    public void setTablePrefix(String tablePrefix) {
+        this.tablePrefix = tablePrefix;
+    }
+
+    public String getLease() {
+        return lease;
+    }
+
+    public void setLease(String lease) {
+        this.lease = lease;
+    }
+
     @Override
     public CamelContext getCamelContext() {
         return camelContext;
@@ -178,12 +207,18 @@ public class RobustMemoryLockPolicy implements Policy, CamelContextAware {
             if (database != null) {
                 configuration.setDatabase(database);
             }
-            StoreSettings settings = configuration.storeSettings(); // refuses a missing or unusable database path
+            if (tablePrefix != null) {
+                configuration.setTablePrefix(tablePrefix);
+            }
+            // Refuses a missing or unusable database path, or a PostgreSQL memory without a data source.
+            MemoryLocation location = configuration.memoryLocation(camelContext);
             defaultTimeout = lockTimeout != null ? Durations.parse("lock policy option lockTimeout", lockTimeout)
                                                  : configuration.lockTimeoutDuration();
+            Duration leaseTime = RobustMemoryConfiguration.positive("lock policy option lease", lease,
+                    Durations.parse("lock policy option lease", lease));
             name = nameExpression();
-            locks = NamedLocks.open(NamedLocks.fileFor(settings.database()), settings.lockFileSettings());
-            meters = configuration.isMonitorLocks() ? component.namedLockMeters(settings) : null;
+            locks = location.openNamedLocks(leaseTime);
+            meters = configuration.isMonitorLocks() ? component.namedLockMeters(location) : null;
             if (meters != null) {
                 meters.observe(locks);
             }

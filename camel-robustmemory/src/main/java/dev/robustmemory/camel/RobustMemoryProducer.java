@@ -16,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
-import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.memory.Memory;
 import dev.robustmemory.memory.MemoryEntry;
 import dev.robustmemory.memory.MemorySession;
 import dev.robustmemory.memory.MemoryWork;
@@ -88,10 +88,11 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
 
     private final RobustMemoryEndpoint endpoint;
     private final BodyCodec codec;
-    private DuckDbMemory store;
+    private Memory store;
     private MemoryMonitor monitor;
     /** Null when monitorLocks is off: then nothing is measured or set. */
     private LockStatistics statistics;
+    /** Null on PostgreSQL: no lock files to inspect. */
     private LockInspector inspector;
     private Duration defaultLockTimeout;
     /** The endpoint's time to live; null: values never expire. */
@@ -114,15 +115,15 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        store = endpoint.store();
-        monitor = endpoint.getComponent().monitor(store.settings());
+        store = endpoint.memory();
+        monitor = endpoint.getComponent().monitor(endpoint.location());
         statistics = endpoint.statisticsIfMonitored(store);
         inspector = endpoint.inspector(store);
         defaultLockTimeout = endpoint.getConfiguration().lockTimeoutDuration();
         defaultTtl = endpoint.getConfiguration().ttlDuration();
         completions = endpoint.getComponent().completionExecutor();
         synchronous = endpoint.getConfiguration().isSynchronous();
-        healthCheck = endpoint.getComponent().addProducerHealthCheck(store.settings());
+        healthCheck = endpoint.getComponent().addProducerHealthCheck(endpoint.location());
     }
 
     @Override
@@ -314,6 +315,13 @@ public class RobustMemoryProducer extends HeaderSelectorProducer {
     /** Takes no lock (the inspection only tries it), but reads lock files: done off the calling thread too. */
     @InvokeOnHeader("cleanup")
     public void onCleanup(Message message, AsyncCallback callback) {
+        if (inspector == null) {
+            message.getExchange().setException(new UnsupportedOperationException(
+                    "The cleanup operation inspects the lock files of the duckdb backend; a memory on PostgreSQL has"
+                    + " none (the server ends the transactions of a client that died)"));
+            callback.done(true);
+            return;
+        }
         Runnable cleanup = () -> complete(message, callback, () -> {
             message.setBody(inspector.inspect().stream().map(LockEvents::toMap).toList());
             if (statistics != null) {

@@ -134,7 +134,7 @@ public class RobustMemoryStateRepository extends RepositoryBeanSupport implement
 
     @Override
     protected void doStart() throws Exception {
-        memory.open("name", name, memoryOptions());
+        memory.open("name", name, memoryOptions(), getCamelContext());
     }
 
     @Override

@@ -93,6 +93,11 @@ public final class PostgresMemory implements Memory {
         return new PostgresMemory(dataSource, PostgresTables.withPrefix(tablePrefix), maxValueSize, testClock);
     }
 
+    /** @throws IllegalArgumentException unless the prefix is lower-case letters, digits and '_' (no quoting needed) */
+    public static void checkTablePrefix(String tablePrefix) {
+        PostgresTables.withPrefix(tablePrefix);
+    }
+
     @Override
     public <T> Outcome<T> execute(Duration lockTimeout, MemoryWork<T> work) throws IOException {
         checkCall(lockTimeout, work);

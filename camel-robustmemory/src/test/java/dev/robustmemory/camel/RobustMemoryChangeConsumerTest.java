@@ -6,9 +6,8 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.robustmemory.duckdb.DuckDbMemory;
-import dev.robustmemory.duckdb.StoreSettings;
 import dev.robustmemory.memory.ChangesLostException;
+import dev.robustmemory.memory.Memory;
 import dev.robustmemory.memory.StoredValue;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
@@ -57,7 +56,7 @@ class RobustMemoryChangeConsumerTest extends RobustMemoryTestSupport {
 
     /** Keeps the change log and stores a position after the latest change, as a consumer that ran before would. */
     private void startFromNow(String routeId) throws Exception {
-        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database()))) {
+        try (Memory store = openMemory()) {
             store.execute(TIMEOUT, session -> {
                 session.keepChanges(Duration.ofDays(1));
                 return session.store("feed-position", StoredValue.json("{\"revision\":" + session.revision()

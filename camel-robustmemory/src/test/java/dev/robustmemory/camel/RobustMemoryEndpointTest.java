@@ -95,7 +95,7 @@ class RobustMemoryEndpointTest extends RobustMemoryTestSupport {
     void endpointsWithTheSameSettingsShareOneStore() throws Exception {
         RobustMemoryEndpoint one = context.getEndpoint("robustmemory:a", RobustMemoryEndpoint.class);
         RobustMemoryEndpoint two = context.getEndpoint("robustmemory:b?lockTimeout=1s", RobustMemoryEndpoint.class);
-        assertSame(one.store(), two.store());
+        assertSame(one.memory(), two.memory());
         assertNotSame(one.getConfiguration(), two.getConfiguration());
     }
 

@@ -9,6 +9,7 @@ import java.util.concurrent.Executors;
 import dev.robustmemory.duckdb.lock.CrossProcessLock;
 import dev.robustmemory.duckdb.lock.LockFileSettings;
 import dev.robustmemory.duckdb.lock.LockGrant;
+import dev.robustmemory.memory.Memory;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.test.junit5.CamelTestSupport;
@@ -20,8 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
- * A Camel context whose robustmemory component defaults to a real DuckDB file in a fresh temporary directory; route
- * files name the same file as the property placeholder {@code {{memory.database}}}.
+ * A Camel context whose robustmemory component defaults to a real DuckDB file in a fresh temporary directory (or, in a
+ * {@code *PostgresTest} subclass, to fresh tables on the embedded PostgreSQL server); route files name the same file
+ * as the property placeholder {@code {{memory.database}}}.
  */
 abstract class RobustMemoryTestSupport extends CamelTestSupport {
 
@@ -38,9 +40,23 @@ abstract class RobustMemoryTestSupport extends CamelTestSupport {
     protected CamelContext createCamelContext() throws Exception {
         CamelContext camelContext = super.createCamelContext();
         camelContext.getPropertiesComponent().addInitialProperty("memory.database", database().toString());
-        camelContext.getComponent("robustmemory", RobustMemoryComponent.class).getConfiguration()
-                .setDatabase(database().toString());
+        configureMemory(camelContext.getComponent("robustmemory", RobustMemoryComponent.class).getConfiguration());
         return camelContext;
+    }
+
+    /**
+     * Where the component's memory is: the DuckDB file here. A test class whose subclass overrides this (the
+     * {@code *PostgresTest} classes, see {@link PostgresBackend}) is part of the contract suite that runs on both
+     * backends.
+     */
+    void configureMemory(RobustMemoryConfiguration configuration) {
+        configuration.setDatabase(database().toString());
+    }
+
+    /** The memory the component's options name, opened again: as another process would have it. */
+    Memory openMemory() throws Exception {
+        return context.getComponent("robustmemory", RobustMemoryComponent.class).getConfiguration()
+                .memoryLocation(context).open();
     }
 
     @AfterEach

@@ -48,6 +48,9 @@ class RobustMemoryToolingMetadataTest {
      */
     private static final Map<String, String> LABELS = Map.ofEntries(
             Map.entry("key", ""),
+            Map.entry("backend", ""),
+            Map.entry("dataSource", "postgresql"),
+            Map.entry("tablePrefix", "postgresql"),
             Map.entry("database", ""),
             Map.entry("lockFile", ""),
             Map.entry("operation", "producer"),
