@@ -93,6 +93,9 @@ public class RobustMemoryComponentAutoConfiguration {
         // Unset properties leave the repository's defaults, which are the component's.
         PropertyMapper map = PropertyMapper.get();
         map.from(repository::getName).to(idempotentRepository::setName);
+        map.from(component::getBackend).to(idempotentRepository::setBackend);
+        map.from(component::getDataSource).to(idempotentRepository::setDataSource);
+        map.from(component::getTablePrefix).to(idempotentRepository::setTablePrefix);
         map.from(component::getDatabase).to(idempotentRepository::setDatabase);
         map.from(component::getLockFile).to(idempotentRepository::setLockFile);
         map.from(component::getLockTimeout).to(idempotentRepository::setLockTimeout);

@@ -1,5 +1,8 @@
 package dev.robustmemory.camel.springboot;
 
+import javax.sql.DataSource;
+
+import dev.robustmemory.camel.RobustMemoryBackend;
 import dev.robustmemory.camel.RobustMemoryConfiguration;
 import dev.robustmemory.camel.RobustMemoryConsumerType;
 import dev.robustmemory.camel.RobustMemoryOperation;
@@ -20,6 +23,24 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  */
 @ConfigurationProperties(prefix = "camel.component.robustmemory")
 public class RobustMemoryComponentConfiguration extends ComponentConfigurationPropertiesCommon {
+
+    /**
+     * Where the memory lives: duckdb, an embedded file shared by the processes of one host (the default), or
+     * postgresql, tables in the PostgreSQL database of the data-source property, shared by every host.
+     */
+    private RobustMemoryBackend backend;
+
+    /**
+     * PostgreSQL backend: the database, as a bean reference (#name). When not set: the only DataSource bean (the
+     * one Spring Boot makes from spring.datasource.*, typically).
+     */
+    private DataSource dataSource;
+
+    /**
+     * PostgreSQL backend: the text before the names of the memory's tables (entries, meta, changes, locks); lower-case
+     * letters, digits and '_'.
+     */
+    private String tablePrefix;
 
     /**
      * Path of the DuckDB database file, relative to the working directory unless absolute. Parent directories are
@@ -239,6 +260,30 @@ public class RobustMemoryComponentConfiguration extends ComponentConfigurationPr
 
     public void setCleanupOrphaned(Boolean cleanupOrphaned) {
         this.cleanupOrphaned = cleanupOrphaned;
+    }
+
+    public RobustMemoryBackend getBackend() {
+        return backend;
+    }
+
+    public void setBackend(RobustMemoryBackend backend) {
+        this.backend = backend;
+    }
+
+    public DataSource getDataSource() {
+        return dataSource;
+    }
+
+    public void setDataSource(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    public String getTablePrefix() {
+        return tablePrefix;
+    }
+
+    public void setTablePrefix(String tablePrefix) {
+        this.tablePrefix = tablePrefix;
     }
 
     public MeterRegistry getMeterRegistry() {

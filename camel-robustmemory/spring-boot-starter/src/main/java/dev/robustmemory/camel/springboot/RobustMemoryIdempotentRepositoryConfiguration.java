@@ -4,9 +4,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
  * The auto-configured idempotent repository, {@code camel.component.robustmemory.idempotent-repository.*}. It is kept
- * in the component's memory: its database, lock file, lock timeout, file permissions and network file system choice
- * are the {@code camel.component.robustmemory.*} ones, so the routes and the repository share one database and one
- * lock.
+ * in the component's memory: its backend, data source, table prefix, database, lock file, lock timeout, file
+ * permissions and network file system choice are the {@code camel.component.robustmemory.*} ones, so the routes and
+ * the repository share one memory.
  */
 @ConfigurationProperties(prefix = "camel.component.robustmemory.idempotent-repository")
 public class RobustMemoryIdempotentRepositoryConfiguration {
