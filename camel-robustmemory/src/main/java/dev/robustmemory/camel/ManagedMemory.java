@@ -6,9 +6,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.robustmemory.duckdb.DuckDbMemory;
+import dev.robustmemory.duckdb.lock.CrossProcessLock;
 import dev.robustmemory.duckdb.lock.LockException;
 import dev.robustmemory.duckdb.lock.OwnerRecord;
 import dev.robustmemory.duckdb.lock.OwnerRecordReading;
+import dev.robustmemory.memory.Memory;
 import dev.robustmemory.memory.NamedLockStatistics;
 import org.apache.camel.api.management.ManagedAttribute;
 import org.apache.camel.api.management.ManagedOperation;
@@ -16,9 +18,10 @@ import org.apache.camel.api.management.ManagedResource;
 import org.apache.camel.util.json.Jsoner;
 
 /**
- * The management view of one memory (one database) in use by a component: its files, who holds its lock now, the
- * threads of this JVM waiting for it, its lock statistics and last error, and the lock timeout an operator may change
- * while the routes run. The component registers it as an MBean when camel-management is present (see
+ * The management view of one memory (one database, or one PostgreSQL table prefix) in use by a component: its files,
+ * who holds its lock now, the threads of this JVM waiting for it, its lock statistics and last error, and the lock
+ * timeout an operator may change while the routes run. A PostgreSQL memory has no lock file: its holder and waiter
+ * attributes are empty (its waiters wait in the server) and {@link #cleanupNow} is refused. The component registers it as an MBean when camel-management is present (see
  * {@link RobustMemoryComponent}), and the {@link RobustMemoryDevConsole dev console} shows the same {@link #facts}.
  *
  * <p>Reading the view never takes the lock and never opens the database: the holder comes from the owner record
@@ -30,62 +33,71 @@ public final class ManagedMemory {
 
     private final RobustMemoryComponent component;
     private final MemoryMonitor monitor;
-    private final DuckDbMemory store;
+    private final MemoryLocation location;
+    /** Null on PostgreSQL. */
+    private final CrossProcessLock lock;
 
-    ManagedMemory(RobustMemoryComponent component, MemoryMonitor monitor, DuckDbMemory store) {
+    ManagedMemory(RobustMemoryComponent component, MemoryMonitor monitor, MemoryLocation location, Memory memory) {
         this.component = component;
         this.monitor = monitor;
-        this.store = store;
+        this.location = location;
+        this.lock = memory instanceof DuckDbMemory store ? store.lock() : null;
     }
 
-    @ManagedAttribute(description = "The DuckDB database file")
+    @ManagedAttribute(description = "The memory: the DuckDB database file, or postgresql:<table prefix>")
     public String getDatabase() {
-        return store.settings().database().toString();
+        return location.displayName();
     }
 
-    @ManagedAttribute(description = "The lock file that guards the database (its real path)")
+    @ManagedAttribute(description = "Where the memory lives: duckdb or postgresql")
+    public String getBackend() {
+        return lock != null ? RobustMemoryBackend.duckdb.name() : RobustMemoryBackend.postgresql.name();
+    }
+
+    @ManagedAttribute(description = "The lock file that guards the database (its real path); empty on PostgreSQL")
     public String getLockFile() {
-        return store.lock().path().toString();
+        return lock == null ? null : lock.path().toString();
     }
 
-    @ManagedAttribute(description = "The lock's current owner record, as one line: holder, state, acquired at, token")
+    @ManagedAttribute(description = "The lock's current owner record, as one line: holder, state, acquired at, token;"
+                                    + " empty on PostgreSQL")
     public String getHolder() {
-        return ownerRecord().describe();
+        return lock == null ? null : ownerRecord().describe();
     }
 
     @ManagedAttribute(description = "State of the current owner record (HELD, RELEASED, RECOVERED); empty when none")
     public String getHolderState() {
-        OwnerRecord record = ownerRecord().record();
+        OwnerRecord record = currentRecord();
         return record == null ? null : record.state().name();
     }
 
     @ManagedAttribute(description = "Process id of the holder in the current owner record; empty when none")
     public Long getHolderPid() {
-        OwnerRecord record = ownerRecord().record();
+        OwnerRecord record = currentRecord();
         return record == null ? null : record.holder().pid();
     }
 
     @ManagedAttribute(description = "Host of the holder in the current owner record; empty when none")
     public String getHolderHost() {
-        OwnerRecord record = ownerRecord().record();
+        OwnerRecord record = currentRecord();
         return record == null ? null : record.holder().host();
     }
 
     @ManagedAttribute(description = "When the holder in the current owner record acquired the lock (ISO-8601)")
     public String getHolderAcquiredAt() {
-        OwnerRecord record = ownerRecord().record();
+        OwnerRecord record = currentRecord();
         return record == null ? null : record.acquiredAt().toString();
     }
 
     @ManagedAttribute(description = "Fencing token of the current owner record's grant; empty when none")
     public Long getFencingToken() {
-        OwnerRecord record = ownerRecord().record();
+        OwnerRecord record = currentRecord();
         return record == null ? null : record.fencingToken();
     }
 
-    @ManagedAttribute(description = "Threads of this JVM waiting for the lock now")
-    public int getWaiters() {
-        return store.lock().waitingThreads();
+    @ManagedAttribute(description = "Threads of this JVM waiting for the lock now; empty on PostgreSQL")
+    public Integer getWaiters() {
+        return lock == null ? null : lock.waitingThreads();
     }
 
     @ManagedAttribute(description = "Lock requests granted since the statistics started or were reset")
@@ -202,7 +214,10 @@ public final class ManagedMemory {
     @ManagedOperation(description = "Inspect (and, with cleanupOrphaned, repair) the lock file now; returns the lock"
                                     + " events found as JSON")
     public String cleanupNow() throws IOException {
-        return Jsoner.serialize(new LockInspector(component, store.lock(), component.getConfiguration()).inspect()
+        if (lock == null) {
+            throw new UnsupportedOperationException("A memory on PostgreSQL has no lock file to inspect");
+        }
+        return Jsoner.serialize(new LockInspector(component, lock, component.getConfiguration()).inspect()
                 .stream().map(LockEvents::toMap).toList());
     }
 
@@ -215,21 +230,12 @@ public final class ManagedMemory {
     Map<String, Object> facts() {
         Map<String, Object> facts = new LinkedHashMap<>();
         facts.put("database", getDatabase());
-        facts.put("lockFile", getLockFile());
-        OwnerRecordReading reading = ownerRecord();
-        OwnerRecord record = reading.record();
-        Map<String, Object> holder = new LinkedHashMap<>();
-        if (record != null) {
-            holder.put("state", record.state().name());
-            holder.put("pid", record.holder().pid());
-            holder.put("host", record.holder().host());
-            holder.put("acquiredAt", record.acquiredAt().toString());
-            holder.put("fencingToken", record.fencingToken());
-        } else {
-            holder.put("description", reading.describe());
+        facts.put("backend", getBackend());
+        if (lock != null) {
+            facts.put("lockFile", getLockFile());
+            facts.put("holder", holderFacts());
+            facts.put("waiters", getWaiters());
         }
-        facts.put("holder", holder);
-        facts.put("waiters", getWaiters());
         Duration lockTimeout = monitor.lockTimeoutOverride();
         facts.put("lockTimeout", lockTimeout == null ? "each endpoint's lockTimeout" : lockTimeout.toString());
         LockStatistics.Snapshot totals = monitor.statistics().snapshot();
@@ -261,10 +267,31 @@ public final class ManagedMemory {
         return facts;
     }
 
+    private Map<String, Object> holderFacts() {
+        OwnerRecordReading reading = ownerRecord();
+        OwnerRecord record = reading.record();
+        Map<String, Object> holder = new LinkedHashMap<>();
+        if (record != null) {
+            holder.put("state", record.state().name());
+            holder.put("pid", record.holder().pid());
+            holder.put("host", record.holder().host());
+            holder.put("acquiredAt", record.acquiredAt().toString());
+            holder.put("fencingToken", record.fencingToken());
+        } else {
+            holder.put("description", reading.describe());
+        }
+        return holder;
+    }
+
     /** This JVM's totals of the memory's named locks; all zero until a lock policy of the memory started. */
     private NamedLockStatistics namedLocks() {
-        NamedLockStatistics statistics = component.namedLockStatistics(store.settings().database());
+        NamedLockStatistics statistics = component.namedLockStatistics(location.memoryKey());
         return statistics != null ? statistics : new NamedLockStatistics(0, 0, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** The owner record's content now; null when there is none, or no lock file (PostgreSQL). */
+    private OwnerRecord currentRecord() {
+        return lock == null ? null : ownerRecord().record();
     }
 
     /**
@@ -273,7 +300,7 @@ public final class ManagedMemory {
      */
     private OwnerRecordReading ownerRecord() {
         try {
-            return store.lock().readOwnerRecord();
+            return lock.readOwnerRecord();
         } catch (LockException e) {
             throw new IllegalStateException("Cannot read the owner record of " + getLockFile() + ": " + e.getMessage());
         }

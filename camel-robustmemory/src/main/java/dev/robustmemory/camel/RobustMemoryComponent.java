@@ -84,7 +84,7 @@ public class RobustMemoryComponent extends HealthCheckComponent {
     private final Map<MemoryLocation, Memory> openMemories = new HashMap<>();
     // Keyed by MemoryLocation.memoryKey(): one monitor per memory, whatever its file settings.
     private final Map<Object, MemoryMonitor> monitors = new HashMap<>();
-    private final Map<Path, ManagedMemory> managedMemories = new HashMap<>();
+    private final Map<Object, ManagedMemory> managedMemories = new HashMap<>();
     private final Map<Object, NamedLockMeters> namedLockMeters = new HashMap<>();
     private final List<ObjectName> registeredMBeans = new ArrayList<>();
     private ExecutorService completionExecutor;
@@ -169,8 +169,8 @@ public class RobustMemoryComponent extends HealthCheckComponent {
             openMemories.put(location, memory);
             if (memory instanceof DuckDbMemory store) {
                 monitor.lockOpened(store.lock().path());
-                manageMemory(monitor, store);
             }
+            manageMemory(monitor, location, memory);
         }
         return memory;
     }
@@ -229,21 +229,21 @@ public class RobustMemoryComponent extends HealthCheckComponent {
      * Creates the memory's view when its first store opens and registers it with JMX when camel-management is
      * there. A failed registration is logged and the route goes on, as Camel does for its own services.
      */
-    private void manageMemory(MemoryMonitor monitor, DuckDbMemory store) {
-        Path database = store.settings().database();
-        if (managedMemories.containsKey(database)) {
-            return; // a second store of the same database (other file settings): one memory, one view
+    private void manageMemory(MemoryMonitor monitor, MemoryLocation location, Memory opened) {
+        if (managedMemories.containsKey(location.memoryKey())) {
+            return; // a second instance of the same memory (other file settings or size limit): one view
         }
-        ManagedMemory memory = new ManagedMemory(this, monitor, store);
-        managedMemories.put(database, memory);
+        ManagedMemory memory = new ManagedMemory(this, monitor, location, opened);
+        managedMemories.put(location.memoryKey(), memory);
         ManagementAgent agent = getCamelContext().getManagementStrategy().getManagementAgent();
         if (agent != null) {
             try {
-                ObjectName name = objectName(database);
+                ObjectName name = objectName(location.displayName());
                 agent.register(memory, name);
                 registeredMBeans.add(name);
             } catch (Exception e) {
-                LOG.warn("Cannot register the robustmemory MBean of {}: {}", database, e.getMessage(), e);
+                LOG.warn("Cannot register the robustmemory MBean of {}: {}", location.displayName(), e.getMessage(),
+                        e);
             }
         }
     }
@@ -263,16 +263,16 @@ public class RobustMemoryComponent extends HealthCheckComponent {
 
     /**
      * The context's name as Camel's own MBeans carry it (management name, host name when configured, JMX domain),
-     * with the memory named {@code robustmemory:<database>}: findable by database, unlike Camel's naming of services
-     * by class and identity hash.
+     * with the memory named {@code robustmemory:<database>} (or {@code robustmemory:postgresql:<table prefix>}):
+     * findable by database, unlike Camel's naming of services by class and identity hash.
      */
-    private ObjectName objectName(Path database) throws MalformedObjectNameException {
+    private ObjectName objectName(String memoryName) throws MalformedObjectNameException {
         ObjectName contextName = getCamelContext().getManagementStrategy().getManagementObjectNameStrategy()
                 .getObjectNameForCamelContext(getCamelContext());
         Hashtable<String, String> keys = new Hashtable<>();
         keys.put("context", contextName.getKeyProperty("context"));
         keys.put("type", "services");
-        keys.put("name", ObjectName.quote("robustmemory:" + database));
+        keys.put("name", ObjectName.quote("robustmemory:" + memoryName));
         return new ObjectName(contextName.getDomain(), keys);
     }
 

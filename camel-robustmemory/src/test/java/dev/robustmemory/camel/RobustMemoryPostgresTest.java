@@ -125,6 +125,36 @@ class RobustMemoryPostgresTest extends RobustMemoryTestSupport {
     }
 
     @Test
+    void theManagementViewShowsTheStatisticsAndItsLockTimeoutRulesThePostgresqlProducers() throws Exception {
+        call("robustmemory:k" + memory, "v");
+        ManagedMemory view = context.getComponent("robustmemory", RobustMemoryComponent.class).managedMemories()
+                .stream().filter(candidate -> candidate.getDatabase().equals("postgresql:" + prefix)).findFirst()
+                .orElseThrow();
+        assertEquals("postgresql", view.getBackend());
+        assertEquals(null, view.getLockFile());
+        assertEquals(null, view.getHolder());
+        assertEquals(1L, view.getLockAcquisitions());
+        assertEquals(Map.of("database", "postgresql:" + prefix, "backend", "postgresql"),
+                Map.of("database", view.facts().get("database"), "backend", view.facts().get("backend")));
+        assertThrows(UnsupportedOperationException.class, view::cleanupNow);
+
+        view.setLockTimeout("200ms"); // the endpoint's own is 5 s
+        try (Connection holder = EmbeddedPostgresServer.dataSource().getConnection()) {
+            holder.setAutoCommit(false);
+            try (Statement statement = holder.createStatement()) {
+                statement.execute("SELECT value FROM " + prefix + "meta WHERE name = 'fencing_token' FOR UPDATE");
+            }
+            long start = System.nanoTime();
+            Exchange timedOut = send("robustmemory:k" + memory, "refused");
+            long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+            holder.rollback();
+            assertInstanceOf(PostgresLockTimeoutException.class, timedOut.getException());
+            assertTrue(waitedMillis < 3_000, "waited " + waitedMillis + " ms: the operator's 200 ms applied");
+        }
+        assertEquals(1L, view.getLockTimeouts());
+    }
+
+    @Test
     void theHealthCheckReachesTheDatabase() throws Exception {
         context.getRegistry().bind("unreachable", unreachable());
         HealthCheckHelper.getHealthCheckRepository(context, "producers").setEnabled(true);
