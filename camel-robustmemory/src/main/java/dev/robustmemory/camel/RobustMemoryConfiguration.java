@@ -10,6 +10,7 @@ import javax.sql.DataSource;
 
 import dev.robustmemory.duckdb.StoreSettings;
 import dev.robustmemory.duckdb.lock.LockFileSettings;
+import dev.robustmemory.memory.NamedLockService;
 import dev.robustmemory.postgresql.PostgresMemory;
 import org.apache.camel.CamelContext;
 import org.apache.camel.RuntimeCamelException;
@@ -474,6 +475,17 @@ public class RobustMemoryConfiguration implements Cloneable {
         checkMaxValueSize();
         return new StoreSettings(databasePath, lockPath,
                 new LockFileSettings(permissions(), allowNetworkFileSystem), maxValueSize);
+    }
+
+    /**
+     * Opens the named locks of the memory these options name (see {@link #memoryLocation}).
+     *
+     * @param lease       how long a PostgreSQL grant lasts unless renewed (unused on DuckDB), as duration text
+     * @param leaseOption the option that gave the lease, for errors
+     * @throws IllegalArgumentException when the lease is malformed or not positive, or an option is invalid
+     */
+    public NamedLockService openNamedLocks(CamelContext context, String lease, String leaseOption) throws Exception {
+        return memoryLocation(context).openNamedLocks(positive(leaseOption, lease, Durations.parse(leaseOption, lease)));
     }
 
     private void checkMaxValueSize() {

@@ -214,10 +214,8 @@ public class RobustMemoryLockPolicy implements Policy, CamelContextAware {
             MemoryLocation location = configuration.memoryLocation(camelContext);
             defaultTimeout = lockTimeout != null ? Durations.parse("lock policy option lockTimeout", lockTimeout)
                                                  : configuration.lockTimeoutDuration();
-            Duration leaseTime = RobustMemoryConfiguration.positive("lock policy option lease", lease,
-                    Durations.parse("lock policy option lease", lease));
             name = nameExpression();
-            locks = location.openNamedLocks(leaseTime);
+            locks = configuration.openNamedLocks(camelContext, lease, "lock policy option lease");
             meters = configuration.isMonitorLocks() ? component.namedLockMeters(location) : null;
             if (meters != null) {
                 meters.observe(locks);

@@ -7,9 +7,9 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
-import dev.robustmemory.duckdb.lock.LockException;
-import dev.robustmemory.duckdb.lock.NamedLockGrant;
 import dev.robustmemory.duckdb.lock.NamedLocks;
+import dev.robustmemory.memory.NamedLockHold;
+import dev.robustmemory.memory.NamedLockService;
 import org.apache.camel.cluster.CamelClusterMember;
 import org.apache.camel.support.cluster.AbstractCamelClusterView;
 import org.slf4j.Logger;
@@ -17,20 +17,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One namespace of a {@link RobustMemoryClusterService}: the local member leads it while this process holds the
- * named lock {@code cluster:<namespace>} of the memory's names lock file.
+ * named lock {@code cluster:<namespace>} of the memory (on DuckDB in its names lock file, on PostgreSQL in its locks
+ * table).
  *
- * <p>A thread of its own (named after the namespace) waits for the name without a deadline; between processes
+ * <p>A thread of its own (named after the namespace) waits for the name without a deadline; on DuckDB,
  * {@link NamedLocks} polls a held slot every 0.5 ms at most, so when the leader dies (the kernel drops its record lock
- * at once, {@code kill -9} included) or steps down, a waiting process leads within milliseconds. Once granted, the
+ * at once, {@code kill -9} included) or steps down, a waiting process leads within milliseconds; on PostgreSQL a
+ * leader that dies is followed once its lease has ended. Once granted, the
  * view fires a leadership event naming the local member; Camel's listeners (such as {@code ClusteredRoutePolicy},
  * which starts and stops its routes inside the event) run on this thread. On stop the view first fires the event that
  * nobody is leader and only then releases the name, so the routes a listener stopped are stopped before another
  * process can lead.
  *
  * <p>While leading, the thread checks every {@link #GRANT_CHECK_INTERVAL} that the grant is still held
- * ({@link NamedLockGrant#isHeld()}: it is not once the names file at the path was replaced or deleted) and gives
- * leadership up at once when it is not, then waits for the name again, on the file now at the path. After an I/O
- * error with the names file it tries again after {@link #RETRY_DELAY}.
+ * ({@link NamedLockHold#isHeld()}: on DuckDB it is not once the names file at the path was replaced or deleted; on
+ * PostgreSQL once the lease could not be renewed in time) and gives leadership up at once when it is not, then waits
+ * for the name again, on named locks opened again (the file now at the path). After an I/O error with the names file
+ * or the database it tries again after {@link #RETRY_DELAY}.
  *
  * <p><b>A listener's locks.</b> Camel fires a view's events under the view's listener lock, and
  * {@code ClusteredRoutePolicy} takes its own lock inside them; a policy removed while leadership changes may wait for
@@ -64,8 +67,8 @@ public class RobustMemoryClusterView extends AbstractCamelClusterView {
     private boolean waitingForTheName;
     private Thread elector;
     /** Set while the local member leads; set and cleared only by the elector thread. */
-    private volatile NamedLockGrant leadership;
-    private NamedLocks locks;
+    private volatile NamedLockHold leadership;
+    private NamedLockService locks;
 
     RobustMemoryClusterView(RobustMemoryClusterService service, String namespace) {
         super(service, namespace);
@@ -95,7 +98,7 @@ public class RobustMemoryClusterView extends AbstractCamelClusterView {
      * so that a store which remembers the greatest token seen refuses a superseded leader's writes.
      */
     public OptionalLong getFencingToken() {
-        NamedLockGrant grant = leadership;
+        NamedLockHold grant = leadership;
         return grant != null && grant.isHeld() ? OptionalLong.of(grant.token()) : OptionalLong.empty();
     }
 
@@ -106,7 +109,7 @@ public class RobustMemoryClusterView extends AbstractCamelClusterView {
 
     @Override
     protected void doStart() throws Exception {
-        locks = NamedLocks.open(service.getNamesFile(), service.lockFileSettings());
+        locks = service.openNamedLocks();
         Thread thread = new Thread(this::elect, getCamelContext().getExecutorServiceManager()
                 .resolveThreadName("RobustMemoryClusterView " + getNamespace()));
         thread.setDaemon(true);
@@ -145,7 +148,7 @@ public class RobustMemoryClusterView extends AbstractCamelClusterView {
 
     private void elect() {
         try {
-            NamedLockGrant grant;
+            NamedLockHold grant;
             while ((grant = awaitTheName()) != null) {
                 lead(grant);
             }
@@ -155,7 +158,7 @@ public class RobustMemoryClusterView extends AbstractCamelClusterView {
     }
 
     /** Waits for the name until granted (then the local member leads) or stop; null on stop. */
-    private NamedLockGrant awaitTheName() throws InterruptedException {
+    private NamedLockHold awaitTheName() throws InterruptedException {
         while (true) {
             synchronized (state) {
                 if (stopRequested) {
@@ -163,7 +166,7 @@ public class RobustMemoryClusterView extends AbstractCamelClusterView {
                 }
                 waitingForTheName = true;
             }
-            NamedLockGrant grant = null;
+            NamedLockHold grant = null;
             try {
                 grant = locks.acquire(lockName, WITHOUT_DEADLINE);
             } catch (InterruptedException e) {
@@ -190,25 +193,25 @@ public class RobustMemoryClusterView extends AbstractCamelClusterView {
             if (grant != null) {
                 grant.close();
                 if (!stopRequestedNow()) {
-                    reopenReplacedNamesFile();
+                    reopenNamedLocks();
                 }
             }
         }
     }
 
     /**
-     * A grant that is not held at once was made on a names file that is no longer the one at the path: the other
-     * processes lock the file there now, and so must this view.
+     * A grant that is not held at once was made, on DuckDB, on a names file that is no longer the one at the path (the
+     * other processes lock the file there now, and so must this view), or on PostgreSQL its lease ran out already.
      */
-    private void reopenReplacedNamesFile() throws InterruptedException {
-        LOG.warn("The names lock file {} was replaced or deleted: the cluster view {} opens the file now there",
-                service.getNamesFile(), getNamespace());
-        NamedLocks stale = locks;
+    private void reopenNamedLocks() throws InterruptedException {
+        LOG.warn("The cluster view {} got a grant that was not held (names file {} replaced or deleted, or the lease ran"
+                 + " out): it opens the named locks again", getNamespace(), service.getNamesFile());
+        NamedLockService stale = locks;
         try {
-            locks = NamedLocks.open(service.getNamesFile(), service.lockFileSettings());
+            locks = service.openNamedLocks();
             stale.close();
-        } catch (LockException e) {
-            LOG.warn("The cluster view {} cannot open the names lock file again (trying again in {}): {}",
+        } catch (Exception e) {
+            LOG.warn("The cluster view {} cannot open the named locks again (trying again in {}): {}",
                     getNamespace(), RETRY_DELAY, e.getMessage(), e);
             synchronized (state) {
                 if (!stopRequested) {
@@ -224,7 +227,7 @@ public class RobustMemoryClusterView extends AbstractCamelClusterView {
         }
     }
 
-    private void lead(NamedLockGrant grant) throws InterruptedException {
+    private void lead(NamedLockHold grant) throws InterruptedException {
         LOG.info("The cluster view {} leads now (member {}, pid {}, fencing token {})", getNamespace(),
                 localMember.getId(), ProcessHandle.current().pid(), grant.token());
         try {
@@ -234,8 +237,8 @@ public class RobustMemoryClusterView extends AbstractCamelClusterView {
                     state.wait(GRANT_CHECK_INTERVAL.toMillis());
                 }
                 if (!stopRequested) {
-                    LOG.warn("The cluster view {} lost its named lock {} in {} (the file was replaced or deleted):"
-                             + " giving up leadership", getNamespace(), lockName, grant.locksFile());
+                    LOG.warn("The cluster view {} lost its named lock {} (the names file was replaced or deleted,"
+                             + " or the lease ran out): giving up leadership", getNamespace(), lockName);
                 }
             }
         } finally {
@@ -258,7 +261,7 @@ public class RobustMemoryClusterView extends AbstractCamelClusterView {
     private final class LocalMember implements CamelClusterMember {
         @Override
         public boolean isLeader() {
-            NamedLockGrant grant = leadership;
+            NamedLockHold grant = leadership;
             return grant != null && grant.isHeld();
         }
 
