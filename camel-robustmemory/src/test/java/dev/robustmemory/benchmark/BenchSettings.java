@@ -8,7 +8,8 @@ import java.util.stream.Collectors;
 /**
  * How long and how often each workload is measured. System properties: {@code bench.quick=true} (a smoke run of about
  * four minutes instead of about fifteen), {@code bench.rounds}, {@code bench.windowMillis}, and {@code bench.only}
- * (comma-separated workload names, for working on one row; ratios to baselines left out print n/a).
+ * (comma-separated workload names, for working on one row, ratios to baselines left out print n/a; or goal ids
+ * such as {@code G1}, each for the rows judged by that goal and the baselines of its ratios).
  *
  * <p>The warm-ups are fixed, by where the load runs: 3 s for a workload in this JVM (the component's rows still gain
  * after 1 s) and 10 s for one in child JVMs, 0.5 s and 3 s in a quick run. Four JVMs on two cores take each other's
@@ -20,7 +21,7 @@ import java.util.stream.Collectors;
  * @param window         the length of one round
  * @param warmup         one unreported round before the others (JIT, caches) for a workload run in this JVM
  * @param multiJvmWarmup the same for a workload in child JVMs, whose start-up and compilation take longer
- * @param only           the workloads to run; empty for all
+ * @param only           the workloads to run, by name or by goal id; empty for all
  */
 record BenchSettings(int rounds, Duration window, Duration warmup, Duration multiJvmWarmup, Set<String> only) {
 
@@ -35,8 +36,9 @@ record BenchSettings(int rounds, Duration window, Duration warmup, Duration mult
         return new BenchSettings(rounds, window, warmup, multiJvmWarmup, only);
     }
 
-    boolean includes(String workload) {
-        return only.isEmpty() || only.contains(workload);
+    /** Whether {@code only} is empty or names {@code workloadOrGoal} (a workload's name or a goal's id). */
+    boolean includes(String workloadOrGoal) {
+        return only.isEmpty() || only.contains(workloadOrGoal);
     }
 
     String describe() {

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -48,11 +49,18 @@ final class ChildProcess implements AutoCloseable {
      * copies its 72 MB native library there, and the caller deletes the directory afterwards.
      */
     static ChildProcess start(Path tmpDir, Class<?> mainClass, List<String> args) throws IOException {
+        return start(tmpDir, Map.of(), mainClass, args);
+    }
+
+    /** As {@link #start(Path, Class, List)}, with {@code systemProperties} set in the child ({@code -Dname=value}). */
+    static ChildProcess start(Path tmpDir, Map<String, String> systemProperties, Class<?> mainClass, List<String> args)
+            throws IOException {
         Files.createDirectories(tmpDir);
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(JVM_FLAGS);
         command.add("-Djava.io.tmpdir=" + tmpDir);
+        systemProperties.forEach((name, value) -> command.add("-D" + name + "=" + value));
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
         command.addAll(args);
         return new ChildProcess(new ProcessBuilder(command).redirectErrorStream(true).start());

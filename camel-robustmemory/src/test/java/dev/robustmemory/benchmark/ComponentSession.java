@@ -30,27 +30,54 @@ final class ComponentSession implements BackendSession {
     private final Endpoint storeEndpoint;
     private final Endpoint loadEndpoint;
     private final Endpoint storeAllEndpoint;
+    /** The session's beans, closed after the context when they can be. */
+    private final Map<String, Object> beans;
 
-    private ComponentSession(CamelContext camel, String database, String extraOptions) {
+    private ComponentSession(CamelContext camel, String storeOptions, Map<String, Object> beans,
+                             String extraOptions) {
         this.camel = camel;
+        this.beans = beans;
         this.template = camel.createProducerTemplate();
-        String uri = "robustmemory:benchmark?database=" + database + "&lockTimeout=" + LOCK_TIMEOUT + extraOptions;
+        String uri = "robustmemory:benchmark?" + storeOptions + "&lockTimeout=" + LOCK_TIMEOUT + extraOptions;
         this.storeEndpoint = camel.getEndpoint(uri + "&operation=store");
         this.loadEndpoint = camel.getEndpoint(uri + "&operation=load");
         this.storeAllEndpoint = camel.getEndpoint(uri + "&operation=storeAll");
     }
 
-    /** @param extraOptions appended to every endpoint URI, e.g. {@code &monitorLocks=false} */
+    /**
+     * The component on the DuckDB database {@code memory.duckdb} in {@code directory}.
+     *
+     * @param extraOptions appended to every endpoint URI, e.g. {@code &monitorLocks=false}
+     */
     static ComponentSession open(Path directory, String extraOptions) throws BackendUnavailableException {
+        return open("database=" + directory.resolve("memory.duckdb"), Map.of(), extraOptions);
+    }
+
+    /**
+     * The component on the store that {@code storeOptions} name, e.g. {@code database=/path/memory.duckdb}, or
+     * {@code backend=postgresql&dataSource=#name&tablePrefix=...} with the data source among {@code beans}: a
+     * backend on PostgreSQL is an opener passing those and a {@link HeldConnectionPool} on {@link BenchPostgres}.
+     *
+     * @param beans        bound in the context's registry under their names, for {@code #name} references; the
+     *                     session's from now on: those that are {@link AutoCloseable} are closed with it
+     * @param extraOptions appended to every endpoint URI, e.g. {@code &monitorLocks=false}
+     */
+    static ComponentSession open(String storeOptions, Map<String, Object> beans, String extraOptions)
+            throws BackendUnavailableException {
         CamelContext camel = new DefaultCamelContext();
         try {
+            beans.forEach(camel.getRegistry()::bind);
             camel.start();
-            ComponentSession session =
-                    new ComponentSession(camel, directory.resolve("memory.duckdb").toString(), extraOptions);
+            ComponentSession session = new ComponentSession(camel, storeOptions, beans, extraOptions);
             session.probe();
             return session;
         } catch (Exception | LinkageError e) {
             camel.stop();
+            try {
+                closeBeans(beans);
+            } catch (Exception closing) {
+                e.addSuppressed(closing);
+            }
             throw new BackendUnavailableException("component not available: " + rootMessage(e), e);
         }
     }
@@ -95,8 +122,20 @@ final class ComponentSession implements BackendSession {
 
     @Override
     public void close() throws Exception {
-        template.close();
-        camel.close();
+        try {
+            template.close();
+            camel.close();
+        } finally {
+            closeBeans(beans);
+        }
+    }
+
+    private static void closeBeans(Map<String, Object> beans) throws Exception {
+        for (Object bean : beans.values()) {
+            if (bean instanceof AutoCloseable closeable) {
+                closeable.close();
+            }
+        }
     }
 
     /** One store and one load: a component that resolves but whose store is still a stub fails here, not mid-run. */

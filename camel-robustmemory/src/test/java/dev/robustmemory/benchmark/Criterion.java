@@ -6,7 +6,7 @@ import java.util.OptionalDouble;
 /** One goal that a workload row is judged by. */
 sealed interface Criterion {
 
-    /** The goal's id (P1…P9, M1, M2). */
+    /** The goal's id (P1…P9, M1, M2, G1…G4). */
     String goal();
 
     /** What is measured, e.g. "÷ raw-upsert". */
@@ -20,6 +20,11 @@ sealed interface Criterion {
 
     boolean passes(double value);
 
+    /** Whether the row is judged (PASS or MISS) by {@link #passes}; a reported figure has no target to meet. */
+    default boolean judged() {
+        return true;
+    }
+
     String format(double value);
 
     /**
@@ -32,6 +37,11 @@ sealed interface Criterion {
             this(goal, baseline, minimum, 1);
         }
 
+        /** A ratio reported with no target ({@link #judged} false): a cost to read, not a goal to meet. */
+        static RatioTo reported(String goal, String baseline) {
+            return new RatioTo(goal, baseline, Double.NaN, 1);
+        }
+
         @Override
         public String label() {
             return (keysPerOperation == 1 ? "÷ " : "keys ÷ ") + baseline;
@@ -39,7 +49,12 @@ sealed interface Criterion {
 
         @Override
         public String target() {
-            return "≥ " + Table.number(minimum);
+            return judged() ? "≥ " + Table.number(minimum) : "none";
+        }
+
+        @Override
+        public boolean judged() {
+            return !Double.isNaN(minimum);
         }
 
         @Override

@@ -8,7 +8,9 @@ import java.sql.Statement;
 
 /**
  * Store and load as plain SQL on one JDBC connection with prepared statements, in autocommit: every store is its own
- * durable transaction. The same SQL runs on DuckDB and SQLite, so the baselines differ only in the engine.
+ * durable transaction. The same SQL runs on DuckDB and SQLite, so the baselines differ only in the engine; a baseline
+ * on another engine gives its own SQL with the same parameters ({@link #JdbcKeyValueClient(Connection, String,
+ * String)}).
  */
 final class JdbcKeyValueClient implements KeyValueClient {
 
@@ -22,9 +24,19 @@ final class JdbcKeyValueClient implements KeyValueClient {
 
     /** Takes over {@code connection} (closed with this client); the table must exist ({@link #createTable}). */
     JdbcKeyValueClient(Connection connection) throws SQLException {
+        this(connection, UPSERT, SELECT);
+    }
+
+    /**
+     * Takes over {@code connection} (closed with this client), storing and loading with other SQL.
+     *
+     * @param upsertSql stores parameter 2 as the value of the key in parameter 1
+     * @param selectSql finds the key in parameter 1, a row when present
+     */
+    JdbcKeyValueClient(Connection connection, String upsertSql, String selectSql) throws SQLException {
         this.connection = connection;
-        this.upsert = connection.prepareStatement(UPSERT);
-        this.select = connection.prepareStatement(SELECT);
+        this.upsert = connection.prepareStatement(upsertSql);
+        this.select = connection.prepareStatement(selectSql);
     }
 
     static void createTable(Connection connection) throws SQLException {

@@ -6,7 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A key/value mix run by {@code jvms} child JVMs with {@code threadsPerJvm} threads each, all on one database file.
+ * A key/value mix run by {@code jvms} child JVMs with {@code threadsPerJvm} threads each, all on one database (a file
+ * in the row's directory, or tables on the benchmark's PostgreSQL server).
  * The children start once per trial and run every round on command, side by side; the round's throughput is their
  * operations together over the longest child's time, and the fairness is the least served child's share.
  */
@@ -31,9 +32,9 @@ record MultiJvmWorkload(String name, String description, Backend backend, Mix mi
         List<ChildProcess> children = new ArrayList<>();
         try {
             for (int jvm = 0; jvm < jvms; jvm++) {
-                children.add(ChildProcess.start(directory.resolve("tmp"), BenchChild.class, List.of("load",
-                        backend.name(), mix.name(), Integer.toString(threadsPerJvm), directory.toString(),
-                        "j" + jvm)));
+                children.add(ChildProcess.start(directory.resolve("tmp"), backend.childProperties(), BenchChild.class,
+                        List.of("load", backend.name(), mix.name(), Integer.toString(threadsPerJvm),
+                                directory.toString(), "j" + jvm)));
             }
             for (ChildProcess child : children) {
                 child.awaitLine("READY", START_TIMEOUT);
