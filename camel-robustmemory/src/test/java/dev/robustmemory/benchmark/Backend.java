@@ -2,6 +2,7 @@ package dev.robustmemory.benchmark;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Map;
 
 /** The systems the benchmark compares; an enum so that a child JVM can be told which one by name. */
 enum Backend {
@@ -23,7 +24,11 @@ enum Backend {
      */
     RAW_POSTGRESQL(RawPostgresSession::open, true),
     /** The PostgreSQL memory's Java API, one work per operation, on the same server as {@link #RAW_POSTGRESQL}. */
-    POSTGRESQL_MEMORY(PostgresMemorySession::open, true);
+    POSTGRESQL_MEMORY(PostgresMemorySession::open, true),
+    /** The robustmemory Camel producer with backend=postgresql, on a pool of the benchmark's server. */
+    COMPONENT_POSTGRESQL(directory -> ComponentSession.open("backend=postgresql&dataSource=#memoryDataSource"
+            + "&tablePrefix=" + BenchPostgres.tablePrefix(directory),
+            Map.of("memoryDataSource", new HeldConnectionPool(BenchPostgres.connections())), ""), true);
 
     @FunctionalInterface
     private interface Opener {

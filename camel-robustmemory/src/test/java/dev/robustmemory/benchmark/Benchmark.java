@@ -22,7 +22,8 @@ import java.util.stream.Stream;
  * The throughput benchmark: the lease and lock goals (the component's workloads P1–P4, the lock's P5, P6), the
  * cross-process goals (P4 for own and for shared keys, fair to every JVM in every round; P7 ÷ SQLite; P8 read-mostly
  * ÷ SQLite; P9 four JVMs ÷ one JVM with as many threads), the batch store K1 (storeAll of 1,000 keys ÷ 1,000
- * single stores), the PostgreSQL memory's costs G1–G4 (÷ raw JDBC on the same embedded server, reported, not
+ * single stores), the PostgreSQL memory's costs G1–G5 (÷ raw JDBC on the same embedded server, G5 the Camel
+ * producer ÷ the memory API; reported, not
  * judged, but for G4's fairness) and, in the same run, the baselines they are judged against
  * (raw DuckDB on a held-open connection, the naive lock-open-operate-close pattern, SQLite in WAL mode with the same
  * mixes, the component in one JVM). Prints the machine, then one table: throughput, median and 99th percentile
@@ -189,6 +190,10 @@ public final class Benchmark {
                 new Row(new InProcessWorkload(PG_MEMORY_MIXED_4T, "PostgresMemory API, 1 JVM x 4 threads, 50/50"
                         + " store/load: the works queue on the token row", Backend.POSTGRESQL_MEMORY, Mix.MIXED, 4),
                         RatioTo.reported("G3", PG_RAW_MIXED_4T)),
+                new Row(new InProcessWorkload("pg-component-mixed-1jvm-x4t", "the Camel producer with"
+                        + " backend=postgresql, 1 JVM x 4 threads, 50/50 store/load: what Camel adds on PostgreSQL",
+                        Backend.COMPONENT_POSTGRESQL, Mix.MIXED, 4),
+                        RatioTo.reported("G5", PG_MEMORY_MIXED_4T)),
                 new Row(new InProcessWorkload(PG_MEMORY_MIXED_16T, "PostgresMemory API, 1 JVM x 16 threads, 50/50"
                         + " store/load: the threads of pg-memory-mixed-4jvm-x4t in one process (G4's baseline)",
                         Backend.POSTGRESQL_MEMORY, Mix.MIXED, 16)),
