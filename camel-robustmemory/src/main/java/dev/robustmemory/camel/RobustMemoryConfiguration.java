@@ -436,7 +436,7 @@ public class RobustMemoryConfiguration implements Cloneable {
 
     /**
      * The memory these options name. On PostgreSQL the data source is the option's, else the only DataSource in the
-     * context's registry (none without a context).
+     * context's registry (none without a context, which the error says).
      *
      * @throws IllegalArgumentException when an option is invalid, or no data source (or more than one) is found
      */
@@ -447,7 +447,14 @@ public class RobustMemoryConfiguration implements Cloneable {
         }
         DataSource source = dataSource;
         if (source == null) {
-            Set<DataSource> found = context == null ? Set.of() : context.getRegistry().findByType(DataSource.class);
+            if (context == null) {
+                // A repository bean made in code and started by hand: saying "the registry has 0" would send its
+                // user looking in a registry that has the DataSource all along.
+                throw new IllegalArgumentException("Option backend=postgresql needs the option dataSource: there is"
+                                                   + " no Camel context to autowire one from (the bean was neither"
+                                                   + " bound in a registry nor given one with setCamelContext)");
+            }
+            Set<DataSource> found = context.getRegistry().findByType(DataSource.class);
             if (found.size() != 1) {
                 throw new IllegalArgumentException("Option backend=postgresql needs the option dataSource (e.g."
                                                    + " dataSource=#myDataSource): the registry has " + found.size()

@@ -12,6 +12,7 @@ import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * A process of {@link RobustMemoryAggregationProcessTest}: a Camel context whose aggregator (optimistic locking,
@@ -28,6 +29,8 @@ import org.apache.camel.impl.DefaultCamelContext;
  * the test kills the process). Closing stdin stops the context and exits.
  *
  * <p>Arguments: database path, repository name, completion size, blocking correlation keys (comma-separated, or -).
+ * On PostgreSQL the first argument is a JDBC URL ({@code jdbc:postgresql:...}, a {@link PGSimpleDataSource} of the
+ * process's own) and a fifth names the table prefix.
  */
 public final class AggregationChild {
 
@@ -36,6 +39,13 @@ public final class AggregationChild {
 
     public static void main(String[] args) throws Exception {
         RobustMemoryAggregationRepository repository = new RobustMemoryAggregationRepository(args[0], args[1]);
+        if (args[0].startsWith("jdbc:postgresql:")) {
+            PGSimpleDataSource dataSource = new PGSimpleDataSource();
+            dataSource.setURL(args[0]);
+            repository.setBackend(RobustMemoryBackend.postgresql);
+            repository.setDataSource(dataSource);
+            repository.setTablePrefix(args[4]);
+        }
         repository.setLockTimeout("60s");
         repository.setRecoveryInterval(200);
         int completionSize = Integer.parseInt(args[2]);

@@ -10,6 +10,7 @@ import java.util.Map;
 
 import dev.robustmemory.duckdb.DuckDbMemory;
 import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.memory.Memory;
 import dev.robustmemory.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Camel's aggregator in real separate JVMs on one aggregation repository: parts of the same groups fed into two
  * processes at once complete every group exactly once with all its parts; a group half aggregated by a process
  * killed with {@code kill -9} is completed by another, and a group completed by a process killed before it
- * confirmed is recovered and delivered by the other, then confirmed.
+ * confirmed is recovered and delivered by the other, then confirmed. Part of the contract suite
+ * ({@link RobustMemoryAggregationProcessPostgresTest}).
  */
 class RobustMemoryAggregationProcessTest {
 
@@ -36,9 +38,19 @@ class RobustMemoryAggregationProcessTest {
         return dir.resolve("groups.duckdb");
     }
 
+    /** Where the children's repository is, as {@link AggregationChild}'s arguments: the DuckDB file here. */
+    List<String> memoryArguments(String repository, int completionSize, String blocking) {
+        return List.of(database().toString(), repository, Integer.toString(completionSize), blocking);
+    }
+
+    /** The children's memory, opened as another process would. */
+    Memory openMemory() throws Exception {
+        return DuckDbMemory.open(StoreSettings.of(database()));
+    }
+
     private ChildJvm child(String name, String repository, int completionSize, String blocking) throws Exception {
-        ChildJvm child = ChildJvm.start(dir.resolve("tmp-" + name), AggregationChild.class, database().toString(),
-                repository, Integer.toString(completionSize), blocking);
+        ChildJvm child = ChildJvm.start(dir.resolve("tmp-" + name), AggregationChild.class,
+                memoryArguments(repository, completionSize, blocking).toArray(String[]::new));
         child.awaitLine("READY", PATIENCE);
         return child;
     }
@@ -123,7 +135,7 @@ class RobustMemoryAggregationProcessTest {
     /** Confirmation follows delivery on the children's threads: poll the memory, bounded, for nothing left. */
     private void awaitNoKeysLeft(String prefix) throws Exception {
         long deadline = System.nanoTime() + PATIENCE.toNanos();
-        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database()))) {
+        try (Memory store = openMemory()) {
             List<String> left;
             while (!(left = store.execute(Duration.ofSeconds(30), session -> session.keys(prefix)).result())
                     .isEmpty()) {

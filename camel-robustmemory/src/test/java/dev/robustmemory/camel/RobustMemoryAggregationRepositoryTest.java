@@ -8,6 +8,7 @@ import java.util.Set;
 import dev.robustmemory.duckdb.DuckDbMemory;
 import dev.robustmemory.duckdb.StoreSettings;
 import dev.robustmemory.memory.InvalidEntryException;
+import dev.robustmemory.memory.Memory;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.impl.DefaultCamelContext;
@@ -24,7 +25,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Every method of the repository on a real database file, called as Camel's aggregator calls them. */
+/**
+ * Every method of the repository on a real database file, called as Camel's aggregator calls them. Part of the
+ * contract suite: {@link RobustMemoryAggregationRepositoryPostgresTest} runs it on PostgreSQL tables through
+ * {@link #configureRepository} and {@link #openMemory}.
+ */
 class RobustMemoryAggregationRepositoryTest {
 
     @TempDir
@@ -43,9 +48,25 @@ class RobustMemoryAggregationRepositoryTest {
         camel.stop();
     }
 
+    /** Where the repositories of a test are: the DuckDB file here; all the repositories of one test share it. */
+    void configureRepository(RepositoryBeanSupport repository) {
+        repository.setDatabase(dir.resolve("groups.duckdb").toString());
+    }
+
+    /** The memory the repositories are in, opened as another process would. */
+    Memory openMemory() throws Exception {
+        return DuckDbMemory.open(StoreSettings.of(dir.resolve("groups.duckdb")));
+    }
+
+    private RobustMemoryAggregationRepository repository(String name) {
+        RobustMemoryAggregationRepository repository = new RobustMemoryAggregationRepository();
+        repository.setRepositoryName(name);
+        configureRepository(repository);
+        return repository;
+    }
+
     private RobustMemoryAggregationRepository started(String name) {
-        RobustMemoryAggregationRepository repository = new RobustMemoryAggregationRepository(
-                dir.resolve("groups.duckdb").toString(), name);
+        RobustMemoryAggregationRepository repository = repository(name);
         repository.start();
         return repository;
     }
@@ -102,8 +123,7 @@ class RobustMemoryAggregationRepositoryTest {
      */
     @Test
     void aCompletedGroupIsKeptUntilConfirmedAndCanBeRecovered() {
-        RobustMemoryAggregationRepository repository = new RobustMemoryAggregationRepository(
-                dir.resolve("groups.duckdb").toString(), "orders");
+        RobustMemoryAggregationRepository repository = repository("orders");
         repository.setRecoveryInterval(60_000);
         repository.start();
         repository.add(camel, "order-1", null, exchange("a"));
@@ -165,7 +185,7 @@ class RobustMemoryAggregationRepositoryTest {
 
         assertEquals("order", orders.get(camel, "1").getIn().getBody());
         assertEquals("payment", payments.get(camel, "1").getIn().getBody());
-        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(dir.resolve("groups.duckdb")))) {
+        try (Memory store = openMemory()) {
             assertEquals(List.of("aggregation/orders/groups/1", "aggregation/payments/groups/1"),
                     store.execute(Duration.ofSeconds(5), session -> session.keys("aggregation/")).result());
         }
@@ -175,8 +195,7 @@ class RobustMemoryAggregationRepositoryTest {
 
     @Test
     void anExchangeOverMaxValueSizeIsRefusedBeforeAnythingIsWritten() {
-        RobustMemoryAggregationRepository repository = new RobustMemoryAggregationRepository(
-                dir.resolve("groups.duckdb").toString(), "orders");
+        RobustMemoryAggregationRepository repository = repository("orders");
         repository.setMaxValueSize(1000);
         repository.start();
 
@@ -202,20 +221,19 @@ class RobustMemoryAggregationRepositoryTest {
 
     @Test
     void refusesBadSettingsWhenStartingAndUseBeforeStart() {
-        String database = dir.resolve("groups.duckdb").toString();
-        RobustMemoryAggregationRepository slashed = new RobustMemoryAggregationRepository(database, "a/b");
+        RobustMemoryAggregationRepository slashed = repository("a/b");
         assertTrue(assertThrows(IllegalArgumentException.class, slashed::start).getMessage().contains("'a/b'"));
 
-        RobustMemoryAggregationRepository malformed = new RobustMemoryAggregationRepository(database, "x");
+        RobustMemoryAggregationRepository malformed = repository("x");
         malformed.setLockTimeout("10x");
         assertTrue(assertThrows(IllegalArgumentException.class, malformed::start).getMessage().contains("lockTimeout"));
 
-        RobustMemoryAggregationRepository noInterval = new RobustMemoryAggregationRepository(database, "x");
+        RobustMemoryAggregationRepository noInterval = repository("x");
         noInterval.setRecoveryInterval(0);
         assertTrue(assertThrows(IllegalArgumentException.class, noInterval::start).getMessage()
                 .contains("recoveryInterval"));
 
-        RobustMemoryAggregationRepository notStarted = new RobustMemoryAggregationRepository(database, "x");
+        RobustMemoryAggregationRepository notStarted = repository("x");
         assertThrows(IllegalStateException.class, () -> notStarted.get(camel, "order-1"));
     }
 }

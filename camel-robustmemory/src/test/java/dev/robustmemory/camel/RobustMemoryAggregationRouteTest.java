@@ -19,7 +19,10 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The repository behind Camel's aggregator: groups complete whole, concurrent aggregators lose no part, recovery. */
+/**
+ * The repository behind Camel's aggregator: groups complete whole, concurrent aggregators lose no part, recovery.
+ * Part of the contract suite ({@link RobustMemoryAggregationRoutePostgresTest}).
+ */
 class RobustMemoryAggregationRouteTest extends RobustMemoryTestSupport {
 
     private static final int PARTS = 3;
@@ -72,10 +75,19 @@ class RobustMemoryAggregationRouteTest extends RobustMemoryTestSupport {
     }
 
     private RobustMemoryAggregationRepository repository(String name) {
-        RobustMemoryAggregationRepository repository = new RobustMemoryAggregationRepository(
-                database().toString(), name);
+        RobustMemoryAggregationRepository repository = new RobustMemoryAggregationRepository();
+        repository.setRepositoryName(name);
+        configureRepository(repository);
         repository.setRecoveryInterval(200);
         return repository;
+    }
+
+    /**
+     * Where the test's repositories are: the DuckDB file here. {@link RobustMemoryAggregationRoutePostgresTest} puts
+     * them on PostgreSQL tables instead; the repositories of one test always share their memory.
+     */
+    void configureRepository(RepositoryBeanSupport repository) {
+        repository.setDatabase(database().toString());
     }
 
     @Test

@@ -7,6 +7,7 @@ import java.util.OptionalLong;
 
 import dev.robustmemory.duckdb.DuckDbMemory;
 import dev.robustmemory.duckdb.StoreSettings;
+import dev.robustmemory.memory.Memory;
 import dev.robustmemory.memory.StoredValue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,7 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Every method of the state repository on a real database file, in one JVM. */
+/**
+ * Every method of the state repository on a real database file, in one JVM. Part of the contract suite:
+ * {@link RobustMemoryStateRepositoryPostgresTest} runs it on PostgreSQL tables through {@link #configureRepository}
+ * and {@link #openMemory}.
+ */
 class RobustMemoryStateRepositoryTest {
 
     @TempDir
@@ -27,8 +32,25 @@ class RobustMemoryStateRepositoryTest {
         return dir.resolve("state.duckdb");
     }
 
+    /** Where the repositories of a test are: the DuckDB file here; all the repositories of one test share it. */
+    void configureRepository(RepositoryBeanSupport repository) {
+        repository.setDatabase(database().toString());
+    }
+
+    /** The memory the repositories are in, opened as another process would. */
+    Memory openMemory() throws Exception {
+        return DuckDbMemory.open(StoreSettings.of(database()));
+    }
+
+    private RobustMemoryStateRepository repository(String name) {
+        RobustMemoryStateRepository repository = new RobustMemoryStateRepository();
+        repository.setName(name);
+        configureRepository(repository);
+        return repository;
+    }
+
     private RobustMemoryStateRepository started(String name) {
-        RobustMemoryStateRepository repository = new RobustMemoryStateRepository(database().toString(), name);
+        RobustMemoryStateRepository repository = repository(name);
         repository.start();
         return repository;
     }
@@ -69,7 +91,7 @@ class RobustMemoryStateRepositoryTest {
         offsets.setState("b", "2");
         offsets.setState("a", "1");
         positions.setState("a", "other");
-        try (DuckDbMemory store = DuckDbMemory.open(StoreSettings.of(database()))) {
+        try (Memory store = openMemory()) {
             store.execute(Duration.ofSeconds(5), session ->
                     session.store("state/offsets-archive", StoredValue.text("not a state"), OptionalLong.empty()));
         }
@@ -86,13 +108,13 @@ class RobustMemoryStateRepositoryTest {
 
     @Test
     void refusesBadSettingsNullKeysAndUseBeforeStart() {
-        RobustMemoryStateRepository slashed = new RobustMemoryStateRepository(database().toString(), "a/b");
+        RobustMemoryStateRepository slashed = repository("a/b");
         assertTrue(assertThrows(IllegalArgumentException.class, slashed::start).getMessage().contains("'a/b'"));
-        RobustMemoryStateRepository malformed = new RobustMemoryStateRepository(database().toString(), "x");
+        RobustMemoryStateRepository malformed = repository("x");
         malformed.setLockTimeout("-5");
         assertTrue(assertThrows(IllegalArgumentException.class, malformed::start).getMessage().contains("lockTimeout"));
 
-        RobustMemoryStateRepository notStarted = new RobustMemoryStateRepository(database().toString(), "x");
+        RobustMemoryStateRepository notStarted = repository("x");
         assertThrows(IllegalStateException.class, () -> notStarted.getState("a"));
 
         RobustMemoryStateRepository repository = started("offsets");
