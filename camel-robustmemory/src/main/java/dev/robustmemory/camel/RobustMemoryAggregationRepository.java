@@ -72,9 +72,10 @@ import org.slf4j.LoggerFactory;
  */
 @ManagedResource(description = "Robust memory aggregation repository")
 @Metadata(label = "bean", title = "Robust Memory Aggregation Repository",
-          description = "Aggregation repository in a robustmemory DuckDB file: an aggregator's groups are shared by"
-                        + " every process on the host that uses the same database, survive a crash and are"
-                        + " recovered; exchanges are stored as JSON and bytes, never Java serialisation.")
+          description = "Aggregation repository in a robustmemory memory: an aggregator's groups are shared by every"
+                        + " process that uses the same memory (a DuckDB file on one host, or PostgreSQL tables),"
+                        + " survive a crash and are recovered; exchanges are stored as JSON and bytes, never Java"
+                        + " serialisation.")
 public class RobustMemoryAggregationRepository extends RepositoryBeanSupport
         implements RecoverableAggregationRepository, OptimisticLockingAggregationRepository {
 

@@ -57,8 +57,8 @@ import org.apache.camel.util.json.Jsoner;
  */
 @ManagedResource(description = "Robust memory idempotent repository")
 @Metadata(label = "bean", title = "Robust Memory Idempotent Repository",
-          description = "Idempotent repository in a robustmemory DuckDB file, shared atomically by every process on the"
-                        + " host that uses the same database.")
+          description = "Idempotent repository in a robustmemory memory, shared atomically by every process that uses"
+                        + " the same memory: on the host (a DuckDB file) or on every host (PostgreSQL tables).")
 public class RobustMemoryIdempotentRepository extends RepositoryBeanSupport implements IdempotentRepository {
 
     /** The namespace of the repositories' keys in the memory. */

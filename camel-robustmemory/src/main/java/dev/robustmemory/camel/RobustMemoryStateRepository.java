@@ -29,8 +29,8 @@ import org.apache.camel.spi.StateRepository;
  * {@link org.apache.camel.RuntimeCamelException}.
  */
 @Metadata(label = "bean", title = "Robust Memory State Repository",
-          description = "State repository in a robustmemory DuckDB file, shared by every process on the host that uses"
-                        + " the same database; states survive crashes and restarts.")
+          description = "State repository in a robustmemory memory, shared by every process that uses the same memory"
+                        + " (a DuckDB file on one host, or PostgreSQL tables); states survive crashes and restarts.")
 public class RobustMemoryStateRepository extends RepositoryBeanSupport implements StateRepository<String, String> {
 
     /** The namespace of the repositories' keys in the memory. */
