@@ -5,11 +5,14 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.robustmemory.testing.EmbeddedPostgresServer;
 
 import java.io.PrintWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
 import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import javax.sql.DataSource;
 
@@ -58,10 +61,12 @@ final class LockDatabases {
 
     /**
      * A data source cut off from the database at will: while partitioned, every new connection fails as a refused
-     * one would (SQLState 08001). What a holder whose network went away sees: its renewals fail.
+     * one would (SQLState 08001). What a holder whose network went away sees: its renewals fail. It can also lose the
+     * answer to commits: the server commits, the client hears a broken connection (08006).
      */
     static final class PartitionedDataSource implements DataSource {
         private final DataSource delegate;
+        private final AtomicInteger commitAnswersToLose = new AtomicInteger();
         private volatile boolean partitioned;
 
         PartitionedDataSource(DataSource delegate) {
@@ -72,12 +77,30 @@ final class LockDatabases {
             partitioned = cutOff;
         }
 
+        /** The next {@code commits} commits are made on the server, but fail on the client. */
+        void loseCommitAnswers(int commits) {
+            commitAnswersToLose.set(commits);
+        }
+
         @Override
         public Connection getConnection() throws SQLException {
             if (partitioned) {
                 throw new SQLException("Connection refused (the test's partition)", "08001");
             }
-            return delegate.getConnection();
+            Connection real = delegate.getConnection();
+            return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(),
+                    new Class<?>[] {Connection.class}, (proxy, method, arguments) -> {
+                        try {
+                            Object result = method.invoke(real, arguments);
+                            if (method.getName().equals("commit") && commitAnswersToLose.getAndDecrement() > 0) {
+                                throw new SQLException("An I/O error occurred while sending to the backend (the"
+                                                       + " test lost the commit's answer)", "08006");
+                            }
+                            return result;
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
         }
 
         @Override

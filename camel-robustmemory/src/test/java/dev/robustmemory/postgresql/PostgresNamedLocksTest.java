@@ -14,7 +14,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -399,6 +398,49 @@ class PostgresNamedLocksTest {
         }
     }
 
+    /**
+     * The commit of a grant made on the server whose answer was lost: the acquisition asks the row, finds its own
+     * attempt and adopts the grant; with no time left it releases that attempt instead, so nothing stays held.
+     */
+    @Test
+    void aGrantWhoseCommitAnswerWasLostIsAdoptedOrReleased() throws Exception {
+        LockDatabases.PartitionedDataSource lossy = new LockDatabases.PartitionedDataSource(pool);
+        PostgresNamedLocks locks = locks(lossy, LONG);
+        PostgresNamedLocks other = locks(pool, LONG);
+        lossy.loseCommitAnswers(1);
+        try (PostgresNamedLockGrant adopted = locks.acquire(NAME, Duration.ofSeconds(5))) {
+            assertEquals(1, adopted.token(), "the grant made by the attempt whose answer was lost");
+            assertTrue(adopted.isHeld());
+            assertThrows(NamedLockTimeoutException.class, () -> other.acquire(NAME, Duration.ZERO));
+            fencedStore(adopted.token(), "adopted");
+        }
+        lossy.loseCommitAnswers(1);
+        assertThrows(dev.robustmemory.memory.StoreException.class, () -> locks.acquire(NAME, Duration.ZERO));
+        assertEquals(0, locks.statistics().heldNow());
+        try (PostgresNamedLockGrant next = other.acquire(NAME, Duration.ZERO)) {
+            assertEquals(3, next.token(), "the unknown attempt (token 2) was released, not left to its lease");
+        }
+    }
+
+    /** The tables of a memory made before named locks gain the locks table; its entries stay. */
+    @Test
+    void anExistingMemorysTablesGainTheLocksTable() throws Exception {
+        memory.execute(LONG, session -> session.store("kept", StoredValue.text("yes"), OptionalLong.empty()));
+        try (Connection connection = plain.getConnection(); Statement statement = connection.createStatement()) {
+            statement.execute("DROP TABLE " + prefix + "locks");
+        }
+        try (PostgresNamedLockGrant grant = locks(plain, LONG).acquire(NAME, Duration.ZERO)) {
+            assertEquals(1, grant.token());
+            PostgresMemory reopened = closing(PostgresMemory.open(pool, prefix, 1024));
+            reopened.execute(LONG, session -> {
+                session.requireNewestGrant(NAME, grant.token());
+                return session.store("value", StoredValue.text("fenced"), OptionalLong.empty());
+            });
+        }
+        assertEquals("yes", text("kept"));
+        assertEquals("fenced", text("value"));
+    }
+
     private void awaitWaiting(PostgresNamedLocks locks) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (locks.statistics().waitingNow() < 1) {
@@ -436,14 +478,5 @@ class PostgresNamedLocksTest {
 
     private String text(String key) throws Exception {
         return memory.execute(LONG, session -> session.load(key)).result().orElseThrow().value().text();
-    }
-
-    @SuppressWarnings("unused")
-    private long rows(String sql) throws Exception {
-        try (Connection connection = plain.getConnection(); Statement statement = connection.createStatement();
-             ResultSet row = statement.executeQuery(sql)) {
-            row.next();
-            return row.getLong(1);
-        }
     }
 }
