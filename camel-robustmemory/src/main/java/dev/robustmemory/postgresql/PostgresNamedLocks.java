@@ -57,7 +57,7 @@ import javax.sql.DataSource;
  * <p><b>Leases and time.</b> A grant lasts for the lease from the statement that made it; while this JVM holds it, a
  * daemon thread renews it every third of the lease with {@code UPDATE ... SET expires_at = clock_timestamp() + lease
  * WHERE name = ? AND token = ? AND NOT released AND expires_at > clock_timestamp()}; a renewal that failed is tried
- * again every {@link #retryNanos twentieth of the lease} (at most 100 ms). A renewal that finds no row in force means
+ * again every twentieth of the lease (at most 100 ms). A renewal that finds no row in force means
  * the grant is lost (a renewal never revives an expired lease), and nothing of it is renewed again. Lease times are
  * the database server's clock only ({@code clock_timestamp()}), one clock for every host; no JVM's wall clock is
  * ever compared with it. This JVM's own judgement uses its monotonic clock: {@link PostgresNamedLockGrant#isHeld()}
@@ -165,6 +165,8 @@ public final class PostgresNamedLocks implements NamedLockService {
             return thread;
         });
         renewals.setRemoveOnCancelPolicy(true);
+        renewals.setKeepAliveTime(30, TimeUnit.SECONDS); // no thread stays while nothing is held
+        renewals.allowCoreThreadTimeOut(true);
     }
 
     /**
