@@ -40,12 +40,14 @@ public interface MemorySession {
      * {@code lockName}. Call it before the work writes. The check runs under the memory's lock, and a grant's token is
      * durable before the grant is returned, so a work that passes it commits before any write of a later holder of
      * the name: a holder that lost its name without noticing (paused, then resumed; its names file replaced) cannot
-     * overwrite what a newer holder wrote. Only writes need fencing; a reading work ({@link MemoryWork#reading}) must
-     * not ask.
+     * overwrite what a newer holder wrote. On PostgreSQL the names are lease rows ({@code PostgresNamedLocks}): the
+     * check reads the name's row {@code FOR SHARE}, so no later grant is made before this work commits, and it also
+     * refuses the newest grant once its lease has expired by the server's clock, or it was released, even if nobody
+     * took the name since. Only writes need fencing; a reading work ({@link MemoryWork#reading}) must not ask.
      *
      * @throws FencedWriteException     when the newest grant of the name has another token; throwing it on makes the
      *                                  work write nothing
-     * @throws StoreException           when the names lock file cannot be read
+     * @throws StoreException           when the names lock file (on PostgreSQL: the locks table) cannot be read
      * @throws IllegalArgumentException for an invalid lock name
      * @throws IllegalStateException    when called by a reading work
      */

@@ -111,7 +111,8 @@ public final class PostgresMemory implements Memory {
                 }
                 long token = grant(connection, lockTimeout);
                 long granted = System.nanoTime();
-                PostgresSession session = PostgresSession.begin(connection, tables, token, maxValueSize, testClock);
+                PostgresSession session = PostgresSession.begin(connection, tables, token, work.onlyReads(),
+                        maxValueSize, testClock);
                 T result = work.run(session);
                 reclaimNowAndThen(session);
                 session.finish();

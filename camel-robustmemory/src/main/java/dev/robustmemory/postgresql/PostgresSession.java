@@ -1,5 +1,6 @@
 package dev.robustmemory.postgresql;
 
+import dev.robustmemory.memory.FencedWriteException;
 import dev.robustmemory.memory.InvalidEntryException;
 import dev.robustmemory.memory.MemoryChange;
 import dev.robustmemory.memory.MemoryEntry;
@@ -46,6 +47,7 @@ final class PostgresSession implements MemorySession {
     private final Connection connection;
     private final PostgresTables tables;
     private final long fencingToken;
+    private final boolean readingWork;
     private final long maxValueSize;
     private final long startRevision;
     private final long startClockMark;
@@ -56,11 +58,12 @@ final class PostgresSession implements MemorySession {
     private long changesCompleteAfter;
     private final Map<String, PreparedStatement> statements = new HashMap<>();
 
-    private PostgresSession(Connection connection, PostgresTables tables, long fencingToken, long maxValueSize,
-                            ResultSet state) throws SQLException {
+    private PostgresSession(Connection connection, PostgresTables tables, long fencingToken, boolean readingWork,
+                            long maxValueSize, ResultSet state) throws SQLException {
         this.connection = connection;
         this.tables = tables;
         this.fencingToken = fencingToken;
+        this.readingWork = readingWork;
         this.maxValueSize = maxValueSize;
         this.startRevision = state.getLong(1);
         this.revision = startRevision;
@@ -71,10 +74,13 @@ final class PostgresSession implements MemorySession {
     }
 
     /**
-     * Starts the session of a granted work; {@code testClock}, when not null, stands in for the server's clock.
+     * Starts the session of a granted work; {@code testClock}, when not null, stands in for the server's clock (of
+     * the memory's expiry: the named locks' leases always go by the server's).
+     *
+     * @param readingWork whether the work said it only reads ({@link dev.robustmemory.memory.MemoryWork#onlyReads})
      */
-    static PostgresSession begin(Connection connection, PostgresTables tables, long fencingToken, long maxValueSize,
-                                 Clock testClock) throws SQLException {
+    static PostgresSession begin(Connection connection, PostgresTables tables, long fencingToken, boolean readingWork,
+                                 long maxValueSize, Clock testClock) throws SQLException {
         String serverClock = testClock == null ? "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
                                                : Long.toString(SessionRules.micros(testClock.instant()));
         try (PreparedStatement select = connection.prepareStatement("SELECT max(value) FILTER (WHERE name ="
@@ -83,7 +89,7 @@ final class PostgresSession implements MemorySession {
                 + serverClock + " FROM " + tables.meta);
              ResultSet state = select.executeQuery()) {
             state.next();
-            return new PostgresSession(connection, tables, fencingToken, maxValueSize, state);
+            return new PostgresSession(connection, tables, fencingToken, readingWork, maxValueSize, state);
         }
     }
 
@@ -117,10 +123,57 @@ final class PostgresSession implements MemorySession {
         return now;
     }
 
-    /** Named locks on PostgreSQL (lease rows) are not there yet: no write can be fenced by one. */
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On PostgreSQL: reads the name's lease row of {@code <prefix>locks} ({@link PostgresNamedLocks}) with
+     * {@code FOR SHARE}, in this work's transaction. The row lock is held until the work commits or rolls back, and
+     * every grant, renewal and release of the name updates that row, so each of them waits for this work: a work that
+     * passed the check commits before any later grant of the name is made, and every work of a later holder sees its
+     * writes. The grant must be the row's token, not released, and its lease not expired by the server's
+     * {@code clock_timestamp()}: a holder paused past its lease is refused even if nobody has taken the name since
+     * (nothing but this check would stop its write, and another may take the name at any moment). The work's
+     * {@code lockTimeout} applies to the row lock too.
+     */
     @Override
-    public void requireNewestGrant(String lockName, long token) {
-        throw new UnsupportedOperationException("Named locks are not available on the PostgreSQL backend yet");
+    public void requireNewestGrant(String lockName, long token) throws StoreException {
+        if (readingWork) {
+            throw new IllegalStateException("A reading work (MemoryWork.reading) writes nothing, so it has nothing to"
+                                            + " fence with the named lock '" + lockName + "'");
+        }
+        PostgresNamedLocks.requireValidName(lockName);
+        try {
+            PreparedStatement select = statement("SELECT token, released, expires_at > clock_timestamp(), expires_at"
+                    + " FROM " + tables.locks + " WHERE name = ? FOR SHARE");
+            select.setString(1, lockName);
+            try (ResultSet row = select.executeQuery()) {
+                if (!row.next()) {
+                    throw new FencedWriteException(lockName, token, 0, "that name was never granted in "
+                                                   + tables.locks);
+                }
+                long newest = row.getLong(1);
+                if (newest != token) {
+                    if (newest > token) {
+                        throw new FencedWriteException(lockName, token, newest);
+                    }
+                    throw new FencedWriteException(lockName, token, newest, "the newest grant of that name in "
+                            + tables.locks + " has token " + newest + ": that token was never granted for this name"
+                            + " (it belongs to another name or memory, or the locks table was recreated)");
+                }
+                if (row.getBoolean(2)) {
+                    throw new FencedWriteException(lockName, token, newest, "that grant was released: its holder no"
+                                                   + " longer holds the name");
+                }
+                if (!row.getBoolean(3)) {
+                    throw new FencedWriteException(lockName, token, newest, "the lease of that grant expired at "
+                            + row.getTimestamp(4).toInstant() + " by the database server's clock (its holder did not"
+                            + " renew it in time: paused, partitioned or overloaded), so another holder may take the"
+                            + " name at any moment");
+                }
+            }
+        } catch (SQLException e) {
+            throw failure("check the grant of the named lock '" + lockName + "'", e);
+        }
     }
 
     @Override

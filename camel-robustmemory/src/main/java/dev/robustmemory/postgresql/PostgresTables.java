@@ -8,7 +8,7 @@ import java.sql.Statement;
 import java.util.regex.Pattern;
 
 /**
- * The three tables of a memory on PostgreSQL, named by a prefix so that several memories share a schema:
+ * The four tables of a memory on PostgreSQL, named by a prefix so that several memories share a schema:
  *
  * <pre>
  * &lt;prefix&gt;entries(key TEXT COLLATE "C" PRIMARY KEY, kind TEXT, text_value TEXT, bytes_value BYTEA,
@@ -19,11 +19,15 @@ import java.util.regex.Pattern;
  *                   bytes_value BYTEA, version BIGINT, fencing_token BIGINT, expires_at_micros BIGINT,
  *                   written_micros BIGINT,
  *                   PRIMARY KEY (revision, key))
+ * &lt;prefix&gt;locks(name TEXT COLLATE "C" PRIMARY KEY, token BIGINT, holder TEXT, acquired_at TIMESTAMPTZ,
+ *                 expires_at TIMESTAMPTZ, released BOOLEAN)  -- the named locks' lease rows ({@link PostgresNamedLocks})
  * </pre>
  *
  * Keys are ordered by code point ({@code COLLATE "C"} on UTF-8), as on DuckDB. Times are microseconds since the
  * epoch, compared exactly. The meta row {@code fencing_token} is what each work's grant increments: the statement
  * that takes the next token holds the row until the work's transaction ends, which is what excludes other works.
+ * The locks table came after the others under the same schema version: creating is {@code IF NOT EXISTS}, so the
+ * tables of an existing memory gain it on their next use, and a library without named locks ignores it.
  */
 final class PostgresTables {
 
@@ -35,11 +39,13 @@ final class PostgresTables {
     final String entries;
     final String meta;
     final String changes;
+    final String locks;
 
     private PostgresTables(String prefix) {
         this.entries = prefix + "entries";
         this.meta = prefix + "meta";
         this.changes = prefix + "changes";
+        this.locks = prefix + "locks";
     }
 
     /** @throws IllegalArgumentException unless the prefix is lower-case letters, digits and '_' (no quoting needed) */
@@ -69,6 +75,10 @@ final class PostgresTables {
                               + " key TEXT COLLATE \"C\" NOT NULL, deleted BOOLEAN NOT NULL, kind TEXT, text_value TEXT,"
                               + " bytes_value BYTEA, version BIGINT, fencing_token BIGINT, expires_at_micros BIGINT,"
                               + " written_micros BIGINT NOT NULL, PRIMARY KEY (revision, key))");
+            // Rows are never deleted: a name's token only grows (PostgresNamedLocks).
+            statement.execute("CREATE TABLE IF NOT EXISTS " + locks + " (name TEXT COLLATE \"C\" PRIMARY KEY,"
+                              + " token BIGINT NOT NULL, holder TEXT NOT NULL, acquired_at TIMESTAMPTZ NOT NULL,"
+                              + " expires_at TIMESTAMPTZ NOT NULL, released BOOLEAN NOT NULL)");
             statement.execute("INSERT INTO " + meta + " VALUES ('schema_version', " + SCHEMA_VERSION + "),"
                               + " ('fencing_token', 0), ('revision', 0), ('clock_mark', 0),"
                               + " ('change_retention_micros', 0), ('changes_complete_after', 0)"

@@ -33,7 +33,12 @@ public final class LockHistory {
         }
 
         public void record(Kind kind, String name, long token) throws IOException {
-            String line = kind + " " + token + " " + System.nanoTime() + " " + name + "\n";
+            record(kind, name, token, System.nanoTime());
+        }
+
+        /** An event at a given time of {@link System#nanoTime()}: a hold that may have ended before it was logged. */
+        public void record(Kind kind, String name, long token, long nanos) throws IOException {
+            String line = kind + " " + token + " " + nanos + " " + name + "\n";
             out.write(line.getBytes(StandardCharsets.UTF_8)); // one write(2) per line
         }
 
