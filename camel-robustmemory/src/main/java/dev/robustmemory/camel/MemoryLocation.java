@@ -11,6 +11,7 @@ import dev.robustmemory.duckdb.lock.NamedLocks;
 import dev.robustmemory.memory.Memory;
 import dev.robustmemory.memory.NamedLockService;
 import dev.robustmemory.postgresql.PostgresMemory;
+import dev.robustmemory.postgresql.PostgresNamedLocks;
 
 /**
  * Where a memory lives, as the endpoint options name it: the one thing the Camel side knows of its backend. Two
@@ -78,7 +79,7 @@ sealed interface MemoryLocation permits MemoryLocation.DuckDb, MemoryLocation.Po
 
         @Override
         public NamedLockService openNamedLocks(Duration lease) {
-            throw new UnsupportedOperationException("Named locks are not available on the PostgreSQL backend yet");
+            return PostgresNamedLocks.open(dataSource, tablePrefix, lease);
         }
     }
 }
