@@ -21,6 +21,14 @@ public interface NamedLockService extends AutoCloseable {
      */
     NamedLockHold acquire(String name, Duration timeout) throws IOException, InterruptedException;
 
+    /**
+     * The newest token granted for the name, by any holder, as the backend knows it now, without waiting for the
+     * name; 0 when it was never granted. A write fenced with an older token comes from a superseded holder.
+     *
+     * @throws IOException when the backend cannot be read
+     */
+    long newestToken(String name) throws IOException;
+
     /** @throws IllegalArgumentException for a name this service refuses (empty, too long, not encodable) */
     void checkName(String name);
 

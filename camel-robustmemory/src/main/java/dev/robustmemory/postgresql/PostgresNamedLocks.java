@@ -113,6 +113,7 @@ public final class PostgresNamedLocks implements NamedLockService {
     private final String renewSql;
     private final String releaseSql;
     private final String releaseAttemptSql;
+    private final String newestTokenSql;
     private final String describeSql;
     private final ScheduledThreadPoolExecutor renewals;
     private final AtomicLong attempts = new AtomicLong();
@@ -156,6 +157,7 @@ public final class PostgresNamedLocks implements NamedLockService {
         this.releaseSql = "UPDATE " + locks + " SET released = true WHERE name = ? AND token = ? AND NOT released";
         this.releaseAttemptSql = "UPDATE " + locks + " SET released = true WHERE name = ? AND holder = ?"
                                  + " AND NOT released";
+        this.newestTokenSql = "SELECT token FROM " + locks + " WHERE name = ?";
         this.describeSql = "SELECT token, holder, acquired_at, expires_at, released, clock_timestamp() FROM " + locks
                            + " WHERE name = ?";
         AtomicInteger threads = new AtomicInteger();
@@ -430,6 +432,25 @@ public final class PostgresNamedLocks implements NamedLockService {
                 }
             }
         });
+    }
+
+    /** The name's row's token, read without waiting for the name; 0 when it was never granted. */
+    @Override
+    public long newestToken(String name) throws IOException {
+        requireValidName(name);
+        try {
+            ensureTables();
+            try (Connection connection = dataSource.getConnection();
+                 PreparedStatement select = connection.prepareStatement(newestTokenSql)) {
+                select.setString(1, name);
+                try (ResultSet row = select.executeQuery()) {
+                    return row.next() ? row.getLong(1) : 0;
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("Cannot read the named lock '" + name + "' in " + tables.locks + ": "
+                                     + e.getMessage(), e);
+        }
     }
 
     private String describeHolder(String name) {

@@ -45,23 +45,23 @@ class RobustMemoryManagementTest extends RobustMemoryTestSupport {
         return context.getManagementStrategy().getManagementAgent().getMBeanServer();
     }
 
-    private ObjectName memoryName() throws Exception {
+    private ObjectName memoryObjectName() throws Exception {
         return new ObjectName("org.apache.camel:context=" + context.getManagementName() + ",type=services,name="
                               + ObjectName.quote("robustmemory:" + database()));
     }
 
     private Object attribute(String name) throws Exception {
-        return server().getAttribute(memoryName(), name);
+        return server().getAttribute(memoryObjectName(), name);
     }
 
     @Test
     void aMemoryIsManagedFromItsFirstUseUntilTheComponentStops() throws Exception {
         MBeanServer server = server();
-        assertFalse(server.isRegistered(memoryName()), "no route has used the memory yet");
+        assertFalse(server.isRegistered(memoryObjectName()), "no route has used the memory yet");
 
         call("robustmemory:k", "v");
 
-        assertTrue(server.isRegistered(memoryName()));
+        assertTrue(server.isRegistered(memoryObjectName()));
         assertEquals(database().toString(), attribute("Database"));
         assertEquals(database().toRealPath() + ".lock", attribute("LockFile"));
         assertEquals(1L, attribute("LockAcquisitions"));
@@ -73,7 +73,7 @@ class RobustMemoryManagementTest extends RobustMemoryTestSupport {
         assertNull(attribute("LockTimeout"), "no timeout was set at run time");
 
         context.stop();
-        assertFalse(server.isRegistered(memoryName()), "a stopped component leaves no MBean behind");
+        assertFalse(server.isRegistered(memoryObjectName()), "a stopped component leaves no MBean behind");
     }
 
     @Test
@@ -127,7 +127,7 @@ class RobustMemoryManagementTest extends RobustMemoryTestSupport {
             child.kill9();
         }
 
-        String found = (String) server().invoke(memoryName(), "cleanupNow", null, null);
+        String found = (String) server().invoke(memoryObjectName(), "cleanupNow", null, null);
 
         List<?> events = (List<?>) Jsoner.deserialize(found);
         assertEquals(1, events.size(), found);
@@ -137,10 +137,10 @@ class RobustMemoryManagementTest extends RobustMemoryTestSupport {
         assertEquals(deadPid, String.valueOf(event.get("holderPid")));
         assertEquals("RECOVERED", attribute("HolderState"));
         assertEquals(1L, attribute("OrphanedLocksCleaned"));
-        assertEquals("[]", server().invoke(memoryName(), "cleanupNow", null, null), "nothing left to find");
+        assertEquals("[]", server().invoke(memoryObjectName(), "cleanupNow", null, null), "nothing left to find");
 
         Instant since = Instant.parse((String) attribute("StatisticsSince"));
-        server().invoke(memoryName(), "resetStatistics", null, null);
+        server().invoke(memoryObjectName(), "resetStatistics", null, null);
         assertEquals(0L, attribute("LockAcquisitions"));
         assertEquals(0L, attribute("OrphanedLocksCleaned"));
         assertEquals(0.0, attribute("MaxHoldMillis"));
@@ -155,18 +155,18 @@ class RobustMemoryManagementTest extends RobustMemoryTestSupport {
     @Test
     void theLockTimeoutAttributeTakesWhatTheOptionTakesAndRefusesTheRest() throws Exception {
         call("robustmemory:k", "v");
-        server().setAttribute(memoryName(), new Attribute("LockTimeout", "1m30s"));
+        server().setAttribute(memoryObjectName(), new Attribute("LockTimeout", "1m30s"));
         assertEquals("PT1M30S", attribute("LockTimeout"));
 
         for (String bad : new String[] { "abc", "-1s", "10x", "10S" }) {
             JMException refused = assertThrows(JMException.class,
-                    () -> server().setAttribute(memoryName(), new Attribute("LockTimeout", bad)));
+                    () -> server().setAttribute(memoryObjectName(), new Attribute("LockTimeout", bad)));
             String message = rootCause(refused).getMessage();
             assertTrue(message.contains("LockTimeout") && message.contains("'" + bad + "'"), message);
             assertEquals("PT1M30S", attribute("LockTimeout"), "a refused value changes nothing");
         }
 
-        server().setAttribute(memoryName(), new Attribute("LockTimeout", ""));
+        server().setAttribute(memoryObjectName(), new Attribute("LockTimeout", ""));
         assertNull(attribute("LockTimeout"), "empty goes back to the endpoints' own");
     }
 

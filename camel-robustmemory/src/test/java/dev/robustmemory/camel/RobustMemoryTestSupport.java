@@ -10,6 +10,7 @@ import dev.robustmemory.duckdb.lock.CrossProcessLock;
 import dev.robustmemory.duckdb.lock.LockFileSettings;
 import dev.robustmemory.duckdb.lock.LockGrant;
 import dev.robustmemory.memory.Memory;
+import dev.robustmemory.memory.NamedLockService;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.test.junit5.CamelTestSupport;
@@ -53,10 +54,23 @@ abstract class RobustMemoryTestSupport extends CamelTestSupport {
         configuration.setDatabase(database().toString());
     }
 
+    /** The named locks of the memory the component's options name, as another process would have them. */
+    NamedLockService openNamedLocks() throws Exception {
+        return componentOptions().openNamedLocks(context, "30s", "the test's lease");
+    }
+
+    /** The memory's name in meter tags, health check ids and MBean names. */
+    String memoryName() {
+        return componentOptions().memoryLocation(context).displayName();
+    }
+
+    private RobustMemoryConfiguration componentOptions() {
+        return context.getComponent("robustmemory", RobustMemoryComponent.class).getConfiguration();
+    }
+
     /** The memory the component's options name, opened again: as another process would have it. */
     Memory openMemory() throws Exception {
-        return context.getComponent("robustmemory", RobustMemoryComponent.class).getConfiguration()
-                .memoryLocation(context).open();
+        return componentOptions().memoryLocation(context).open();
     }
 
     @AfterEach

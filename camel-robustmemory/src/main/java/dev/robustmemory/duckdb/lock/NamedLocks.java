@@ -258,6 +258,7 @@ public final class NamedLocks implements NamedLockService {
      * this JVM opened it, the answer comes from the file now at the path, where grants are made by whoever opens the
      * path now (so a holder from the replaced file is found superseded); a deleted file errs high.
      */
+    @Override
     public long newestToken(String name) throws LockException {
         int slot = slotOf(name);
         Object keyAtPath;
