@@ -1,5 +1,6 @@
 package dev.robustmemory.postgresql;
 
+import dev.robustmemory.memory.LockNames;
 import dev.robustmemory.memory.NamedLockService;
 import dev.robustmemory.memory.NamedLockStatistics;
 import dev.robustmemory.memory.NamedLockTimeoutException;
@@ -7,11 +8,6 @@ import dev.robustmemory.memory.StoreException;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -88,8 +84,6 @@ import javax.sql.DataSource;
  */
 public final class PostgresNamedLocks implements NamedLockService {
 
-    /** The longest name, in UTF-8 bytes. */
-    public static final int MAX_NAME_BYTES = 1024;
     /** The longest pause between two attempts of one acquisition. */
     public static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** The longest lease: a day. */
@@ -200,27 +194,13 @@ public final class PostgresNamedLocks implements NamedLockService {
     /**
      * Checks a lock name.
      *
-     * @throws IllegalArgumentException for a name that is empty, longer than {@link #MAX_NAME_BYTES} UTF-8 bytes, not
-     *                                  valid Unicode text, or holding U+0000 (PostgreSQL text cannot)
+     * @throws IllegalArgumentException for a name {@link LockNames#utf8} refuses, or one holding U+0000 (PostgreSQL
+     *                                  text cannot)
      */
     public static void requireValidName(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException("A lock name must not be empty");
-        }
+        LockNames.utf8(name);
         if (name.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("A lock name on PostgreSQL cannot hold the character U+0000");
-        }
-        ByteBuffer bytes;
-        try {
-            // Strictly: the lenient String.getBytes turns every unpaired surrogate into '?', merging distinct names.
-            bytes = StandardCharsets.UTF_8.newEncoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).encode(CharBuffer.wrap(name));
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("A lock name must be valid Unicode text (it has an unpaired surrogate)");
-        }
-        if (bytes.remaining() > MAX_NAME_BYTES) {
-            throw new IllegalArgumentException("A lock name must be at most " + MAX_NAME_BYTES + " UTF-8 bytes, not "
-                                               + bytes.remaining() + ": " + name.substring(0, 40) + "...");
         }
     }
 

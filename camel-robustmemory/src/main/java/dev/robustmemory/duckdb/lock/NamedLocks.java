@@ -3,13 +3,8 @@ package dev.robustmemory.duckdb.lock;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -27,6 +22,7 @@ import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.zip.CRC32C;
 
+import dev.robustmemory.memory.LockNames;
 import dev.robustmemory.memory.NamedLockService;
 import dev.robustmemory.memory.NamedLockStatistics;
 import dev.robustmemory.memory.NamedLockTimeoutException;
@@ -72,7 +68,7 @@ public final class NamedLocks implements NamedLockService {
     /** Slots per file: a fixed power of two, the same in every JVM that shares the file. */
     public static final int SLOT_COUNT = 4096;
     /** The longest name, in UTF-8 bytes. */
-    public static final int MAX_NAME_BYTES = 1024;
+    public static final int MAX_NAME_BYTES = LockNames.MAX_NAME_BYTES;
     /**
      * How long a process that released a slot another process waits for lets that process go first. A waiter polls
      * every {@link CrossProcessLock#MAX_POLL_NANOS} at most; the rest is room for a busy scheduler.
@@ -170,29 +166,8 @@ public final class NamedLocks implements NamedLockService {
      */
     public static int slotOf(String name) {
         CRC32C crc = new CRC32C();
-        crc.update(utf8(name));
+        crc.update(LockNames.utf8(name));
         return (int) (crc.getValue() & (SLOT_COUNT - 1));
-    }
-
-    private static byte[] utf8(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException("A lock name must not be empty");
-        }
-        ByteBuffer bytes;
-        try {
-            // Strictly: the lenient String.getBytes turns every unpaired surrogate into '?', merging distinct names.
-            bytes = StandardCharsets.UTF_8.newEncoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).encode(CharBuffer.wrap(name));
-        } catch (CharacterCodingException e) {
-            throw new IllegalArgumentException("A lock name must be valid Unicode text (it has an unpaired surrogate)");
-        }
-        if (bytes.remaining() > MAX_NAME_BYTES) {
-            throw new IllegalArgumentException("A lock name must be at most " + MAX_NAME_BYTES + " UTF-8 bytes, not "
-                                               + bytes.remaining() + ": " + name.substring(0, 40) + "...");
-        }
-        byte[] array = new byte[bytes.remaining()];
-        bytes.get(array);
-        return array;
     }
 
     public Path path() {
