@@ -660,8 +660,14 @@ public final class PostgresNamedLocks implements NamedLockService {
         renewals.shutdownNow();
     }
 
+    /**
+     * How long one attempt may wait for the row lock: until the deadline, but at most what PostgreSQL's
+     * {@code lock_timeout} (an int of milliseconds) takes, so that a timeout of weeks or "for ever" (as a cluster view
+     * waits) does not fail every attempt with "invalid value for parameter lock_timeout".
+     */
     private long lockWaitMillis(long deadline) {
-        return Math.max(MIN_ATTEMPT_LOCK_WAIT_MILLIS, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+        return Math.min(Integer.MAX_VALUE, Math.max(MIN_ATTEMPT_LOCK_WAIT_MILLIS,
+                TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
     }
 
     long leaseNanos() {

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.robustmemory.duckdb.lock.LockHistory;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
@@ -15,11 +17,14 @@ import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.model.RouteDefinition;
 
+import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_NAME;
 import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_TOKEN;
 
 /**
  * The other process of the lock policy's cross-process tests: Camel, with a route whose critical section is a
- * {@code .policy(...)} block of a robustmemory lock policy. Modes (all take the database and the lock name first):
+ * {@code .policy(...)} block of a robustmemory lock policy. Modes (all take the memory and the lock name first; the
+ * memory is a DuckDB database path, or {@code pg:<tablePrefix>:<lease millis>:<JDBC URL>} for the PostgreSQL tables
+ * with that prefix, reached through a HikariCP pool of the child's own, the policy's lease as given):
  * <ul>
  * <li>{@code counter DATABASE NAME N HOLD_MICROS HISTORY locked|unlocked}: prints {@code READY}, waits for
  * {@code go}, then N times runs a read-modify-write of the key {@code counter} over three route steps (load, a slow
@@ -28,7 +33,10 @@ import static dev.robustmemory.camel.RobustMemoryConstants.LOCK_TOKEN;
  * {@code DONE <acknowledged increments>}.</li>
  * <li>{@code hold DATABASE NAME}: prints {@code SENDING}, enters the block, prints {@code ENTERED <token> <nanoTime>},
  * waits for {@code write VALUE} on stdin, stores VALUE under the key {@code order} inside the block (fenced by the
- * block's grant) and prints {@code WROTE} or {@code REFUSED <exception class>}.</li>
+ * block's grant), leaves the block and prints {@code WROTE} or {@code REFUSED <exception class> <message>}. Before
+ * that, each {@code put KEY VALUE} stores VALUE under KEY from inside the block (a {@code robustmemory:} store
+ * carrying the block's headers, so fenced too) and prints {@code PUT} or {@code REFUSED ...}, staying in the
+ * block.</li>
  * </ul>
  */
 public final class LockPolicyChild {
@@ -36,11 +44,25 @@ public final class LockPolicyChild {
     private static final String STAND_IN_TOKEN = "standInToken";
 
     public static void main(String[] args) throws Exception {
-        String database = args[1];
+        String memory = args[1];
         String name = args[2];
         CamelContext context = new DefaultCamelContext();
-        context.getComponent("robustmemory", RobustMemoryComponent.class).getConfiguration().setDatabase(database);
-        RobustMemoryLockPolicy policy = new RobustMemoryLockPolicy(database, name);
+        RobustMemoryConfiguration configuration = context.getComponent("robustmemory", RobustMemoryComponent.class)
+                .getConfiguration();
+        RobustMemoryLockPolicy policy;
+        HikariDataSource pool = null;
+        if (memory.startsWith("pg:")) {
+            String[] pg = memory.split(":", 4); // pg, prefix, lease millis, JDBC URL (which has colons of its own)
+            pool = pool(pg[3]);
+            configuration.setBackend(RobustMemoryBackend.postgresql);
+            configuration.setDataSource(pool);
+            configuration.setTablePrefix(pg[1]);
+            policy = new RobustMemoryLockPolicy(null, name);
+            policy.setLease(pg[2] + "ms");
+        } else {
+            configuration.setDatabase(memory);
+            policy = new RobustMemoryLockPolicy(memory, name);
+        }
         policy.setLockTimeout("60s");
         context.getRegistry().bind("lock", policy);
         BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -53,7 +75,20 @@ public final class LockPolicyChild {
             }
         } finally {
             context.stop();
+            if (pool != null) {
+                pool.close();
+            }
         }
+    }
+
+    private static HikariDataSource pool(String url) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(url);
+        config.setMaximumPoolSize(4);
+        config.setMinimumIdle(0);
+        config.setConnectionTimeout(10_000);
+        config.setPoolName("lock-policy-child-" + ProcessHandle.current().pid());
+        return new HikariDataSource(config);
     }
 
     private static void counter(CamelContext context, String name, int iterations, long holdMicros, Path history,
@@ -106,6 +141,7 @@ public final class LockPolicyChild {
     }
 
     private static void hold(CamelContext context, BufferedReader stdin) throws Exception {
+        ProducerTemplate puts = context.createProducerTemplate();
         context.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
@@ -117,6 +153,9 @@ public final class LockPolicyChild {
                                 String command;
                                 do {
                                     command = stdin.readLine();
+                                    if (command != null && command.startsWith("put ")) {
+                                        put(puts, exchange, command.substring(4).split(" ", 2));
+                                    }
                                 } while (command != null && !command.startsWith("write "));
                                 exchange.getMessage().setBody(command == null ? null : command.substring(6));
                             })
@@ -129,6 +168,19 @@ public final class LockPolicyChild {
         System.out.println("SENDING");
         Exchange done = context.createProducerTemplate().send("direct:hold", exchange -> { });
         System.out.println(done.getException() == null ? "WROTE"
+                                                       : "REFUSED " + done.getException().getClass().getName() + " "
+                                                         + done.getException().getMessage());
+    }
+
+    /** A store from inside the block, with the block's headers: fenced by its grant. */
+    private static void put(ProducerTemplate puts, Exchange block, String[] keyAndValue) {
+        Exchange done = puts.send("robustmemory:unused", exchange -> {
+            exchange.getMessage().setHeader(LOCK_NAME, block.getMessage().getHeader(LOCK_NAME));
+            exchange.getMessage().setHeader(LOCK_TOKEN, block.getMessage().getHeader(LOCK_TOKEN));
+            exchange.getMessage().setHeader(RobustMemoryConstants.KEY, keyAndValue[0]);
+            exchange.getMessage().setBody(keyAndValue[1]);
+        });
+        System.out.println(done.getException() == null ? "PUT"
                                                        : "REFUSED " + done.getException().getClass().getName() + " "
                                                          + done.getException().getMessage());
     }

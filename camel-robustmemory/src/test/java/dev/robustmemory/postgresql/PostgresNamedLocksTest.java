@@ -147,6 +147,37 @@ class PostgresNamedLocksTest {
         }
     }
 
+    /**
+     * A timeout of a century, as a cluster view waits for its name: each attempt's row-lock wait is capped at what
+     * PostgreSQL's lock_timeout (an int of milliseconds) takes, where it used to fail every attempt.
+     */
+    @Test
+    void aTimeoutBeyondWhatLockTimeoutTakesStillGrantsAndWaits() throws Exception {
+        PostgresNamedLocks holderHost = locks(pool, LONG);
+        PostgresNamedLocks other = locks(pool, LONG);
+        Duration forever = Duration.ofDays(365L * 100);
+        long token;
+        try (PostgresNamedLockGrant first = other.acquire(NAME, forever)) {
+            token = first.token();
+        }
+        PostgresNamedLockGrant held = holderHost.acquire(NAME, Duration.ZERO);
+        ExecutorService waiter = Executors.newSingleThreadExecutor();
+        try {
+            Future<Long> next = waiter.submit(() -> {
+                try (PostgresNamedLockGrant grant = other.acquire(NAME, forever)) {
+                    return grant.token();
+                }
+            });
+            Thread.sleep(200);
+            assertFalse(next.isDone(), "it waits for the holder");
+            held.close();
+            assertEquals(token + 2, next.get(10, TimeUnit.SECONDS));
+        } finally {
+            held.close();
+            waiter.shutdownNow();
+        }
+    }
+
     @Test
     void tokensGrowPerNameAcrossReleasesAndNewInstances() throws Exception {
         List<Long> tokens = new ArrayList<>();
