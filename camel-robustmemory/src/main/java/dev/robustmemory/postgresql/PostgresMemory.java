@@ -10,10 +10,7 @@ import dev.robustmemory.memory.StoredValue;
 
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -39,7 +36,13 @@ import javax.sql.DataSource;
  * ({@code pg_terminate_backend}) has its transaction rolled back and its row lock released by the server. A wait
  * longer than the lock timeout fails with {@link PostgresLockTimeoutException} ({@code lock_timeout}, or
  * {@code NOWAIT} for zero). A failure before the commit wrote nothing; one of the commit itself is an
- * {@link OutcomeUnknownException}.
+ * {@link OutcomeUnknownException}. The lock timeout, the grant and the read of the meta state go in one round trip.
+ *
+ * <p><b>Reading works</b> ({@link MemoryWork#reading}) take no token row: each runs in a {@code REPEATABLE READ,
+ * READ ONLY} transaction, whose one snapshot holds a prefix of the works in their order (they commit one at a time,
+ * each visible before it is acknowledged), so it waits for no writer and sees every write acknowledged before it
+ * began. One that writes after all, or meets an entry that expired after the clock mark (which it cannot raise),
+ * discards what it did and runs again with the grant.
  *
  * <p><b>Time.</b> Expiry goes by the database server's clock ({@code clock_timestamp()}), one clock for all hosts,
  * never a JVM's; the meta row {@code clock_mark} keeps it from going back, as the journal's clock mark does on DuckDB.
@@ -102,22 +105,24 @@ public final class PostgresMemory implements Memory {
     public <T> Outcome<T> execute(Duration lockTimeout, MemoryWork<T> work) throws IOException {
         checkCall(lockTimeout, work);
         long called = System.nanoTime();
+        if (work.onlyReads()) {
+            Outcome<T> read = readWithoutGrant(work, called);
+            if (read != null) {
+                return read;
+            }
+        }
         try (Connection connection = dataSource.getConnection()) {
             connection.setAutoCommit(false);
             try {
-                if (!tablesChecked) {
-                    tables.create(connection);
-                    tablesChecked = true;
-                }
-                long token = grant(connection, lockTimeout);
+                checkTables(connection);
+                PostgresSession session = PostgresSession.grantAndBegin(connection, tables, lockTimeout,
+                        work.onlyReads(), maxValueSize, testClock);
                 long granted = System.nanoTime();
-                PostgresSession session = PostgresSession.begin(connection, tables, token, work.onlyReads(),
-                        maxValueSize, testClock);
                 T result = work.run(session);
                 reclaimNowAndThen(session);
                 session.finish();
                 commit(connection);
-                return new Outcome<>(result, token, granted - called, System.nanoTime() - granted);
+                return new Outcome<>(result, session.fencingToken(), granted - called, System.nanoTime() - granted);
             } catch (SQLException | StoreException | RuntimeException | Error e) {
                 rollBack(connection, e);
                 throw e;
@@ -127,6 +132,46 @@ public final class PostgresMemory implements Memory {
                 throw new PostgresLockTimeoutException(tables.meta, lockTimeout, e);
             }
             throw new StoreException("The PostgreSQL memory " + tables.entries + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Runs a reading work without the token row, in one read-only snapshot ({@link PostgresSession#beginSnapshot});
+     * null when it needed the grant after all (it tried to write, or met an entry that expired after the clock mark),
+     * having changed nothing: it then runs again with the grant. Waits for no lock.
+     */
+    private <T> Outcome<T> readWithoutGrant(MemoryWork<T> work, long called) throws StoreException {
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            PostgresSession session = null;
+            try {
+                checkTables(connection);
+                session = PostgresSession.beginSnapshot(connection, tables, maxValueSize, testClock);
+                long started = System.nanoTime();
+                T result = work.run(session);
+                if (session.neededGrant()) {
+                    rollBack(connection, null);
+                    return null;
+                }
+                session.closeStatements();
+                connection.commit(); // read only: nothing to lose, but the connection goes back clean
+                return new Outcome<>(result, session.fencingToken(), started - called, System.nanoTime() - started);
+            } catch (SQLException | StoreException | RuntimeException | Error e) {
+                rollBack(connection, e);
+                if (session != null && session.neededGrant()) {
+                    return null;
+                }
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("The PostgreSQL memory " + tables.entries + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private void checkTables(Connection connection) throws SQLException, StoreException {
+        if (!tablesChecked) {
+            tables.create(connection);
+            tablesChecked = true;
         }
     }
 
@@ -192,23 +237,6 @@ public final class PostgresMemory implements Memory {
         }
     }
 
-    /** Takes the next fencing token, which holds the token row (and so the memory) until the transaction ends. */
-    private long grant(Connection connection, Duration lockTimeout) throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            if (!lockTimeout.isZero()) {
-                statement.execute("SET LOCAL lock_timeout = '" + Math.max(1, lockTimeout.toMillis()) + "ms'");
-            } else {
-                statement.execute("SELECT 1 FROM " + tables.meta + " WHERE name = 'fencing_token' FOR UPDATE NOWAIT");
-            }
-        }
-        try (PreparedStatement increment = connection.prepareStatement("UPDATE " + tables.meta + " SET value ="
-                + " value + 1 WHERE name = 'fencing_token' RETURNING value");
-             ResultSet token = increment.executeQuery()) {
-            token.next();
-            return token.getLong(1);
-        }
-    }
-
     /** Expired rows go at most once a second, with a work that runs anyway: bounded, so it never holds long. */
     private void reclaimNowAndThen(PostgresSession session) throws SQLException {
         long now = System.nanoTime();
@@ -232,7 +260,9 @@ public final class PostgresMemory implements Memory {
         try {
             connection.rollback();
         } catch (SQLException e) {
-            cause.addSuppressed(e); // the connection is broken: the server rolls the transaction back itself
+            if (cause != null) {
+                cause.addSuppressed(e);
+            } // the connection is broken: the server rolls the transaction back itself
         }
     }
 }

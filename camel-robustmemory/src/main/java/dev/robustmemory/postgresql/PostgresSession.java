@@ -16,9 +16,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -48,6 +50,10 @@ final class PostgresSession implements MemorySession {
     private final PostgresTables tables;
     private final long fencingToken;
     private final boolean readingWork;
+    /** Whether the work runs in a read-only snapshot without the token row ({@link #beginSnapshot}). */
+    private final boolean withoutGrant;
+    /** Whether a work without the grant asked for something it cannot have without it: it runs again with it. */
+    private boolean neededGrant;
     private final long maxValueSize;
     private final long startRevision;
     private final long startClockMark;
@@ -59,51 +65,131 @@ final class PostgresSession implements MemorySession {
     private final Map<String, PreparedStatement> statements = new HashMap<>();
 
     private PostgresSession(Connection connection, PostgresTables tables, long fencingToken, boolean readingWork,
-                            long maxValueSize, ResultSet state) throws SQLException {
+                            boolean withoutGrant, long maxValueSize, long[] state) {
         this.connection = connection;
         this.tables = tables;
         this.fencingToken = fencingToken;
         this.readingWork = readingWork;
+        this.withoutGrant = withoutGrant;
         this.maxValueSize = maxValueSize;
-        this.startRevision = state.getLong(1);
+        this.startRevision = state[0];
         this.revision = startRevision;
-        this.startClockMark = state.getLong(2);
-        this.changeRetentionMicros = state.getLong(3);
-        this.changesCompleteAfter = state.getLong(4);
-        this.now = Math.max(state.getLong(5), startClockMark);
+        this.startClockMark = state[1];
+        this.changeRetentionMicros = state[2];
+        this.changesCompleteAfter = state[3];
+        this.now = Math.max(state[4], startClockMark);
     }
 
     /**
-     * Starts the session of a granted work; {@code testClock}, when not null, stands in for the server's clock (of
-     * the memory's expiry: the named locks' leases always go by the server's).
+     * Takes the next fencing token and starts the session of the granted work, in one round trip: one execution of
+     * several statements, {@code [SET LOCAL lock_timeout | SELECT ... FOR UPDATE NOWAIT]; UPDATE ... RETURNING;
+     * SELECT <meta, clock>}. The transaction is READ COMMITTED, where every statement takes a new snapshot: the last
+     * one's is taken after the UPDATE got the token row, so it sees every work committed before this one (a subquery
+     * of the UPDATE would not: its snapshot predates the wait for the row). {@code testClock}, when not null, stands
+     * in for the server's clock (of the memory's expiry: the named locks' leases always go by the server's).
      *
      * @param readingWork whether the work said it only reads ({@link dev.robustmemory.memory.MemoryWork#onlyReads})
      */
-    static PostgresSession begin(Connection connection, PostgresTables tables, long fencingToken, boolean readingWork,
-                                 long maxValueSize, Clock testClock) throws SQLException {
-        String serverClock = testClock == null ? "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
-                                               : Long.toString(SessionRules.micros(testClock.instant()));
-        try (PreparedStatement select = connection.prepareStatement("SELECT max(value) FILTER (WHERE name ="
-                + " 'revision'), max(value) FILTER (WHERE name = 'clock_mark'), max(value) FILTER (WHERE name ="
-                + " 'change_retention_micros'), max(value) FILTER (WHERE name = 'changes_complete_after'), "
-                + serverClock + " FROM " + tables.meta);
-             ResultSet state = select.executeQuery()) {
-            state.next();
-            return new PostgresSession(connection, tables, fencingToken, readingWork, maxValueSize, state);
-        }
+    static PostgresSession grantAndBegin(Connection connection, PostgresTables tables, Duration lockTimeout,
+                                         boolean readingWork, long maxValueSize, Clock testClock) throws SQLException {
+        String wait = lockTimeout.isZero()
+                      ? "SELECT 1 FROM " + tables.meta + " WHERE name = 'fencing_token' FOR UPDATE NOWAIT"
+                      : "SET LOCAL lock_timeout = '" + Math.max(1, lockTimeout.toMillis()) + "ms'";
+        List<long[]> rows = execute(connection, 4, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; " + wait + "; UPDATE "
+                + tables.meta + " SET value = value + 1 WHERE name = 'fencing_token' RETURNING value; "
+                + stateQuery(tables, testClock));
+        long token = rows.get(rows.size() - 2)[0];
+        return new PostgresSession(connection, tables, token, readingWork, false, maxValueSize,
+                rows.get(rows.size() - 1));
     }
 
-    /** Records the revision and the time this work went by; called before the commit. */
+    /**
+     * Starts the session of a reading work without the token row, in one round trip: a {@code REPEATABLE READ, READ
+     * ONLY} transaction whose one snapshot, taken by its first query (the meta state), holds a prefix of the works
+     * in their order (they commit one at a time, each visible before it is acknowledged). The work's fencing token and
+     * revision are the meta values in that snapshot. It writes nothing and cannot raise the clock mark: whatever it
+     * cannot answer so ({@link #neededGrant()}) makes it run again with the grant.
+     */
+    static PostgresSession beginSnapshot(Connection connection, PostgresTables tables, long maxValueSize,
+                                         Clock testClock) throws SQLException {
+        List<long[]> rows = execute(connection, 2, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; "
+                + stateQuery(tables, testClock));
+        long[] state = rows.get(0);
+        return new PostgresSession(connection, tables, state[5], true, true, maxValueSize, state);
+    }
+
+    /** revision, clock_mark, change_retention_micros, changes_complete_after, the clock, fencing_token. */
+    private static String stateQuery(PostgresTables tables, Clock testClock) {
+        String serverClock = testClock == null ? "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
+                                               : Long.toString(SessionRules.micros(testClock.instant()));
+        return "SELECT max(value) FILTER (WHERE name = 'revision'), max(value) FILTER (WHERE name = 'clock_mark'),"
+               + " max(value) FILTER (WHERE name = 'change_retention_micros'), max(value) FILTER (WHERE name ="
+               + " 'changes_complete_after'), " + serverClock + ", max(value) FILTER (WHERE name = 'fencing_token')"
+               + " FROM " + tables.meta;
+    }
+
+    /**
+     * Executes {@code statements} statements sent as one (one round trip) and returns the first row of each result
+     * set among their results, as longs.
+     */
+    private static List<long[]> execute(Connection connection, int statements, String sql) throws SQLException {
+        List<long[]> rows = new ArrayList<>();
+        try (Statement statement = connection.createStatement()) {
+            boolean isResultSet = statement.execute(sql);
+            for (int i = 0; i < statements; i++) {
+                if (i > 0) {
+                    isResultSet = statement.getMoreResults();
+                }
+                if (isResultSet) {
+                    try (ResultSet row = statement.getResultSet()) {
+                        if (!row.next()) {
+                            throw new SQLException("No row from " + sql);
+                        }
+                        long[] values = new long[row.getMetaData().getColumnCount()];
+                        for (int column = 0; column < values.length; column++) {
+                            values[column] = row.getLong(column + 1);
+                        }
+                        rows.add(values);
+                    }
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** Whether this work, run without the grant, needed it: what it did must be discarded and run again with it. */
+    boolean neededGrant() {
+        return neededGrant;
+    }
+
+    /**
+     * Records the revision and the time this work went by; called before the commit, in its own round trip: a
+     * failure here is a failure (nothing was committed), one of the commit an unknown outcome.
+     */
     void finish() throws SQLException {
-        if (revision != startRevision || (consultedClock && now > startClockMark)) {
+        if (!withoutGrant && (revision != startRevision || (consultedClock && now > startClockMark))) {
             PreparedStatement update = statement("UPDATE " + tables.meta + " SET value = CASE name WHEN 'revision'"
                     + " THEN ? ELSE greatest(value, ?) END WHERE name IN ('revision', 'clock_mark')");
             update.setLong(1, revision);
             update.setLong(2, consultedClock ? now : 0);
             update.executeUpdate();
         }
+        closeStatements();
+    }
+
+    /** Closes what the session prepared; the transaction goes on. */
+    void closeStatements() throws SQLException {
         for (PreparedStatement statement : statements.values()) {
             statement.close();
+        }
+        statements.clear();
+    }
+
+    /** Marks that the work without the grant needs it, and fails what it asked for (the outcome is discarded). */
+    private void refuseWithoutGrant(String what) throws StoreException {
+        if (withoutGrant) {
+            neededGrant = true;
+            throw new StoreException("A work without the memory's grant cannot " + what + "; it runs again with it");
         }
     }
 
@@ -223,6 +309,7 @@ final class PostgresSession implements MemorySession {
     @Override
     public MemoryEntry store(String key, StoredValue value, OptionalLong expectedVersion, Duration timeToLive)
             throws StoreException {
+        refuseWithoutGrant("store");
         checkEntry(key, value);
         long expiresAt = timeToLive == null ? 0 : SessionRules.expiryAfter(nowMicros(), timeToLive);
         SessionRules.checkExpectedVersion(expectedVersion);
@@ -238,6 +325,7 @@ final class PostgresSession implements MemorySession {
     @Override
     public Map<String, MemoryEntry> storeAll(Map<String, StoredValue> values, Map<String, Long> expectedVersions,
                                             Duration timeToLive) throws StoreException {
+        refuseWithoutGrant("store");
         values.forEach(this::checkEntry);
         long expiresAt = timeToLive == null ? 0 : SessionRules.expiryAfter(nowMicros(), timeToLive);
         SessionRules.checkExpectedVersions(values, expectedVersions);
@@ -254,12 +342,14 @@ final class PostgresSession implements MemorySession {
 
     @Override
     public boolean delete(String key) throws StoreException {
+        refuseWithoutGrant("delete");
         checkKey(key);
         return !deleteAll(List.of(key)).isEmpty();
     }
 
     @Override
     public List<String> deleteAll(Collection<String> keys) throws StoreException {
+        refuseWithoutGrant("delete");
         List<String> existing = List.copyOf(loadAll(keys).keySet());
         if (existing.isEmpty()) {
             return existing;
@@ -284,6 +374,23 @@ final class PostgresSession implements MemorySession {
     @Override
     public List<String> keys(String prefix) throws StoreException {
         try {
+            if (withoutGrant) {
+                // Rows live at the clock mark, judged here: one that expired since the mark needs the grant.
+                PreparedStatement select = statement("SELECT key, expires_at_micros FROM " + tables.entries
+                        + " WHERE starts_with(key, ?) AND " + live() + " ORDER BY key");
+                select.setString(1, SessionRules.literalPrefix(prefix));
+                select.setLong(2, startClockMark);
+                List<String> keys = new ArrayList<>();
+                try (ResultSet row = select.executeQuery()) {
+                    while (row.next()) {
+                        long expiresAt = row.getLong(2);
+                        if (isLive(row.wasNull() ? 0 : expiresAt)) {
+                            keys.add(row.getString(1));
+                        }
+                    }
+                }
+                return keys;
+            }
             return SqlRows.keys(statement("SELECT key FROM " + tables.entries + " WHERE starts_with(key, ?) AND "
                                           + live() + " ORDER BY key"), prefix, nowMicros());
         } catch (SQLException e) {
@@ -293,6 +400,7 @@ final class PostgresSession implements MemorySession {
 
     @Override
     public long clear(String prefix) throws StoreException {
+        refuseWithoutGrant("clear");
         String literal = SessionRules.literalPrefix(prefix);
         try {
             List<String> deleted = SqlRows.keys(statement("DELETE FROM " + tables.entries + " WHERE starts_with(key,"
@@ -312,6 +420,21 @@ final class PostgresSession implements MemorySession {
     @Override
     public long size() throws StoreException {
         try {
+            if (withoutGrant) {
+                PreparedStatement count = statement("SELECT count(*) FILTER (WHERE " + live() + "), coalesce(bool_or("
+                        + "expires_at_micros > ? AND expires_at_micros <= ?), false) FROM " + tables.entries);
+                long at = nowMicros();
+                count.setLong(1, at);
+                count.setLong(2, startClockMark);
+                count.setLong(3, at);
+                try (ResultSet row = count.executeQuery()) {
+                    row.next();
+                    if (row.getBoolean(2)) {
+                        neededGrant = true; // an entry expired since the mark: judging it needs the mark raised
+                    }
+                    return row.getLong(1);
+                }
+            }
             PreparedStatement count = statement("SELECT count(*) FROM " + tables.entries + " WHERE " + live());
             count.setLong(1, nowMicros());
             try (ResultSet row = count.executeQuery()) {
@@ -325,6 +448,7 @@ final class PostgresSession implements MemorySession {
 
     @Override
     public MemoryEntry increment(String key, long delta, Duration timeToLiveIfCreated) throws StoreException {
+        refuseWithoutGrant("increment");
         checkKey(key);
         long expiresAtIfCreated = timeToLiveIfCreated == null ? 0
                                   : SessionRules.expiryAfter(nowMicros(), timeToLiveIfCreated);
@@ -340,6 +464,7 @@ final class PostgresSession implements MemorySession {
         long retentionMicros = Math.max(changeRetentionMicros, Math.max(1, retention.toNanos() / 1_000));
         long completeAfter = changeRetentionMicros > 0 ? changesCompleteAfter : revision;
         if (retentionMicros != changeRetentionMicros || completeAfter != changesCompleteAfter) {
+            refuseWithoutGrant("keep the change log");
             recordChangeLog(retentionMicros, completeAfter);
         }
         return completeAfter;
@@ -352,6 +477,7 @@ final class PostgresSession implements MemorySession {
         if (changeRetentionMicros == 0) {
             throw new IllegalStateException("The change log of this memory is not kept; keep it first");
         }
+        refuseWithoutGrant("read the change log"); // its read reclaims old changes, which writes
         reclaimChanges();
         SqlRows.requireHeld(after, changesCompleteAfter);
         try {
@@ -471,8 +597,21 @@ final class PostgresSession implements MemorySession {
     }
 
 
+    /**
+     * Whether an entry expiring then (0: never) is visible at the work's time. Without the grant the time cannot be
+     * raised into the clock mark, so an entry that expired after the mark (by a clock that later works, stepped back,
+     * would not go by) cannot be judged expired: the work needs the grant, which raises the mark
+     * ({@link #neededGrant()}), as a read without the lock does on DuckDB.
+     */
     private boolean isLive(long expiresAtMicros) {
-        return expiresAtMicros == 0 || expiresAtMicros > nowMicros();
+        if (expiresAtMicros == 0) {
+            return true;
+        }
+        boolean live = expiresAtMicros > nowMicros();
+        if (!live && withoutGrant && expiresAtMicros > startClockMark) {
+            neededGrant = true;
+        }
+        return live;
     }
 
     /** The condition of rows live at the time bound as its one parameter. */

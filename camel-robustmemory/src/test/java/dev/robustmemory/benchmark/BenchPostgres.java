@@ -26,8 +26,8 @@ import java.util.Optional;
  * to {@code on}, PostgreSQL's default, so that a commit is acknowledged after its WAL is written, as on a production
  * server; but with fsync off nothing is flushed to the disk. So the PostgreSQL rows compare round trips and server
  * work, not disk flushes: on a durable server every committing transaction would pay one flush more, one per raw
- * store and one per work of the memory, loads included (a work's grant updates the token row, so it commits a
- * write), while a raw load pays none. The legend prints the settings the rows ran with ({@link #describeIfUsed}).
+ * store and one per writing work of the memory (a work's grant updates the token row, so it commits a write), while
+ * a raw load and the memory's load (a read-only snapshot) pay none. The legend prints the settings the rows ran with ({@link #describeIfUsed}).
  */
 final class BenchPostgres {
 

@@ -14,8 +14,8 @@ import java.util.OptionalLong;
  * The PostgreSQL memory through its Java API, without Camel: one {@code PostgresMemory} per process (as one host
  * would have), shared by its load threads, one work per operation run on the calling thread
  * ({@code execute}, not {@code executeAsync}: the hand-off is the component's business, measured by its own rows).
- * Each work is one transaction that first takes the memory's token row, so works of all threads and processes run
- * one at a time; loads take it too (the PostgreSQL backend has no lock-free read path).
+ * Each store is one transaction that first takes the memory's token row, so stores of all threads and processes run
+ * one at a time; each load is a reading work, a read-only snapshot that takes no row lock.
  *
  * <p>Connections come from a {@link HeldConnectionPool} on the benchmark's server, closed with the session.
  */
@@ -61,7 +61,7 @@ final class PostgresMemorySession implements BackendSession {
 
             @Override
             public boolean load(String key) throws Exception {
-                // Marked as reading, as the component's load is; on PostgreSQL it changes nothing (yet).
+                // Marked as reading, as the component's load is: on PostgreSQL a snapshot without the token row.
                 return memory.execute(LOCK_TIMEOUT, MemoryWork.reading(session -> session.load(key).isPresent()))
                         .result();
             }
