@@ -501,7 +501,7 @@ public final class PostgresNamedLocks implements NamedLockService {
             connection.setAutoCommit(false);
             try {
                 try (Statement set = connection.createStatement()) {
-                    set.execute("SET LOCAL lock_timeout = '" + Math.max(1, lockWaitMillis) + "ms'");
+                    set.execute(PostgresTables.setLocalLockTimeout(lockWaitMillis));
                 }
                 T result = work.run(connection);
                 try {
@@ -600,7 +600,8 @@ public final class PostgresNamedLocks implements NamedLockService {
 
     /** How soon a failed renewal is tried again: a twentieth of the lease, at most 100 ms. */
     private long retryNanos() {
-        return Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(leaseNanos / 20, TimeUnit.MILLISECONDS.toNanos(100)));
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(1),
+                Math.min(leaseNanos / 20, TimeUnit.MILLISECONDS.toNanos(100)));
     }
 
     /** Called once per grant, from whichever thread releases it; the grant is already ended. */
@@ -661,13 +662,12 @@ public final class PostgresNamedLocks implements NamedLockService {
     }
 
     /**
-     * How long one attempt may wait for the row lock: until the deadline, but at most what PostgreSQL's
-     * {@code lock_timeout} (an int of milliseconds) takes, so that a timeout of weeks or "for ever" (as a cluster view
-     * waits) does not fail every attempt with "invalid value for parameter lock_timeout".
+     * How long one attempt may wait for the row lock: until the deadline, and at least a few milliseconds; a timeout
+     * of weeks or "for ever" (as a cluster view waits) is cut to what {@code lock_timeout} takes by
+     * {@link PostgresTables#setLocalLockTimeout}.
      */
     private long lockWaitMillis(long deadline) {
-        return Math.min(Integer.MAX_VALUE, Math.max(MIN_ATTEMPT_LOCK_WAIT_MILLIS,
-                TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        return Math.max(MIN_ATTEMPT_LOCK_WAIT_MILLIS, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     }
 
     long leaseNanos() {

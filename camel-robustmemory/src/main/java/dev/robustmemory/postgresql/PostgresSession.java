@@ -94,9 +94,9 @@ final class PostgresSession implements MemorySession {
                                          boolean readingWork, long maxValueSize, Clock testClock) throws SQLException {
         String wait = lockTimeout.isZero()
                       ? "SELECT 1 FROM " + tables.meta + " WHERE name = 'fencing_token' FOR UPDATE NOWAIT"
-                      : "SET LOCAL lock_timeout = '" + Math.max(1, lockTimeout.toMillis()) + "ms'";
-        List<long[]> rows = execute(connection, 4, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; " + wait + "; UPDATE "
-                + tables.meta + " SET value = value + 1 WHERE name = 'fencing_token' RETURNING value; "
+                      : PostgresTables.setLocalLockTimeout(lockTimeout.toMillis());
+        List<long[]> rows = execute(connection, 4, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; " + wait
+                + "; UPDATE " + tables.meta + " SET value = value + 1 WHERE name = 'fencing_token' RETURNING value; "
                 + stateQuery(tables, testClock));
         long token = rows.get(rows.size() - 2)[0];
         return new PostgresSession(connection, tables, token, readingWork, false, maxValueSize,
@@ -403,8 +403,8 @@ final class PostgresSession implements MemorySession {
         refuseWithoutGrant("clear");
         String literal = SessionRules.literalPrefix(prefix);
         try {
-            List<String> deleted = SqlRows.keys(statement("DELETE FROM " + tables.entries + " WHERE starts_with(key,"
-                                                          + " ?) AND " + live() + " RETURNING key"), literal, nowMicros());
+            List<String> deleted = SqlRows.keys(statement("DELETE FROM " + tables.entries
+                    + " WHERE starts_with(key, ?) AND " + live() + " RETURNING key"), literal, nowMicros());
             if (!deleted.isEmpty()) {
                 PreparedStatement expired = statement("DELETE FROM " + tables.entries + " WHERE starts_with(key, ?)");
                 expired.setString(1, literal); // what is left of the prefix is expired: reclaimed with it

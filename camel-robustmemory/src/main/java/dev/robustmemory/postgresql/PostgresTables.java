@@ -48,6 +48,15 @@ final class PostgresTables {
         this.locks = prefix + "locks";
     }
 
+    /**
+     * The statement that bounds this transaction's waits for row locks: at least 1 ms, and at most what
+     * {@code lock_timeout} (an int of milliseconds, some 24.8 days) takes, so that a longer wait does not make
+     * PostgreSQL refuse the setting and fail every attempt.
+     */
+    static String setLocalLockTimeout(long millis) {
+        return "SET LOCAL lock_timeout = '" + Math.min(Integer.MAX_VALUE, Math.max(1, millis)) + "ms'";
+    }
+
     /** @throws IllegalArgumentException unless the prefix is lower-case letters, digits and '_' (no quoting needed) */
     static PostgresTables withPrefix(String prefix) {
         if (prefix == null || !PREFIX.matcher(prefix).matches()) {
