@@ -3,6 +3,7 @@ package dev.robustmemory.postgresql;
 import dev.robustmemory.memory.LockNames;
 import dev.robustmemory.memory.NamedLockService;
 import dev.robustmemory.memory.NamedLockStatistics;
+import dev.robustmemory.memory.NamedLockTally;
 import dev.robustmemory.memory.NamedLockTimeoutException;
 import dev.robustmemory.memory.StoreException;
 
@@ -28,7 +29,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
 
@@ -116,14 +116,7 @@ public final class PostgresNamedLocks implements NamedLockService {
     private boolean closed;
     private volatile boolean tablesChecked;
 
-    private final AtomicInteger held = new AtomicInteger();
-    private final AtomicInteger waiting = new AtomicInteger();
-    private final LongAdder grants = new LongAdder();
-    private final LongAdder timeouts = new LongAdder();
-    private final LongAdder totalWaitNanos = new LongAdder();
-    private final LongAccumulator maxWaitNanos = new LongAccumulator(Math::max, 0);
-    private final LongAdder totalHoldNanos = new LongAdder();
-    private final LongAccumulator maxHoldNanos = new LongAccumulator(Math::max, 0);
+    private final NamedLockTally tally = new NamedLockTally();
     private final LongAdder renewed = new LongAdder();
     private final LongAdder renewalFailures = new LongAdder();
     private final LongAdder lost = new LongAdder();
@@ -225,7 +218,7 @@ public final class PostgresNamedLocks implements NamedLockService {
         long deadline = start + saturatedNanos(timeout);
         retainOrRefuse();
         boolean granted = false;
-        waiting.incrementAndGet();
+        tally.startedWaiting();
         String unknownAttempt = null; // an attempt whose commit failed: it may have been granted
         long unknownAttemptStart = 0;
         try {
@@ -272,7 +265,7 @@ public final class PostgresNamedLocks implements NamedLockService {
                                                  + " within " + timeout.toMillis() + " ms: PostgreSQL failed ("
                                                  + failure.getMessage() + ")", failure);
                     }
-                    timeouts.increment();
+                    tally.timedOut();
                     throw new NamedLockTimeoutException("the locks table " + tables.locks, name, timeout,
                             describeHolder(name));
                 }
@@ -281,7 +274,7 @@ public final class PostgresNamedLocks implements NamedLockService {
                 pause = Math.min(pause * 2, MAX_POLL_NANOS);
             }
         } finally {
-            waiting.decrementAndGet();
+            tally.stoppedWaiting();
             if (!granted) {
                 if (unknownAttempt != null) {
                     releaseAttemptQuietly(name, unknownAttempt);
@@ -294,8 +287,7 @@ public final class PostgresNamedLocks implements NamedLockService {
     /** This JVM's totals since this instance was opened. */
     @Override
     public NamedLockStatistics statistics() {
-        return new NamedLockStatistics(grants.sum(), timeouts.sum(), held.get(), waiting.get(),
-                totalWaitNanos.sum(), maxWaitNanos.get(), totalHoldNanos.sum(), maxHoldNanos.get());
+        return tally.snapshot();
     }
 
     /** Renewals that succeeded, since this instance was opened. */
@@ -551,10 +543,7 @@ public final class PostgresNamedLocks implements NamedLockService {
         long waitNanos = now - start;
         PostgresNamedLockGrant grant = new PostgresNamedLockGrant(this, name, granted.token(), granted.acquiredAt(),
                 now, waitNanos, attemptStart + leaseNanos, granted.leaseEnd());
-        grants.increment();
-        totalWaitNanos.add(waitNanos);
-        maxWaitNanos.accumulate(waitNanos);
-        held.incrementAndGet();
+        tally.granted(waitNanos);
         scheduleRenewal(grant, attemptStart + leaseNanos / 3 - now);
         return grant;
     }
@@ -629,9 +618,7 @@ public final class PostgresNamedLocks implements NamedLockService {
     /** Called once per grant, when it is released or lost, whichever comes first. */
     void ended(PostgresNamedLockGrant grant, boolean wasLost) {
         long holdNanos = System.nanoTime() - grant.acquiredAtNanos();
-        totalHoldNanos.add(holdNanos);
-        maxHoldNanos.accumulate(holdNanos);
-        held.decrementAndGet();
+        tally.ended(holdNanos);
         if (wasLost) {
             lost.increment();
         }

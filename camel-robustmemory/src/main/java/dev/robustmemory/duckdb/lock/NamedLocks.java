@@ -17,14 +17,12 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAccumulator;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.zip.CRC32C;
 
 import dev.robustmemory.memory.LockNames;
 import dev.robustmemory.memory.NamedLockService;
 import dev.robustmemory.memory.NamedLockStatistics;
+import dev.robustmemory.memory.NamedLockTally;
 import dev.robustmemory.memory.NamedLockTimeoutException;
 
 /**
@@ -88,14 +86,7 @@ public final class NamedLocks implements NamedLockService {
     private final Turn[] turns = new Turn[SLOT_COUNT];
     /** Opens not yet closed plus grants held and acquisitions under way. */
     private final HandleUsers users;
-    private final AtomicInteger held = new AtomicInteger();
-    private final AtomicInteger waiting = new AtomicInteger();
-    private final LongAdder grants = new LongAdder();
-    private final LongAdder timeouts = new LongAdder();
-    private final LongAdder totalWaitNanos = new LongAdder();
-    private final LongAccumulator maxWaitNanos = new LongAccumulator(Math::max, 0);
-    private final LongAdder totalHoldNanos = new LongAdder();
-    private final LongAccumulator maxHoldNanos = new LongAccumulator(Math::max, 0);
+    private final NamedLockTally tally = new NamedLockTally();
 
     /**
      * A slot's turn in this JVM. Only the thread holding {@code gate} touches the slot's record locks, so this JVM
@@ -195,7 +186,7 @@ public final class NamedLocks implements NamedLockService {
         users.retainOrRefuse(); // handed to the grant, which drops it when released
         Turn turn = turns[slot];
         boolean granted = false;
-        waiting.incrementAndGet();
+        tally.startedWaiting();
         try {
             if (!turn.gate.tryAcquire(deadline - start, TimeUnit.NANOSECONDS)) {
                 throw timedOut(name, slot, timeout, "another thread of this process (pid "
@@ -219,7 +210,7 @@ public final class NamedLocks implements NamedLockService {
                 }
             }
         } finally {
-            waiting.decrementAndGet();
+            tally.stoppedWaiting();
             if (!granted) {
                 dropReference();
             }
@@ -293,8 +284,7 @@ public final class NamedLocks implements NamedLockService {
     /** The totals of this JVM's use of this file since it was opened. */
     @Override
     public NamedLockStatistics statistics() {
-        return new NamedLockStatistics(grants.sum(), timeouts.sum(), held.get(), waiting.get(),
-                totalWaitNanos.sum(), maxWaitNanos.get(), totalHoldNanos.sum(), maxHoldNanos.get());
+        return tally.snapshot();
     }
 
     /**
@@ -314,10 +304,7 @@ public final class NamedLocks implements NamedLockService {
         writeAt(state.writeOffset(token), state.encodeGrant(token, ProcessHandle.current().pid(), now));
         long waitNanos = System.nanoTime() - start;
         NamedLockGrant grant = new NamedLockGrant(this, name, slot, token, slotLock, now, waitNanos);
-        grants.increment();
-        totalWaitNanos.add(waitNanos);
-        maxWaitNanos.accumulate(waitNanos);
-        held.incrementAndGet();
+        tally.granted(waitNanos);
         return grant;
     }
 
@@ -333,9 +320,7 @@ public final class NamedLocks implements NamedLockService {
             // process still holds the slot.
             releaseQuietly(slotLock);
             long holdNanos = System.nanoTime() - grant.acquiredAtNanos();
-            totalHoldNanos.add(holdNanos);
-            maxHoldNanos.accumulate(holdNanos);
-            held.decrementAndGet();
+            tally.ended(holdNanos);
             turn.gate.release();
             dropReference(); // last: it may close the handle, which must hold no record lock by then
         }
@@ -397,7 +382,7 @@ public final class NamedLocks implements NamedLockService {
     }
 
     private NamedLockTimeoutException timedOut(String name, int slot, Duration timeout, String heldBy) {
-        timeouts.increment();
+        tally.timedOut();
         return new NamedLockTimeoutException("names lock file " + path + " (slot " + slot + ", shared by every name"
                                              + " that maps to it)", name, timeout, heldBy);
     }
