@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * A concurrent history: every operation with its invocation, its outcome and its times, merged from the logs of all
@@ -108,10 +109,21 @@ public final class History {
                 done.add(complete(pending, event));
             }
         }
+        Map<String, TreeSet<Long>> invocationsByThread = new HashMap<>();
+        for (Operation op : done) {
+            invocationsByThread.computeIfAbsent(threadOf(op.call()), thread -> new TreeSet<>()).add(op.invokedNanos());
+        }
         for (Pending pending : byId.values()) {
+            invocationsByThread.computeIfAbsent(threadOf(pending.call()), thread -> new TreeSet<>())
+                    .add(pending.invokedNanos());
+        }
+        for (Pending pending : byId.values()) {
+            // A thread runs one operation at a time: one whose outcome it could not tell (OutcomeUnknownException,
+            // a commit whose answer was lost) had taken effect or not by the time the thread invoked its next one.
             long dead = deaths.getOrDefault(pending.call().process(), Long.MAX_VALUE);
+            Long next = invocationsByThread.get(threadOf(pending.call())).higher(pending.invokedNanos());
             done.add(new Operation(pending.call(), pending.invokedNanos(), Operation.Status.UNKNOWN,
-                    dead, 0, null, null));
+                    next == null ? dead : Math.min(dead, next - 1), 0, null, null));
         }
         done.sort(Comparator.comparingLong(Operation::invokedNanos));
         return new History(done, deaths);
@@ -125,6 +137,10 @@ public final class History {
         HistoryFormat.Failed failed = (HistoryFormat.Failed) event;
         return new Operation(pending.call(), pending.invokedNanos(), Operation.Status.FAILED, failed.nanos(), 0,
                 null, failed.error());
+    }
+
+    private static String threadOf(Invocation call) {
+        return call.process() + "/" + call.thread();
     }
 
     private record Pending(Invocation call, long invokedNanos) {

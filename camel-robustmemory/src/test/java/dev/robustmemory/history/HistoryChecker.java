@@ -141,7 +141,7 @@ public final class HistoryChecker {
     /**
      * (b) Whatever completed before an operation was invoked comes before it in the revision order. One pass over the
      * invocations, keeping the highest revision of what had completed by then; an unknown operation counted as done
-     * completed, at the latest, when its JVM was known dead.
+     * completed, at the latest, when its thread invoked its next operation or its JVM was known dead.
      */
     private static void checkRealTime(List<Step> steps, Findings findings) {
         List<Step> byInvocation = new ArrayList<>(steps);

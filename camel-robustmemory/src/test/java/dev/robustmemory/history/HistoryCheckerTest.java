@@ -120,6 +120,32 @@ class HistoryCheckerTest {
     }
 
     @Test
+    void anUnknownChangeOfAThreadThatWentOnTookEffectBeforeItsNextInvocationOrNotAtAll() {
+        // p1's store failed with an unknown outcome (its commit's answer was lost) and p1 went on: its load saw no
+        // store at revision 1, so the store cannot be the one p2 read at revision 2.
+        Verdict verdict = check("""
+                  0 p1 t0 1 invoke store b/1 w1-1
+                 10 p1 t0 1 ok 1 written@1
+                 20 p1 t0 2 invoke store a/1 w1-2
+                 30 p1 t0 3 invoke load a/1 -
+                 40 p1 t0 3 ok 1 absent
+                 50 p2 t0 1 invoke load a/1 -
+                 60 p2 t0 1 ok 2 w1-2@2
+                """);
+        assertFalse(verdict.valid(), "the store took effect after its thread went on");
+
+        assertValid("""
+                  0 p1 t0 1 invoke store b/1 w1-1
+                 10 p1 t0 1 ok 1 written@1
+                 20 p1 t0 2 invoke store a/1 w1-2
+                 30 p1 t0 3 invoke load a/1 -
+                 40 p1 t0 3 ok 2 w1-2@2
+                 50 p2 t0 1 invoke load a/1 -
+                 60 p2 t0 1 ok 2 w1-2@2
+                """);
+    }
+
+    @Test
     void anUnknownStoreThatWasReadTookEffectAtTheVersionRead() {
         Verdict verdict = check("""
                   0 p1 t0 1 invoke store a/1 w1-1

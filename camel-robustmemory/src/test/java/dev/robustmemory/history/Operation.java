@@ -8,7 +8,8 @@ import java.util.Locale;
  * @param invokedNanos   {@link System#nanoTime()} just before the call (CLOCK_MONOTONIC, shared by every JVM of a
  *                       boot, so the logs of several JVMs merge)
  * @param status         ok, failed, or unknown (no completion line: its JVM was killed while it was in flight)
- * @param completedNanos when the outcome was known; for an unknown operation, when its JVM was known dead
+ * @param completedNanos when the outcome was known; for an unknown operation, when it had ended at the latest: its
+ *                       thread's next invocation, else when its JVM was known dead
  *                       ({@link Long#MAX_VALUE} when nobody recorded that)
  * @param revision       for an ok operation, {@code session.revision()} as its work saw it
  * @param result         for an ok operation, what it answered
@@ -57,7 +58,7 @@ public record Operation(Invocation call, long invokedNanos, Status status, long 
                        + result.encode();
             case FAILED -> "failed +" + millis(completedNanos - originNanos) + ": " + error;
             case UNKNOWN -> "unknown (never completed" + (completedNanos == Long.MAX_VALUE ? ""
-                    : "; its JVM was dead at +" + millis(completedNanos - originNanos)) + ")";
+                    : "; ended by +" + millis(completedNanos - originNanos)) + ")";
         };
         return call.describe() + " — invoked " + invoked + ", " + end;
     }
