@@ -51,7 +51,8 @@ public final class ManagedMemory {
 
     @ManagedAttribute(description = "Where the memory lives: duckdb or postgresql")
     public String getBackend() {
-        return lock != null ? RobustMemoryBackend.duckdb.name() : RobustMemoryBackend.postgresql.name();
+        return location instanceof MemoryLocation.DuckDb ? RobustMemoryBackend.duckdb.name()
+                                                         : RobustMemoryBackend.postgresql.name();
     }
 
     @ManagedAttribute(description = "The lock file that guards the database (its real path); empty on PostgreSQL")

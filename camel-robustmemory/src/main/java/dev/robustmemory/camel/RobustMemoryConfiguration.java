@@ -485,7 +485,8 @@ public class RobustMemoryConfiguration implements Cloneable {
     }
 
     /**
-     * Opens the named locks of the memory these options name (see {@link #memoryLocation}).
+     * Opens the named locks of the memory these options name (see {@link #memoryLocation}), for the cluster
+     * service, which lives in another package.
      *
      * @param lease       how long a PostgreSQL grant lasts unless renewed (unused on DuckDB), as duration text
      * @param leaseOption the option that gave the lease, for errors

@@ -215,7 +215,8 @@ public class RobustMemoryLockPolicy implements Policy, CamelContextAware {
             defaultTimeout = lockTimeout != null ? Durations.parse("lock policy option lockTimeout", lockTimeout)
                                                  : configuration.lockTimeoutDuration();
             name = nameExpression();
-            locks = configuration.openNamedLocks(camelContext, lease, "lock policy option lease");
+            locks = location.openNamedLocks(RobustMemoryConfiguration.positive("lock policy option lease", lease,
+                    Durations.parse("lock policy option lease", lease)));
             meters = configuration.isMonitorLocks() ? component.namedLockMeters(location) : null;
             if (meters != null) {
                 meters.observe(locks);
